@@ -1,0 +1,245 @@
+// Types of the vox-crm package (SDK.md). Every value returned is a plain object.
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export type ErrorCode =
+  | "validation_error"
+  | "invalid_phone"
+  | "invalid_argument"
+  | "bad_request"
+  | "forbidden"
+  | "not_found"
+  | "rate_limited"
+  | "key_blocked"
+  | "duplicate_submission"
+  | "server_error"
+  | "timeout"
+  | "network_error"
+  | "aborted"
+  | "invalid_response"
+  | "browser_unsafe";
+
+export interface FieldError {
+  field: string;
+  code: string;
+  message: string;
+}
+
+export declare class VoxError extends Error {
+  readonly name: "VoxError";
+  readonly code: ErrorCode;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  /** For `validation_error`: the fields that failed. */
+  readonly details?: FieldError[] | { [key: string]: JsonValue };
+  toJSON(): { name: "VoxError"; code: ErrorCode; message: string; status?: number; retryAfterMs?: number; details?: JsonValue };
+}
+
+export interface VoxErrorInfo {
+  code: ErrorCode;
+  message: string;
+  status?: number;
+}
+
+export type LogEvent = {
+  type: "request" | "response" | "retry" | "rate_limit_wait" | "duplicate_refused" | "key_blocked";
+  method?: "GET" | "POST";
+  path?: string;
+  status?: number;
+  attempt?: number;
+  durationMs?: number;
+  message?: string;
+};
+
+export interface VoxClientOptions {
+  projectId: string;
+  /** Required unless `baseUrl` is your own proxy that adds it. */
+  token?: string;
+  /** Default "https://crm.uservox.ai/api/v1". */
+  baseUrl?: string;
+  /** Per attempt; default 30000. */
+  timeoutMs?: number;
+  /** Default 2. */
+  maxRetries?: number;
+  /** ISO 3166 alpha-2 for numbers without a country code; default "IN". */
+  defaultCountry?: string;
+  /** Default { requests: 100, perMs: 5000 }. */
+  rateLimit?: { requests: number; perMs: number } | false;
+  /** Default { max: 5, windowMs: 60000 }. */
+  duplicateGuard?: { max: number; windowMs: number } | false;
+  /** Allow a token in a browser (everyone who loads the page can read it). */
+  dangerouslyAllowBrowser?: boolean;
+  fetch?: typeof fetch;
+  logger?: (event: LogEvent) => void;
+}
+
+export interface LeadInput {
+  processId: string;
+  /** The client's own is used when omitted. */
+  projectId?: string;
+  name?: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string;
+  email?: string;
+  referenceId?: string;
+  groupId?: string;
+  metadata?: { [key: string]: JsonValue };
+  [key: string]: JsonValue | undefined;
+}
+
+export interface Lead {
+  _id: string;
+  name?: string;
+  firstName?: string;
+  lastName?: string;
+  phone?: string;
+  email?: string;
+  projectId?: string;
+  processId?: string;
+  groupId?: string;
+  referenceId?: string;
+  currentState?: string;
+  lastDisposition?: string;
+  metadata?: { [key: string]: JsonValue };
+  createdAt?: string;
+  updatedAt?: string;
+  /** Fields the server sends that this version does not know are kept. */
+  [key: string]: JsonValue | undefined;
+}
+
+export interface Activity {
+  _id: string;
+  leadId?: string;
+  projectId?: string;
+  processId?: string;
+  referenceId?: string;
+  type?: string;
+  status?: "scheduled" | "in_progress" | "completed" | "failed" | string;
+  fromState?: string;
+  toState?: string;
+  scheduledAt?: string;
+  startedAt?: string;
+  endedAt?: string;
+  durationSec?: number;
+  disposition?: string;
+  dispositionType?: "success" | "failure" | "neutral" | string;
+  summary?: string;
+  recordingUrl?: string;
+  transcript?: JsonValue;
+  createdAt?: string;
+  updatedAt?: string;
+  [key: string]: JsonValue | undefined;
+}
+
+export type LeadWithActivities = Lead & { activities: Activity[] };
+
+export type LeadTarget = { leadId: string } | { referenceId: string; processId: string };
+
+export interface LeadChanges {
+  metadata?: { [key: string]: JsonValue };
+  name?: string;
+  targetState?: string;
+  disposition?: string;
+  userId?: string;
+}
+
+export interface LeadQuery {
+  processId?: string;
+  state?: string;
+  disposition?: string;
+  groupId?: string;
+  referenceId?: string;
+  phone?: string;
+  email?: string;
+  createdFrom?: Date | string;
+  createdTo?: Date | string;
+  updatedFrom?: Date | string;
+  updatedTo?: Date | string;
+  sort?: "createdAt" | "updatedAt";
+  order?: "asc" | "desc";
+  page?: number;
+  /** 1..100, default 20. */
+  limit?: number;
+  masked?: boolean;
+}
+
+export interface LeadPage {
+  leads: Lead[];
+  page: number;
+  limit: number;
+  total: number | null;
+  totalPages: number | null;
+  hasNextPage: boolean;
+}
+
+export interface BulkProgress {
+  done: number;
+  total: number;
+  created: number;
+  failed: number;
+  unknown: number;
+}
+
+export interface BulkOptions {
+  init?: boolean;
+  /** 1..1000, default 1000. */
+  chunkSize?: number;
+  /** Requests in flight at once, default 4. */
+  concurrency?: number;
+  onProgress?: (progress: BulkProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface BulkResult<I> {
+  created: { index: number; lead: Lead }[];
+  failed: { index: number; input: I; error: VoxErrorInfo }[];
+  unknown: { index: number; input: I; error: VoxErrorInfo }[];
+  requests: number;
+}
+
+export declare class VoxClient {
+  constructor(options: VoxClientOptions);
+  readonly projectId: string;
+  readonly baseUrl: string;
+  initiateLead(lead: LeadInput, options?: { init?: boolean; signal?: AbortSignal }): Promise<Lead>;
+  initiateExistingLead(leadId: string, options?: { init?: boolean; signal?: AbortSignal }): Promise<Lead>;
+  bulkInitiateLeads(leads: LeadInput[], options?: BulkOptions): Promise<BulkResult<LeadInput>>;
+  bulkInitiateExisting(leadIds: string[], options?: BulkOptions): Promise<BulkResult<string>>;
+  updateLead(target: LeadTarget, changes: LeadChanges, options?: { signal?: AbortSignal }): Promise<{ updateId?: string; message: string }>;
+  getLead(target: LeadTarget, options?: { masked?: boolean; signal?: AbortSignal }): Promise<LeadWithActivities>;
+  queryLeads(query?: LeadQuery, options?: { signal?: AbortSignal }): Promise<LeadPage>;
+  iterateLeads(query?: LeadQuery, options?: { signal?: AbortSignal }): AsyncIterableIterator<Lead>;
+  getActivity(activityId: string, options?: { masked?: boolean; signal?: AbortSignal }): Promise<Activity>;
+}
+
+export type PhoneReason =
+  | "empty"
+  | "invalid_characters"
+  | "too_short"
+  | "too_long"
+  | "invalid_country_code"
+  | "invalid_number"
+  | "repeating_digits"
+  | "sequential_digits";
+
+export interface PhoneCheck {
+  valid: boolean;
+  e164?: string;
+  countryCode?: number;
+  region?: string;
+  nationalNumber?: string;
+  reason?: PhoneReason;
+  message?: string;
+}
+
+export interface PhoneOptions {
+  defaultCountry?: string;
+}
+
+export declare function validatePhone(input: string, options?: PhoneOptions): PhoneCheck;
+export declare function validatePhones(inputs: string[], options?: PhoneOptions): PhoneCheck[];
+/** E.164; throws VoxError "invalid_phone". */
+export declare function normalizePhone(input: string, options?: PhoneOptions): string;
+export declare function maskPhone(input: string, options?: { keepLast?: number; maskChar?: string }): string;
+export declare function validateLead(lead: LeadInput, options?: PhoneOptions): { valid: boolean; errors: FieldError[] };

@@ -1,0 +1,339 @@
+//! Bulk accounting: mapping the server's per-lead answers back to the inputs (the API
+//! returns no index) and the SDK.md `BulkResult` in which every input appears exactly once.
+
+use crate::core::api::BulkAnswer;
+use crate::core::error::{Code, VoxError};
+use crate::core::lead::id_of;
+use serde_json::{json, Value};
+
+/// Largest chunk the API takes (API.md §3.2).
+pub const MAX_CHUNK: usize = 1000;
+
+/// What was sent for one lead of a chunk, to recognise it in the answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sent {
+    /// For existing leads (`leadIds`).
+    pub lead_id: Option<String>,
+    pub reference_id: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// The lead object as sent (new leads).
+    pub body: Option<Value>,
+}
+
+/// The answer for one position of a chunk.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ItemResult {
+    Created(Value),
+    Rejected(String),
+    /// The answer did not mention this lead.
+    Missing,
+}
+
+fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+/// Maps a bulk answer to the chunk's positions: errors by `leadId`, else `referenceId`, else
+/// equality of `data` (or its phone/email); created leads by `_id` (existing leads),
+/// `referenceId`, phone or email; what is left, in order (the server keeps the input order).
+pub fn map_answer(sent: &[Sent], answer: BulkAnswer) -> Vec<ItemResult> {
+    let mut out: Vec<Option<ItemResult>> = vec![None; sent.len()];
+    let free = |out: &Vec<Option<ItemResult>>, i: usize| out.get(i).is_some_and(Option::is_none);
+    let find = |out: &Vec<Option<ItemResult>>, pred: &dyn Fn(&Sent) -> bool| {
+        sent.iter()
+            .enumerate()
+            .position(|(i, s)| free(out, i) && pred(s))
+    };
+    let mut left_errors = Vec::new();
+    for e in answer.errors {
+        let by_id = e
+            .lead_id
+            .as_deref()
+            .and_then(|id| find(&out, &|s| s.lead_id.as_deref() == Some(id)));
+        let by_ref = || {
+            e.reference_id
+                .as_deref()
+                .and_then(|r| find(&out, &|s| s.reference_id.as_deref() == Some(r)))
+        };
+        let by_data = || {
+            e.data.as_ref().and_then(|d| {
+                find(&out, &|s| s.body.as_ref() == Some(d)).or_else(|| {
+                    let phone = str_field(d, "phone");
+                    let email = str_field(d, "email").map(str::to_lowercase);
+                    find(&out, &|s| {
+                        (phone.is_some() && s.phone.as_deref() == phone)
+                            || (email.is_some() && s.email == email)
+                    })
+                })
+            })
+        };
+        match by_id.or_else(by_ref).or_else(by_data) {
+            Some(i) => {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(ItemResult::Rejected(e.error));
+                }
+            }
+            None => left_errors.push(e.error),
+        }
+    }
+    let mut left_created = Vec::new();
+    for lead in answer.created {
+        let id = id_of(&lead).map(str::to_string);
+        let r = str_field(&lead, "referenceId").map(str::to_string);
+        let phone = str_field(&lead, "phone").map(str::to_string);
+        let email = str_field(&lead, "email").map(str::to_lowercase);
+        let pos = id
+            .as_deref()
+            .and_then(|id| find(&out, &|s| s.lead_id.as_deref() == Some(id)))
+            .or_else(|| {
+                r.as_deref()
+                    .and_then(|r| find(&out, &|s| s.reference_id.as_deref() == Some(r)))
+            })
+            .or_else(|| {
+                phone
+                    .as_deref()
+                    .and_then(|p| find(&out, &|s| s.phone.as_deref() == Some(p)))
+            })
+            .or_else(|| {
+                email
+                    .as_deref()
+                    .and_then(|e| find(&out, &|s| s.email.as_deref() == Some(e)))
+            });
+        match pos {
+            Some(i) => {
+                if let Some(slot) = out.get_mut(i) {
+                    *slot = Some(ItemResult::Created(lead));
+                }
+            }
+            None => left_created.push(lead),
+        }
+    }
+    // Whatever could not be recognised fills the remaining positions in order.
+    let mut left_created = left_created.into_iter();
+    let mut left_errors = left_errors.into_iter();
+    for slot in out.iter_mut().filter(|s| s.is_none()) {
+        if let Some(lead) = left_created.next() {
+            *slot = Some(ItemResult::Created(lead));
+        } else if let Some(e) = left_errors.next() {
+            *slot = Some(ItemResult::Rejected(e));
+        }
+    }
+    out.into_iter()
+        .map(|r| r.unwrap_or(ItemResult::Missing))
+        .collect()
+}
+
+/// Splits `n` items into chunks of at most `size` (1..=1000).
+pub fn chunk_ranges(n: usize, size: usize) -> Vec<std::ops::Range<usize>> {
+    let size = size.clamp(1, MAX_CHUNK);
+    (0..n)
+        .step_by(size)
+        .map(|start| start..(start + size).min(n))
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Created(Value),
+    Failed(VoxError),
+    Unknown(VoxError),
+}
+
+/// The accounting of one bulk call: one outcome slot per input.
+#[derive(Debug)]
+pub struct Ledger {
+    outcomes: Vec<Option<Outcome>>,
+    pub requests: u32,
+    counts: [usize; 3],
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+    pub created: usize,
+    pub failed: usize,
+    pub unknown: usize,
+}
+
+impl Ledger {
+    pub fn new(total: usize) -> Self {
+        Ledger {
+            outcomes: vec![None; total],
+            requests: 0,
+            counts: [0; 3],
+        }
+    }
+
+    /// Records the outcome of input `index`; the first outcome recorded stands.
+    pub fn set(&mut self, index: usize, outcome: Outcome) {
+        if let Some(slot @ None) = self.outcomes.get_mut(index) {
+            let k = match &outcome {
+                Outcome::Created(_) => 0,
+                Outcome::Failed(_) => 1,
+                Outcome::Unknown(_) => 2,
+            };
+            if let Some(c) = self.counts.get_mut(k) {
+                *c += 1;
+            }
+            *slot = Some(outcome);
+        }
+    }
+
+    pub fn progress(&self) -> Progress {
+        let [created, failed, unknown] = self.counts;
+        Progress {
+            done: created + failed + unknown,
+            total: self.outcomes.len(),
+            created,
+            failed,
+            unknown,
+        }
+    }
+
+    /// SDK.md `BulkResult`. `inputs` are the caller's inputs, echoed for failed/unknown.
+    /// An input without an outcome (which the engine never leaves) is reported unknown.
+    pub fn into_result(self, inputs: &[Value]) -> Value {
+        let mut created = Vec::new();
+        let mut failed = Vec::new();
+        let mut unknown = Vec::new();
+        for (index, o) in self.outcomes.into_iter().enumerate() {
+            let input = inputs.get(index).cloned().unwrap_or(Value::Null);
+            match o {
+                Some(Outcome::Created(lead)) => created.push(json!({"index": index, "lead": lead})),
+                Some(Outcome::Failed(e)) => failed.push(json!({"index": index, "input": input, "error": e.info()})),
+                Some(Outcome::Unknown(e)) => unknown.push(json!({"index": index, "input": input, "error": e.info()})),
+                None => unknown.push(json!({"index": index, "input": input, "error":
+                    VoxError::new(Code::InvalidResponse, "No outcome was recorded for this lead").info()})),
+            }
+        }
+        json!({"created": created, "failed": failed, "unknown": unknown, "requests": self.requests})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::api::BulkItemError;
+
+    fn sent(r: Option<&str>, phone: &str) -> Sent {
+        Sent {
+            lead_id: None,
+            reference_id: r.map(str::to_string),
+            phone: Some(phone.to_string()),
+            email: None,
+            body: Some(json!({"name": "x", "phone": phone, "referenceId": r})),
+        }
+    }
+
+    #[test]
+    fn maps_by_reference_then_data_then_phone() {
+        let s = vec![
+            sent(Some("r0"), "+911"),
+            sent(None, "+912"),
+            sent(None, "+913"),
+            sent(Some("r3"), "+914"),
+        ];
+        let answer = BulkAnswer {
+            created: vec![
+                json!({"_id": "b", "phone": "+913"}),
+                json!({"_id": "a", "referenceId": "r0", "phone": "+911"}),
+            ],
+            errors: vec![
+                BulkItemError {
+                    lead_id: None,
+                    reference_id: Some("r3".into()),
+                    data: None,
+                    error: "dup".into(),
+                },
+                BulkItemError {
+                    lead_id: None,
+                    reference_id: None,
+                    data: s[1].body.clone(),
+                    error: "bad".into(),
+                },
+            ],
+        };
+        let r = map_answer(&s, answer);
+        assert!(matches!(&r[0], ItemResult::Created(l) if l["_id"] == "a"));
+        assert_eq!(r[1], ItemResult::Rejected("bad".into()));
+        assert!(matches!(&r[2], ItemResult::Created(l) if l["_id"] == "b"));
+        assert_eq!(r[3], ItemResult::Rejected("dup".into()));
+    }
+
+    #[test]
+    fn existing_leads_map_by_id_and_missing_ones_are_reported() {
+        let s: Vec<Sent> = ["x", "y", "z"]
+            .iter()
+            .map(|id| Sent {
+                lead_id: Some(id.to_string()),
+                reference_id: None,
+                phone: None,
+                email: None,
+                body: None,
+            })
+            .collect();
+        let answer = BulkAnswer {
+            created: vec![json!({"_id": "z"})],
+            errors: vec![BulkItemError {
+                lead_id: Some("x".into()),
+                reference_id: None,
+                data: None,
+                error: "nf".into(),
+            }],
+        };
+        let r = map_answer(&s, answer);
+        assert_eq!(r[0], ItemResult::Rejected("nf".into()));
+        assert_eq!(r[1], ItemResult::Missing);
+        assert!(matches!(&r[2], ItemResult::Created(l) if l["_id"] == "z"));
+    }
+
+    #[test]
+    fn unrecognisable_items_fill_in_order() {
+        let s = vec![sent(None, "+911"), sent(None, "+912")];
+        let answer = BulkAnswer {
+            created: vec![json!({"_id": "q"}), json!({"_id": "w"})],
+            errors: vec![],
+        };
+        let r = map_answer(&s, answer);
+        assert!(matches!(&r[0], ItemResult::Created(l) if l["_id"] == "q"));
+        assert!(matches!(&r[1], ItemResult::Created(l) if l["_id"] == "w"));
+    }
+
+    #[test]
+    fn chunks() {
+        assert_eq!(
+            chunk_ranges(2500, 1000),
+            vec![0..1000, 1000..2000, 2000..2500]
+        );
+        assert_eq!(chunk_ranges(3, 5000), vec![0..3]);
+        assert_eq!(chunk_ranges(2, 0), vec![0..1, 1..2]);
+        assert!(chunk_ranges(0, 10).is_empty());
+    }
+
+    #[test]
+    fn ledger_keeps_first_outcome_and_counts() {
+        let mut l = Ledger::new(3);
+        l.set(0, Outcome::Created(json!({"_id": "a"})));
+        l.set(0, Outcome::Failed(VoxError::new(Code::BadRequest, "x")));
+        l.set(2, Outcome::Unknown(VoxError::new(Code::Timeout, "t")));
+        assert_eq!(
+            l.progress(),
+            Progress {
+                done: 2,
+                total: 3,
+                created: 1,
+                failed: 0,
+                unknown: 1
+            }
+        );
+        let v = l.into_result(&[json!(1), json!(2), json!(3)]);
+        assert_eq!(v["created"][0]["index"], 0);
+        assert_eq!(
+            v["unknown"].as_array().unwrap().len(),
+            2,
+            "index 1 had no outcome"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! The pure core: every API rule, with no JavaScript anywhere below here.
+pub mod api;
+pub mod bulk;
+pub mod engine;
+#[cfg(test)]
+mod engine_tests;
+pub mod error;
+pub mod lead;
+pub mod limits;
+#[path = "/tmp/phone_stub.rs"]
+pub mod phone;
+pub mod retry;
+#[cfg(test)]
+mod testkit;

@@ -1,0 +1,388 @@
+//! The exported client. Each method reads its JS arguments at once (so later changes by the
+//! caller do not matter), runs the core engine with a `WasmHost`, and settles a promise.
+
+use super::host::{Transport, WasmHost};
+use super::{
+    check_options, get, is_browser, js_error, opt_bool, opt_function, opt_number, opt_string,
+    to_js, to_value,
+};
+use crate::core::bulk::MAX_CHUNK;
+use crate::core::engine::{BulkOptions, Client, Config, LeadPager};
+use crate::core::error::{Code, VoxError};
+use crate::core::limits::{GuardConfig, RateConfig};
+use crate::core::phone;
+use js_sys::{Function, Promise};
+use serde_json::Value;
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+struct Inner {
+    client: Client,
+    transport: Transport,
+}
+
+impl Inner {
+    fn error(&self, e: &VoxError) -> JsValue {
+        let mut e = e.clone();
+        e.message = self.transport.scrub(&e.message);
+        js_error(&e)
+    }
+
+    fn host(&self, signal: JsValue, on_progress: Option<Function>) -> WasmHost<'_> {
+        WasmHost {
+            transport: &self.transport,
+            signal,
+            on_progress,
+        }
+    }
+}
+
+/// Per-call options: `{ init?, signal?, masked?, chunkSize?, concurrency?, onProgress? }`.
+struct CallOptions {
+    init: Option<bool>,
+    masked: bool,
+    signal: JsValue,
+    bulk: BulkOptions,
+    on_progress: Option<Function>,
+}
+
+fn call_options(opts: &JsValue) -> Result<CallOptions, VoxError> {
+    check_options(opts, "options")?;
+    let signal = get(opts, "signal");
+    if !(signal.is_undefined() || signal.is_null()) && get(&signal, "aborted").as_bool().is_none() {
+        return Err(VoxError::invalid_argument("signal must be an AbortSignal"));
+    }
+    let defaults = BulkOptions::default();
+    Ok(CallOptions {
+        init: opt_bool(opts, "init")?,
+        masked: opt_bool(opts, "masked")?.unwrap_or(false),
+        signal,
+        bulk: BulkOptions {
+            init: opt_bool(opts, "init")?,
+            chunk_size: opt_number(opts, "chunkSize", 1.0, MAX_CHUNK as f64, true)?
+                .map_or(defaults.chunk_size, |n| n as usize),
+            concurrency: opt_number(opts, "concurrency", 1.0, 64.0, true)?
+                .map_or(defaults.concurrency, |n| n as usize),
+        },
+        on_progress: opt_function(opts, "onProgress")?,
+    })
+}
+
+fn config(options: &JsValue) -> Result<(Config, Transport), VoxError> {
+    if !options.is_object() {
+        return Err(VoxError::invalid_argument(
+            "new VoxClient(options): options must be an object with a projectId",
+        ));
+    }
+    let project_id = opt_string(options, "projectId")?
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| VoxError::invalid_argument("projectId is required"))?;
+    let token = opt_string(options, "token")?.filter(|t| !t.is_empty());
+    if token.is_some()
+        && is_browser()
+        && opt_bool(options, "dangerouslyAllowBrowser")? != Some(true)
+    {
+        return Err(VoxError::new(
+            Code::BrowserUnsafe,
+            "A token in a web page is readable by every visitor. Point baseUrl at your own backend route that adds \
+             the token, or pass dangerouslyAllowBrowser: true if you accept the risk.",
+        ));
+    }
+    let mut cfg = Config::new(&project_id);
+    if let Some(base) = opt_string(options, "baseUrl")? {
+        let base = base.trim().trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://") || base.starts_with('/')) {
+            return Err(VoxError::invalid_argument(
+                "baseUrl must be an http(s) URL or an absolute path",
+            ));
+        }
+        cfg.base_url = base;
+    }
+    if let Some(t) = opt_number(options, "timeoutMs", 1.0, 600_000.0, false)? {
+        cfg.timeout_ms = t;
+    }
+    if let Some(n) = opt_number(options, "maxRetries", 0.0, 10.0, true)? {
+        cfg.max_retries = n as u32;
+    }
+    if let Some(region) = opt_string(options, "defaultCountry")? {
+        if !phone::is_known_region(&region) {
+            return Err(VoxError::invalid_argument(format!(
+                "defaultCountry '{region}' is not an ISO 3166 region code"
+            )));
+        }
+        cfg.default_region = region.to_ascii_uppercase();
+    }
+    let rate = get(options, "rateLimit");
+    if rate.as_bool() == Some(false) {
+        cfg.rate = None;
+    } else if !rate.is_undefined() && !rate.is_null() {
+        let requests = opt_number(&rate, "requests", 1.0, 1e6, true)?;
+        let per_ms = opt_number(&rate, "perMs", 1.0, 3.6e6, false)?;
+        match (requests, per_ms) {
+            (Some(r), Some(p)) => {
+                cfg.rate = Some(RateConfig {
+                    requests: r as u32,
+                    per_ms: p,
+                })
+            }
+            _ => {
+                return Err(VoxError::invalid_argument(
+                    "rateLimit must be { requests, perMs } or false",
+                ))
+            }
+        }
+    }
+    let guard = get(options, "duplicateGuard");
+    if guard.as_bool() == Some(false) {
+        cfg.guard = None;
+    } else if !guard.is_undefined() && !guard.is_null() {
+        let max = opt_number(&guard, "max", 1.0, 1e6, true)?;
+        let window = opt_number(&guard, "windowMs", 1.0, 8.64e7, false)?;
+        match (max, window) {
+            (Some(m), Some(w)) => {
+                cfg.guard = Some(GuardConfig {
+                    max: m as u32,
+                    window_ms: w,
+                })
+            }
+            _ => {
+                return Err(VoxError::invalid_argument(
+                    "duplicateGuard must be { max, windowMs } or false",
+                ))
+            }
+        }
+    }
+    let fetch = match opt_function(options, "fetch")? {
+        Some(f) => f,
+        None => get(&js_sys::global(), "fetch")
+            .dyn_into::<Function>()
+            .map_err(|_| VoxError::invalid_argument("No global fetch here: pass options.fetch"))?,
+    };
+    let transport = Transport {
+        fetch,
+        base_url: cfg.base_url.clone(),
+        token,
+        logger: opt_function(options, "logger")?,
+    };
+    Ok((cfg, transport))
+}
+
+/// The client behind the package's `VoxClient` (the entry wraps it to add `iterateLeads`).
+#[wasm_bindgen(js_name = VoxClientCore)]
+pub struct VoxClientCore {
+    inner: Rc<Inner>,
+}
+
+/// Runs `f` with the client; the returned promise settles with its value or its `VoxError`.
+fn run<F, Fut>(inner: &Rc<Inner>, f: F) -> Promise
+where
+    F: FnOnce(Rc<Inner>) -> Fut + 'static,
+    Fut: Future<Output = Result<Value, VoxError>> + 'static,
+{
+    let inner = inner.clone();
+    future_to_promise(async move {
+        let i2 = inner.clone();
+        f(inner).await.map(|v| to_js(&v)).map_err(|e| i2.error(&e))
+    })
+}
+
+fn rejected(inner: &Inner, e: &VoxError) -> Promise {
+    Promise::reject(&inner.error(e))
+}
+
+#[wasm_bindgen(js_class = VoxClientCore)]
+impl VoxClientCore {
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<VoxClientCore, JsValue> {
+        let (cfg, transport) = config(&options).map_err(|e| js_error(&e))?;
+        Ok(VoxClientCore {
+            inner: Rc::new(Inner {
+                client: Client::new(cfg),
+                transport,
+            }),
+        })
+    }
+
+    #[wasm_bindgen(getter, js_name = projectId)]
+    pub fn project_id(&self) -> String {
+        self.inner.client.cfg.project_id.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.inner.client.cfg.base_url.clone()
+    }
+
+    #[wasm_bindgen(js_name = initiateLead)]
+    pub fn initiate_lead(&self, lead: JsValue, options: JsValue) -> Promise {
+        let args = call_options(&options).and_then(|o| Ok((o, to_value(&lead, "lead")?)));
+        match args {
+            Err(e) => rejected(&self.inner, &e),
+            Ok((o, lead)) => run(&self.inner, move |i| async move {
+                i.client
+                    .initiate_lead(&i.host(o.signal, None), &lead, o.init)
+                    .await
+            }),
+        }
+    }
+
+    #[wasm_bindgen(js_name = initiateExistingLead)]
+    pub fn initiate_existing_lead(&self, lead_id: JsValue, options: JsValue) -> Promise {
+        let args = call_options(&options).and_then(|o| {
+            let id = lead_id
+                .as_string()
+                .ok_or_else(|| VoxError::invalid_argument("leadId must be a string"))?;
+            Ok((o, id))
+        });
+        match args {
+            Err(e) => rejected(&self.inner, &e),
+            Ok((o, id)) => run(&self.inner, move |i| async move {
+                i.client
+                    .initiate_existing(&i.host(o.signal, None), &id, o.init)
+                    .await
+            }),
+        }
+    }
+
+    #[wasm_bindgen(js_name = bulkInitiateLeads)]
+    pub fn bulk_initiate_leads(&self, leads: JsValue, options: JsValue) -> Promise {
+        self.bulk(leads, options, false)
+    }
+
+    #[wasm_bindgen(js_name = bulkInitiateExisting)]
+    pub fn bulk_initiate_existing(&self, lead_ids: JsValue, options: JsValue) -> Promise {
+        self.bulk(lead_ids, options, true)
+    }
+
+    fn bulk(&self, items: JsValue, options: JsValue, existing: bool) -> Promise {
+        let what = if existing { "leadIds" } else { "leads" };
+        let args = call_options(&options).and_then(|o| {
+            if !js_sys::Array::is_array(&items) {
+                return Err(VoxError::invalid_argument(format!(
+                    "{what} must be an array"
+                )));
+            }
+            match to_value(&items, what)? {
+                Value::Array(a) => Ok((o, a)),
+                _ => Err(VoxError::invalid_argument(format!(
+                    "{what} must be an array"
+                ))),
+            }
+        });
+        match args {
+            Err(e) => rejected(&self.inner, &e),
+            Ok((o, list)) => run(&self.inner, move |i| async move {
+                let host = i.host(o.signal, o.on_progress);
+                Ok(if existing {
+                    i.client.bulk_initiate_existing(&host, &list, o.bulk).await
+                } else {
+                    i.client.bulk_initiate(&host, &list, o.bulk).await
+                })
+            }),
+        }
+    }
+
+    #[wasm_bindgen(js_name = updateLead)]
+    pub fn update_lead(&self, target: JsValue, changes: JsValue, options: JsValue) -> Promise {
+        let args = call_options(&options).and_then(|o| {
+            Ok((
+                o,
+                to_value(&target, "target")?,
+                to_value(&changes, "changes")?,
+            ))
+        });
+        match args {
+            Err(e) => rejected(&self.inner, &e),
+            Ok((o, target, changes)) => run(&self.inner, move |i| async move {
+                i.client
+                    .update_lead(&i.host(o.signal, None), &target, &changes)
+                    .await
+            }),
+        }
+    }
+
+    #[wasm_bindgen(js_name = getLead)]
+    pub fn get_lead(&self, target: JsValue, options: JsValue) -> Promise {
+        let args = call_options(&options).and_then(|o| Ok((o, to_value(&target, "target")?)));
+        match args {
+            Err(e) => rejected(&self.inner, &e),
+            Ok((o, target)) => run(&self.inner, move |i| async move {
+                i.client
+                    .get_lead(&i.host(o.signal, None), &target, o.masked)
+                    .await
+            }),
+        }
+    }
+
+    #[wasm_bindgen(js_name = queryLeads)]
+    pub fn query_leads(&self, query: JsValue, options: JsValue) -> Promise {
+        let args = call_options(&options).and_then(|o| Ok((o, to_value(&query, "query")?)));
+        match args {
+            Err(e) => rejected(&self.inner, &e),
+            Ok((o, query)) => run(&self.inner, move |i| async move {
+                i.client.query_leads(&i.host(o.signal, None), &query).await
+            }),
+        }
+    }
+
+    #[wasm_bindgen(js_name = getActivity)]
+    pub fn get_activity(&self, activity_id: JsValue, options: JsValue) -> Promise {
+        let args = call_options(&options).and_then(|o| {
+            let id = activity_id
+                .as_string()
+                .ok_or_else(|| VoxError::invalid_argument("activityId must be a string"))?;
+            Ok((o, id))
+        });
+        match args {
+            Err(e) => rejected(&self.inner, &e),
+            Ok((o, id)) => run(&self.inner, move |i| async move {
+                i.client
+                    .get_activity(&i.host(o.signal, None), &id, o.masked)
+                    .await
+            }),
+        }
+    }
+
+    /// The pages of a query, for `iterateLeads`.
+    pub fn pager(&self, query: JsValue, options: JsValue) -> Result<LeadPagerCore, JsValue> {
+        let o = call_options(&options).map_err(|e| self.inner.error(&e))?;
+        let query = to_value(&query, "query").map_err(|e| self.inner.error(&e))?;
+        let pager = LeadPager::new(&query, &self.inner.client.cfg.default_region)
+            .map_err(|e| self.inner.error(&e))?;
+        Ok(LeadPagerCore {
+            inner: self.inner.clone(),
+            signal: o.signal,
+            pager: Rc::new(RefCell::new(Some(pager))),
+        })
+    }
+}
+
+#[wasm_bindgen(js_name = LeadPagerCore)]
+pub struct LeadPagerCore {
+    inner: Rc<Inner>,
+    signal: JsValue,
+    pager: Rc<RefCell<Option<LeadPager>>>,
+}
+
+#[wasm_bindgen(js_class = LeadPagerCore)]
+impl LeadPagerCore {
+    /// The next page's new leads, or `null` when there are no more.
+    pub fn next(&self) -> Promise {
+        let Some(mut pager) = self.pager.borrow_mut().take() else {
+            return rejected(
+                &self.inner,
+                &VoxError::invalid_argument("next() called again before the previous page arrived"),
+            );
+        };
+        let slot = self.pager.clone();
+        let signal = self.signal.clone();
+        run(&self.inner, move |i| async move {
+            let r = pager.next(&i.client, &i.host(signal, None)).await;
+            *slot.borrow_mut() = Some(pager);
+            r.map(|page| page.map_or(Value::Null, Value::Array))
+        })
+    }
+}

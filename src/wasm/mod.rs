@@ -1,0 +1,137 @@
+//! The wasm edge: converts between JS values and the core's types, supplies fetch and time
+//! (through `js/host.js`), and turns core errors into JS `VoxError`s. No API rule lives here.
+
+mod client;
+mod host;
+mod phone;
+
+use crate::core::error::VoxError;
+use js_sys::{Reflect, JSON};
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = makeError)]
+    fn make_error(info: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = voxErrorClass)]
+    fn vox_error_class_js() -> JsValue;
+    #[wasm_bindgen(js_name = isBrowser)]
+    fn is_browser() -> bool;
+}
+
+/// The `VoxError` class, for the package entry to re-export (`instanceof` works because
+/// every error is made by this one class).
+#[wasm_bindgen(js_name = voxErrorClass)]
+pub fn vox_error_class() -> JsValue {
+    vox_error_class_js()
+}
+
+/// A core error as a JS `VoxError`.
+pub(crate) fn js_error(e: &VoxError) -> JsValue {
+    make_error(&to_js(&e.to_value()))
+}
+
+/// A JS value as JSON (`Date`s become ISO strings, `undefined` fields vanish). Cycles,
+/// `BigInt`s and other values JSON cannot hold are an `invalid_argument`.
+pub(crate) fn to_value(js: &JsValue, what: &str) -> Result<Value, VoxError> {
+    if js.is_undefined() || js.is_null() {
+        return Ok(Value::Null);
+    }
+    let text = JSON::stringify(js).map_err(|_| {
+        VoxError::invalid_argument(format!(
+            "{what} cannot be read as JSON (a cycle or a BigInt?)"
+        ))
+    })?;
+    let Some(text) = text.as_string() else {
+        return Err(VoxError::invalid_argument(format!(
+            "{what} must be a JSON value, not a function or symbol"
+        )));
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| VoxError::invalid_argument(format!("{what} is not valid JSON text: {e}")))
+}
+
+/// A JSON value as a plain JS value.
+pub(crate) fn to_js(v: &Value) -> JsValue {
+    match v {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::String(s) => JsValue::from_str(s),
+        _ => JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL),
+    }
+}
+
+/// `obj[key]`, or `undefined` when `obj` is not an object.
+pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
+    if obj.is_object() || obj.is_function() {
+        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+/// An options argument: `undefined`, `null` or an object.
+pub(crate) fn check_options(opts: &JsValue, what: &str) -> Result<(), VoxError> {
+    if opts.is_undefined() || opts.is_null() || opts.is_object() {
+        Ok(())
+    } else {
+        Err(VoxError::invalid_argument(format!(
+            "{what} must be an object"
+        )))
+    }
+}
+
+pub(crate) fn opt_bool(opts: &JsValue, key: &str) -> Result<Option<bool>, VoxError> {
+    let v = get(opts, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_bool()
+        .map(Some)
+        .ok_or_else(|| VoxError::invalid_argument(format!("{key} must be a boolean")))
+}
+
+/// An optional number within `[min, max]`; `integer` refuses fractions.
+pub(crate) fn opt_number(
+    opts: &JsValue,
+    key: &str,
+    min: f64,
+    max: f64,
+    integer: bool,
+) -> Result<Option<f64>, VoxError> {
+    let v = get(opts, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n >= min && n <= max && (!integer || n.fract() == 0.0) => Ok(Some(n)),
+        _ => Err(VoxError::invalid_argument(format!(
+            "{key} must be {} between {min} and {max}",
+            if integer { "an integer" } else { "a number" }
+        ))),
+    }
+}
+
+pub(crate) fn opt_string(opts: &JsValue, key: &str) -> Result<Option<String>, VoxError> {
+    let v = get(opts, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| VoxError::invalid_argument(format!("{key} must be a string")))
+}
+
+pub(crate) fn opt_function(
+    opts: &JsValue,
+    key: &str,
+) -> Result<Option<js_sys::Function>, VoxError> {
+    let v = get(opts, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.dyn_into::<js_sys::Function>()
+        .map(Some)
+        .map_err(|_| VoxError::invalid_argument(format!("{key} must be a function")))
+}
