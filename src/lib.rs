@@ -3,4 +3,4 @@
 //! `core` is plain Rust (no JS), tested natively; `wasm` is the thin wasm-bindgen edge.
 pub mod core;
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;

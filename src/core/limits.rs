@@ -75,9 +75,16 @@ pub enum Refusal {
 impl Refusal {
     pub fn message(&self) -> String {
         match self {
-            Refusal::Recent(key) => format!(
-                "Refused locally: {key} was already submitted recently; sending it again would count as a duplicate submission"
-            ),
+            Refusal::Recent(key) => {
+                let what = match key.split_once(':') {
+                    Some(("phone", p)) => format!("the phone number {p}"),
+                    Some(("email", e)) => format!("the email {e}"),
+                    _ => key.clone(),
+                };
+                format!(
+                    "Refused locally: {what} was already submitted recently; sending it again would count as a duplicate submission"
+                )
+            }
             Refusal::TooManyRejections { until_ms } => format!(
                 "Refused locally: the server rejected too many duplicate submissions recently; \
                  sending more could block the API key (retry in {} s)",

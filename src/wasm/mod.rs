@@ -1,9 +1,9 @@
 //! The wasm edge: converts between JS values and the core's types, supplies fetch and time
 //! (through `js/host.js`), and turns core errors into JS `VoxError`s. No API rule lives here.
 
-mod client;
+pub mod client;
 mod host;
-mod phone;
+pub mod phone;
 
 use crate::core::error::VoxError;
 use js_sys::{Reflect, JSON};

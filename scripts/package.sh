@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds the Node and web wasm (release) and assembles the npm package in dist/vox-crm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile=${PROFILE:---release}
+wasm-pack --quiet build "$profile" --weak-refs --target nodejs --out-dir .build/node --out-name vox_crm --no-pack .
+wasm-pack --quiet build "$profile" --weak-refs --target web --out-dir .build/web --out-name vox_crm --no-pack .
+node scripts/package.mjs
