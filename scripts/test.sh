@@ -51,5 +51,9 @@ need_passed "$log/wasm-chrome.txt" "wasm-pack test --chrome"
 step "package"
 scripts/package.sh
 
+step "published TypeScript types (tsc --strict, no any)"
+npx tsc -p tests/types
+if grep -nw any dist/vox-crm/index.d.ts; then echo "FAIL: 'any' in the public types" >&2; exit 1; fi
+
 step "package from JavaScript (node --test)"
 node --test tests/node/

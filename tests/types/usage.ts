@@ -1,0 +1,73 @@
+// Compiled with `tsc --strict` (never run): the published types describe SDK.md precisely.
+// Lines marked @ts-expect-error must fail to compile, or tsc reports them.
+import {
+  VoxClient,
+  VoxError,
+  validatePhone,
+  validatePhones,
+  normalizePhone,
+  maskPhone,
+  validateLead,
+  type Lead,
+  type BulkResult,
+  type LeadInput,
+  type PhoneCheck,
+  type ErrorCode,
+} from "vox-crm";
+
+const client = new VoxClient({ projectId: "p", token: "t", rateLimit: false, duplicateGuard: { max: 5, windowMs: 60000 } });
+const processId = "6650a1b2c3d4e5f6012345a1";
+
+async function main(): Promise<void> {
+  const lead: Lead = await client.initiateLead({ name: "A", phone: "9845317206", processId, metadata: { a: 1 } });
+  const id: string = lead._id;
+  const state: string | undefined = lead.currentState;
+  const bulk: BulkResult<LeadInput> = await client.bulkInitiateLeads([{ name: "B", email: "b@x.co", processId }], {
+    chunkSize: 500,
+    onProgress: (p) => p.done + p.total,
+  });
+  const firstIndex: number | undefined = bulk.created[0]?.index;
+  const code: ErrorCode | undefined = bulk.failed[0]?.error.code;
+  const existing = await client.bulkInitiateExisting([id]);
+  const inputId: string | undefined = existing.failed[0]?.input;
+  const upd = await client.updateLead({ referenceId: "r", processId }, { targetState: "interested" });
+  const message: string = upd.message;
+  const full = await client.getLead({ leadId: id }, { masked: true });
+  const activityStatus = full.activities[0]?.status;
+  const page = await client.queryLeads({ createdFrom: new Date(), limit: 100, order: "asc" });
+  const more: boolean = page.hasNextPage;
+  for await (const l of client.iterateLeads({ state: "new" })) {
+    const lid: string = l._id;
+    void lid;
+  }
+  const act = await client.getActivity("a");
+  const dur: number | undefined = act.durationSec;
+  void [state, firstIndex, code, inputId, message, activityStatus, more, dur];
+
+  try {
+    await client.getLead({ leadId: "x" });
+  } catch (e) {
+    if (e instanceof VoxError) {
+      const c: ErrorCode = e.code;
+      const s: number | undefined = e.status;
+      void [c, s];
+    }
+  }
+
+  // @ts-expect-error processId is required
+  await client.initiateLead({ name: "no process" });
+  // @ts-expect-error a target needs leadId or referenceId + processId
+  await client.getLead({ referenceId: "r" });
+  // @ts-expect-error limit is a number
+  await client.queryLeads({ limit: "10" });
+  // @ts-expect-error unknown client option types are refused
+  new VoxClient({ projectId: "p", rateLimit: true });
+}
+
+const check: PhoneCheck = validatePhone("+919845317206", { defaultCountry: "IN" });
+const e164: string | undefined = check.e164;
+const checks: PhoneCheck[] = validatePhones(["1", "2"]);
+const normal: string = normalizePhone("9845317206");
+const masked: string = maskPhone(normal, { keepLast: 2, maskChar: "#" });
+const verdict: boolean = validateLead({ name: "A", processId }).valid;
+void [main, e164, checks, masked, verdict];
