@@ -6,7 +6,7 @@ use crate::core::api::{self, HttpRequest, HttpResponse, LeadQuery, Target};
 use crate::core::bulk::{self, ItemResult, Ledger, Outcome, Progress, Sent};
 use crate::core::error::{self, Code, VoxError};
 use crate::core::lead::{self, is_object_id, PreparedLead};
-use crate::core::limits::{self, GuardConfig, RateConfig, Refusal, Shared};
+use crate::core::limits::{self, GuardConfig, RateConfig, Refusal, Shared, Wait};
 use crate::core::retry::{self, Decision, Kind};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Value};
@@ -15,6 +15,12 @@ use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 
 pub const DEFAULT_BASE_URL: &str = "https://crm.uservox.ai/api/v1";
+
+/// How often a request that waits for another to complete (rate limit) looks again.
+const COMPLETION_POLL_MS: f64 = 20.0;
+
+/// Lookups in flight at once while reconciling one ambiguous bulk chunk.
+const LOOKUP_CONCURRENCY: usize = 8;
 
 /// How one attempt failed without an HTTP answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -339,6 +345,17 @@ impl<'a, H: Host> Call<'a, H> {
         kind: Kind,
         reader: impl Fn(&str) -> Result<T, VoxError>,
     ) -> Result<T, Failure> {
+        self.execute_with(req, kind, reader, self.cfg().max_retries)
+            .await
+    }
+
+    async fn execute_with<T>(
+        &self,
+        req: &HttpRequest,
+        kind: Kind,
+        reader: impl Fn(&str) -> Result<T, VoxError>,
+        max_retries: u32,
+    ) -> Result<T, Failure> {
         let host = self.host;
         let mut attempt: u32 = 0;
         loop {
@@ -363,23 +380,14 @@ impl<'a, H: Host> Call<'a, H> {
                 });
                 return Err(Failure::fail(err));
             }
-            if let Some(rate) = self.cfg().rate {
-                let start = self.shared().rate.reserve(now, rate);
-                if start > now {
-                    host.log(&LogEvent {
-                        duration_ms: Some(start - now),
-                        ..LogEvent::for_request("rate_limit_wait", req, attempt)
-                    });
-                    host.sleep(start - now).await;
-                    if host.aborted() {
-                        return Err(Failure::fail(aborted_error()));
-                    }
-                }
-            }
+            let ticket = self.acquire_slot(req, attempt).await?;
             host.log(&LogEvent::for_request("request", req, attempt));
             self.requests.set(self.requests.get() + 1);
             let started = host.now_ms();
             let sent = host.send(req, self.cfg().timeout_ms).await;
+            if let Some(t) = ticket {
+                self.shared().rate.complete(t, host.now_ms());
+            }
             let duration = host.now_ms() - started;
             let mut refused = false;
             let err = match sent {
@@ -429,14 +437,7 @@ impl<'a, H: Host> Call<'a, H> {
                 });
                 return Err(Failure::fail(err));
             }
-            match retry::decide(
-                kind,
-                &err,
-                refused,
-                attempt,
-                self.cfg().max_retries,
-                host.random(),
-            ) {
+            match retry::decide(kind, &err, refused, attempt, max_retries, host.random()) {
                 Decision::RetryAfter(ms) => {
                     host.log(&LogEvent {
                         duration_ms: Some(ms),
@@ -456,6 +457,33 @@ impl<'a, H: Host> Call<'a, H> {
         }
     }
 
+    /// Waits until the rate limiter lets one more request start; returns its ticket.
+    async fn acquire_slot(&self, req: &HttpRequest, attempt: u32) -> Result<Option<u64>, Failure> {
+        let Some(rate) = self.cfg().rate else {
+            return Ok(None);
+        };
+        let mut logged = false;
+        loop {
+            let now = self.host.now_ms();
+            let wait = match self.shared().rate.try_acquire(now, rate) {
+                Ok(ticket) => return Ok(Some(ticket)),
+                Err(Wait::Until(t)) => (t - now).max(1.0),
+                Err(Wait::ForCompletion) => COMPLETION_POLL_MS,
+            };
+            if !logged {
+                self.host.log(&LogEvent {
+                    duration_ms: Some(wait),
+                    ..LogEvent::for_request("rate_limit_wait", req, attempt)
+                });
+                logged = true;
+            }
+            self.host.sleep(wait).await;
+            if self.host.aborted() {
+                return Err(Failure::fail(aborted_error()));
+            }
+        }
+    }
+
     /// Maps a non-2xx answer and updates the shared traffic state from it.
     fn on_error_status(&self, resp: &HttpResponse) -> VoxError {
         let retry_after = error::parse_retry_after(resp.retry_after.as_deref());
@@ -470,7 +498,7 @@ impl<'a, H: Host> Call<'a, H> {
             Code::RateLimited => {
                 let ms = retry_after.unwrap_or(1000.0);
                 if let Some(rate) = self.cfg().rate {
-                    self.shared().rate.push_back_until(now + ms, rate);
+                    self.shared().rate.block_until(now + ms, rate);
                 }
                 err.with_retry_after(Some(ms))
             }
@@ -489,7 +517,12 @@ impl<'a, H: Host> Call<'a, H> {
             process_id: process_id.to_string(),
         };
         let req = api::get_lead(&target, &self.cfg().project_id, false);
-        match self.read(&req, api::read_lead).await {
+        let retries = retry::reconcile_budget(self.cfg().max_retries);
+        match self
+            .execute_with(&req, Kind::Read, api::read_lead, retries)
+            .await
+            .map_err(|f| f.err)
+        {
             Ok(mut lead) => {
                 if let Value::Object(m) = &mut lead {
                     m.remove("activities");
@@ -558,7 +591,9 @@ impl<'a, H: Host> Call<'a, H> {
                     };
                     match self.lookup_reference(r, &p.process_id).await {
                         Ok(Some(found)) => return Ok(found),
-                        Ok(None) if resends < self.cfg().max_retries => resends += 1,
+                        Ok(None) if resends < retry::reconcile_budget(self.cfg().max_retries) => {
+                            resends += 1
+                        }
                         _ => return Err(f.err),
                     }
                 }
@@ -816,25 +851,35 @@ impl<'a, H: Host> Call<'a, H> {
                 }
             }
             Err(f) => {
-                for (i, item) in &chunk {
-                    let lookup = match (&item.sent.reference_id, f.err.code) {
-                        (Some(r), c) if c != Code::Aborted && !existing => {
-                            Some(self.lookup_reference(r, &item.process_id).await)
+                // Look the leads up by referenceId, a few at a time (reads are cheap and safe).
+                for batch in chunk.chunks(LOOKUP_CONCURRENCY) {
+                    let lookups = batch.iter().map(|(_, item)| async move {
+                        match (&item.sent.reference_id, f.err.code) {
+                            (Some(r), c) if c != Code::Aborted && !existing => {
+                                Some(self.lookup_reference(r, &item.process_id).await)
+                            }
+                            _ => None,
                         }
-                        _ => None,
-                    };
-                    match lookup {
-                        Some(Ok(Some(lead))) => done.outcomes.push((
-                            *i,
-                            Outcome::Created(lead),
-                            KeyOutcome::Settle(None),
-                        )),
-                        Some(Ok(None)) if resends < self.cfg().max_retries => done.resend.push(*i),
-                        _ => done.outcomes.push((
-                            *i,
-                            Outcome::Unknown(f.err.clone()),
-                            KeyOutcome::Keep,
-                        )),
+                    });
+                    let results = futures_util::future::join_all(lookups).await;
+                    for ((i, _), lookup) in batch.iter().zip(results) {
+                        match lookup {
+                            Some(Ok(Some(lead))) => done.outcomes.push((
+                                *i,
+                                Outcome::Created(lead),
+                                KeyOutcome::Settle(None),
+                            )),
+                            Some(Ok(None))
+                                if resends < retry::reconcile_budget(self.cfg().max_retries) =>
+                            {
+                                done.resend.push(*i)
+                            }
+                            _ => done.outcomes.push((
+                                *i,
+                                Outcome::Unknown(f.err.clone()),
+                                KeyOutcome::Keep,
+                            )),
+                        }
                     }
                 }
             }

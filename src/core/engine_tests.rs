@@ -256,8 +256,10 @@ fn errors_carry_the_servers_reason() {
 
 #[test]
 fn the_rate_limiter_spaces_requests_in_a_sliding_window() {
-    let mut h = FakeHost::default();
-    h.latency_ms = 0.0;
+    let h = FakeHost {
+        latency_ms: 0.0,
+        ..Default::default()
+    };
     let c = client_with(|c| {
         c.rate = Some(RateConfig {
             requests: 100,

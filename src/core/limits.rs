@@ -6,9 +6,8 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
-/// Extra room added to the window so that requests sent exactly one window apart do not
-/// arrive inside the server's window because of network jitter.
-pub const WINDOW_MARGIN_MS: f64 = 100.0;
+/// Extra room added to the window for clock granularity between this client and the server.
+pub const WINDOW_MARGIN_MS: f64 = 25.0;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RateConfig {
@@ -16,44 +15,65 @@ pub struct RateConfig {
     pub per_ms: f64,
 }
 
-/// A sliding-window log: a request may start at `t` only if fewer than `requests` started in
-/// `(t - per_ms - margin, t]`. Slots are reserved in order, so concurrent callers queue fairly.
+/// Why a request may not start yet.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Wait {
+    /// Try again at this time.
+    Until(f64),
+    /// Too many requests are in flight to know when: try again after one completes.
+    ForCompletion,
+}
+
+/// A sliding-window limiter that counts the way the server does, conservatively. The server
+/// counts a request when it arrives, somewhere between our send and our receipt of the answer,
+/// so a request counts toward every window that overlaps `[start, end]`: in flight, it counts
+/// until it ends; once ended, for `per_ms` after its end. A new request may start at `t` only
+/// if fewer than `requests` requests count at `t`. This also holds when many requests leave at
+/// once and reach the server late, which a log of start times alone gets wrong.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    starts: VecDeque<f64>,
+    /// `(ticket, end)`; `end` is `None` while in flight.
+    entries: Vec<(u64, Option<f64>)>,
+    next_ticket: u64,
 }
 
 impl RateLimiter {
-    /// Reserves the earliest start time `>= now` for one request and returns it.
-    pub fn reserve(&mut self, now: f64, cfg: RateConfig) -> f64 {
+    /// Takes a slot now and returns its ticket, or says how long to wait.
+    pub fn try_acquire(&mut self, now: f64, cfg: RateConfig) -> Result<u64, Wait> {
         let window = cfg.per_ms + WINDOW_MARGIN_MS;
+        self.entries
+            .retain(|(_, end)| end.is_none_or(|e| e > now - window));
         let n = cfg.requests.max(1) as usize;
-        // Only the last `n` starts can hold a new one back, and none older than a window.
-        while self.starts.len() > n || self.starts.front().is_some_and(|&s| s <= now - window) {
-            self.starts.pop_front();
+        if self.entries.len() < n {
+            self.next_ticket += 1;
+            self.entries.push((self.next_ticket, None));
+            return Ok(self.next_ticket);
         }
-        let mut t = now;
-        if self.starts.len() >= n {
-            if let Some(&blocker) = self.starts.front() {
-                t = t.max(blocker + window);
-            }
+        // `excess` entries must leave the window first; in-flight ones leave only after ending.
+        let excess = self.entries.len() - n + 1;
+        let mut ends: Vec<f64> = self.entries.iter().filter_map(|(_, e)| *e).collect();
+        if ends.len() < excess {
+            return Err(Wait::ForCompletion);
         }
-        // Keep the log ordered: a later reservation never starts before an earlier one.
-        if let Some(&last) = self.starts.back() {
-            t = t.max(last);
+        ends.sort_by(f64::total_cmp);
+        Err(Wait::Until(
+            ends.get(excess - 1).map_or(now, |e| e + window),
+        ))
+    }
+
+    /// The request with this ticket got its answer (or failed) at `now`.
+    pub fn complete(&mut self, ticket: u64, now: f64) {
+        if let Some(entry) = self.entries.iter_mut().find(|(t, _)| *t == ticket) {
+            entry.1 = Some(now);
         }
-        self.starts.push_back(t);
-        t
     }
 
     /// After a server 429 rate limit: nothing may start before `until`.
-    pub fn push_back_until(&mut self, until: f64, cfg: RateConfig) {
+    pub fn block_until(&mut self, until: f64, cfg: RateConfig) {
+        let window = cfg.per_ms + WINDOW_MARGIN_MS;
         for _ in 0..cfg.requests.max(1) {
-            self.starts.push_back(until - cfg.per_ms - WINDOW_MARGIN_MS);
+            self.entries.push((0, Some(until - window)));
         }
-        let mut v: Vec<f64> = self.starts.drain(..).collect();
-        v.sort_by(|a, b| a.total_cmp(b));
-        self.starts = v.into();
     }
 }
 
@@ -232,48 +252,97 @@ mod tests {
     };
     const W: f64 = 1000.0 + WINDOW_MARGIN_MS;
 
+    /// Runs requests that each take `latency` and start as early as the limiter allows.
+    fn schedule(rl: &mut RateLimiter, count: usize, latency: f64) -> Vec<f64> {
+        let mut now = 0.0;
+        let mut starts = Vec::new();
+        let mut in_flight: Vec<(u64, f64)> = Vec::new();
+        while starts.len() < count {
+            match rl.try_acquire(now, CFG) {
+                Ok(t) => {
+                    starts.push(now);
+                    in_flight.push((t, now + latency));
+                }
+                Err(wait) => {
+                    // Advance to the next event: a wait's end or a completion.
+                    let next_end = in_flight.iter().map(|(_, e)| *e).fold(f64::MAX, f64::min);
+                    now = match wait {
+                        Wait::Until(t) => t.min(next_end),
+                        Wait::ForCompletion => next_end,
+                    };
+                }
+            }
+            in_flight.retain(|(t, e)| {
+                if *e <= now {
+                    rl.complete(*t, *e);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        starts
+    }
+
     #[test]
-    fn sliding_window_never_lets_more_than_n_in_any_window() {
+    fn never_more_than_n_in_any_window_even_counting_latency() {
         let mut rl = RateLimiter::default();
-        let starts: Vec<f64> = (0..10).map(|_| rl.reserve(0.0, CFG)).collect();
+        let starts = schedule(&mut rl, 10, 200.0);
         assert_eq!(&starts[..3], &[0.0, 0.0, 0.0]);
-        assert_eq!(&starts[3..6], &[W, W, W]);
-        assert_eq!(&starts[6..9], &[2.0 * W, 2.0 * W, 2.0 * W]);
-        for (i, s) in starts.iter().enumerate() {
-            let in_window = starts.iter().filter(|t| **t > s - W && **t <= *s).count();
+        // The 4th waits for the 1st to end (200) and a window to pass.
+        assert_eq!(starts[3], 200.0 + W);
+        for &t in &starts {
+            // Arrivals may be anywhere in [start, start + 200]: count every request whose
+            // interval meets the window ending at t.
+            let n = starts
+                .iter()
+                .filter(|&&s| s + 200.0 > t - 1000.0 && s <= t)
+                .count();
             assert!(
-                in_window <= 3,
-                "window ending at start {i} holds {in_window}"
+                n <= 3,
+                "{n} requests may have arrived within one window ending at {t}"
             );
         }
     }
 
     #[test]
     fn no_boundary_burst_unlike_a_fixed_window() {
-        // 3 at t=900, then at t=1001 a fixed window would allow 3 more: 6 within 101 ms.
         let mut rl = RateLimiter::default();
         for _ in 0..3 {
-            assert_eq!(rl.reserve(900.0, CFG), 900.0);
+            let t = rl.try_acquire(900.0, CFG).unwrap();
+            rl.complete(t, 900.0);
         }
-        assert_eq!(rl.reserve(1001.0, CFG), 900.0 + W);
+        // A fixed window starting at 1000 would let 3 more through at 1001.
+        assert_eq!(rl.try_acquire(1001.0, CFG), Err(Wait::Until(900.0 + W)));
     }
 
     #[test]
     fn window_slides_with_time() {
         let mut rl = RateLimiter::default();
-        assert_eq!(rl.reserve(0.0, CFG), 0.0);
-        assert_eq!(rl.reserve(400.0, CFG), 400.0);
-        assert_eq!(rl.reserve(800.0, CFG), 800.0);
+        for at in [0.0, 400.0, 800.0] {
+            let t = rl.try_acquire(at, CFG).unwrap();
+            rl.complete(t, at);
+        }
         // The 4th may start once the first leaves the window, not when the 3rd does.
-        assert_eq!(rl.reserve(900.0, CFG), W);
-        assert_eq!(rl.reserve(5000.0, CFG), 5000.0);
+        assert_eq!(rl.try_acquire(900.0, CFG), Err(Wait::Until(W)));
+        assert!(rl.try_acquire(W, CFG).is_ok());
     }
 
     #[test]
-    fn server_429_pushes_everything_back() {
+    fn requests_in_flight_hold_their_slot_until_they_end() {
         let mut rl = RateLimiter::default();
-        rl.push_back_until(3000.0, CFG);
-        assert_eq!(rl.reserve(0.0, CFG), 3000.0);
+        let tickets: Vec<u64> = (0..3).map(|_| rl.try_acquire(0.0, CFG).unwrap()).collect();
+        assert_eq!(rl.try_acquire(5000.0, CFG), Err(Wait::ForCompletion));
+        rl.complete(tickets[1], 5000.0);
+        assert_eq!(rl.try_acquire(5000.0, CFG), Err(Wait::Until(5000.0 + W)));
+    }
+
+    #[test]
+    fn server_429_blocks_until_retry_after() {
+        let mut rl = RateLimiter::default();
+        rl.block_until(3000.0, CFG);
+        assert_eq!(rl.try_acquire(0.0, CFG), Err(Wait::Until(3000.0)));
+        assert!(rl.try_acquire(3000.0, CFG).is_ok());
     }
 
     const G: GuardConfig = GuardConfig {

@@ -7,7 +7,6 @@ mod engine_tests;
 pub mod error;
 pub mod lead;
 pub mod limits;
-#[path = "/tmp/phone_stub.rs"]
 pub mod phone;
 pub mod retry;
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //!   a refused connection. A timeout, a reset or a 5xx after a write is *ambiguous*: the
 //!   caller reconciles (looks the lead up by referenceId) instead of resending blindly.
 //! - A `key_blocked` 429, 4xx answers and aborts are final.
+//! - Reconciliation (lookup, then resend only if not found) gets at least
+//!   `MIN_RECONCILE_ROUNDS` rounds and lookups at least as many retries.
 //! - Waits grow exponentially with full jitter in [0.5, 1] of the step, capped, and are never
 //!   shorter than the server's `Retry-After`.
 
@@ -29,6 +31,15 @@ pub enum Decision {
 }
 
 pub const BASE_DELAY_MS: f64 = 500.0;
+
+/// Reconciliation after an ambiguous write (a Get Lead by referenceId, then a resend when the
+/// lead does not exist) is allowed more rounds than `maxRetries`: a lookup is a harmless read,
+/// and giving up early would leave a lead's outcome unknown.
+pub const MIN_RECONCILE_ROUNDS: u32 = 5;
+
+pub fn reconcile_budget(max_retries: u32) -> u32 {
+    max_retries.max(MIN_RECONCILE_ROUNDS)
+}
 pub const MAX_DELAY_MS: f64 = 30_000.0;
 
 /// Back-off before retry number `attempt` (1 = first retry); `random` is in [0, 1).

@@ -156,6 +156,8 @@ impl FakeCrm {
     }
 }
 
+pub type BeforeSend = Box<dyn Fn(&mut FakeCrm)>;
+
 pub struct FakeHost {
     pub now: Cell<f64>,
     pub latency_ms: f64,
@@ -167,7 +169,7 @@ pub struct FakeHost {
     pub progress: RefCell<Vec<Progress>>,
     pub abort_after_requests: Cell<Option<usize>>,
     /// Called before each request is handled (e.g. to add leads while paging).
-    pub before_send: RefCell<Option<Box<dyn Fn(&mut FakeCrm)>>>,
+    pub before_send: RefCell<Option<BeforeSend>>,
 }
 
 impl Default for FakeHost {
