@@ -20,7 +20,7 @@ pub const DEFAULT_BASE_URL: &str = "https://crm.uservox.ai/api/v1";
 const COMPLETION_POLL_MS: f64 = 20.0;
 
 /// Lookups in flight at once while reconciling one ambiguous bulk chunk.
-const LOOKUP_CONCURRENCY: usize = 8;
+const LOOKUP_CONCURRENCY: usize = 16;
 
 /// How one attempt failed without an HTTP answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -517,7 +517,7 @@ impl<'a, H: Host> Call<'a, H> {
             process_id: process_id.to_string(),
         };
         let req = api::get_lead(&target, &self.cfg().project_id, false);
-        let retries = retry::reconcile_budget(self.cfg().max_retries);
+        let retries = retry::lookup_retries(self.cfg().max_retries);
         match self
             .execute_with(&req, Kind::Read, api::read_lead, retries)
             .await
@@ -532,6 +532,28 @@ impl<'a, H: Host> Call<'a, H> {
             Err(e) if e.code == Code::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Looks these bulk items up by referenceId, several at a time; results sorted by index.
+    async fn lookup_many(
+        &self,
+        items: Vec<(usize, &Item)>,
+    ) -> Vec<(usize, Result<Option<Value>, VoxError>)> {
+        let lookups = items.into_iter().map(|(i, item)| async move {
+            let found = match &item.sent.reference_id {
+                Some(r) => self.lookup_reference(r, &item.process_id).await,
+                None => Ok(None),
+            };
+            (i, found)
+        });
+        // Unordered, so one slow lookup (retrying) does not hold the others back.
+        let mut found: Vec<(usize, Result<Option<Value>, VoxError>)> =
+            futures_util::stream::iter(lookups)
+                .buffer_unordered(LOOKUP_CONCURRENCY)
+                .collect()
+                .await;
+        found.sort_by_key(|(i, _)| *i);
+        found
     }
 
     fn guard_refusal(&self, keys: &[String]) -> Option<VoxError> {
@@ -589,6 +611,7 @@ impl<'a, H: Host> Call<'a, H> {
                     let Some(r) = p.reference_id.as_deref() else {
                         return Err(f.err);
                     };
+                    self.grace_after(&f.err).await;
                     match self.lookup_reference(r, &p.process_id).await {
                         Ok(Some(found)) => return Ok(found),
                         Ok(None) if resends < retry::reconcile_budget(self.cfg().max_retries) => {
@@ -603,10 +626,30 @@ impl<'a, H: Host> Call<'a, H> {
                     } else {
                         ""
                     };
+                    // A resent lead refused as a duplicate may be our own earlier attempt,
+                    // processed late: if its referenceId exists, that is the lead we created.
+                    if resends > 0 && error::is_duplicate_reason(reason) {
+                        if let Some(r) = p.reference_id.as_deref() {
+                            if let Ok(Some(found)) = self.lookup_reference(r, &p.process_id).await {
+                                self.settle_keys(&keys, Ok(()));
+                                return Ok(found);
+                            }
+                        }
+                    }
                     self.settle_keys(&keys, Err(reason));
                     return Err(f.err);
                 }
             }
+        }
+    }
+
+    /// Before reconciling after a timeout, gives the request time to finish on the server: it
+    /// may still be in progress there, and a lookup now could miss a lead about to be created.
+    async fn grace_after(&self, err: &VoxError) {
+        if err.code == Code::Timeout {
+            self.host
+                .sleep(retry::reconcile_grace_ms(self.cfg().timeout_ms))
+                .await;
         }
     }
 
@@ -816,29 +859,31 @@ impl<'a, H: Host> Call<'a, H> {
         match self.execute(&req, Kind::Write, api::read_bulk).await {
             Ok(answer) => {
                 let sent: Vec<Sent> = chunk.iter().map(|(_, it)| it.sent.clone()).collect();
-                for ((i, _), r) in chunk.iter().zip(bulk::map_answer(&sent, answer)) {
+                let mut recheck = Vec::new();
+                for ((i, item), r) in chunk.iter().zip(bulk::map_answer(&sent, answer)) {
                     match r {
-                        ItemResult::Created(lead) => done.outcomes.push((
-                            *i,
-                            Outcome::Created(lead),
-                            KeyOutcome::Settle(None),
-                        )),
-                        ItemResult::Rejected(reason) => {
-                            let err =
-                                VoxError::new(Code::BadRequest, reason.clone()).with_status(200);
-                            done.outcomes.push((
-                                *i,
-                                Outcome::Failed(err),
-                                KeyOutcome::Settle(Some(reason)),
-                            ));
+                        ItemResult::Created(lead) => done.created(*i, lead),
+                        // On a resend, a duplicate may be our own earlier attempt, processed late.
+                        ItemResult::Rejected(reason)
+                            if resends > 0
+                                && error::is_duplicate_reason(&reason)
+                                && item.sent.reference_id.is_some() =>
+                        {
+                            recheck.push((*i, item, reason))
                         }
-                        ItemResult::Missing => done.outcomes.push((
+                        ItemResult::Rejected(reason) => done.rejected(*i, reason),
+                        ItemResult::Missing => done.unknown(
                             *i,
-                            Outcome::Unknown(VoxError::invalid_response(
-                                "The bulk answer did not mention this lead",
-                            )),
-                            KeyOutcome::Keep,
-                        )),
+                            VoxError::invalid_response("The bulk answer did not mention this lead"),
+                        ),
+                    }
+                }
+                let items = recheck.iter().map(|(i, it, _)| (*i, *it)).collect();
+                let found = self.lookup_many(items).await;
+                for ((i, _, reason), (_, lookup)) in recheck.into_iter().zip(found) {
+                    match lookup {
+                        Ok(Some(lead)) => done.created(i, lead),
+                        _ => done.rejected(i, reason),
                     }
                 }
             }
@@ -851,35 +896,26 @@ impl<'a, H: Host> Call<'a, H> {
                 }
             }
             Err(f) => {
-                // Look the leads up by referenceId, a few at a time (reads are cheap and safe).
-                for batch in chunk.chunks(LOOKUP_CONCURRENCY) {
-                    let lookups = batch.iter().map(|(_, item)| async move {
-                        match (&item.sent.reference_id, f.err.code) {
-                            (Some(r), c) if c != Code::Aborted && !existing => {
-                                Some(self.lookup_reference(r, &item.process_id).await)
-                            }
-                            _ => None,
+                let reconcilable = !existing && f.err.code != Code::Aborted;
+                let (with_ref, without): (Vec<_>, Vec<_>) = chunk
+                    .iter()
+                    .partition(|(_, it)| reconcilable && it.sent.reference_id.is_some());
+                for (i, _) in without {
+                    done.unknown(*i, f.err.clone());
+                }
+                if !with_ref.is_empty() {
+                    self.grace_after(&f.err).await;
+                }
+                let found = self
+                    .lookup_many(with_ref.iter().map(|(i, it)| (*i, it)).collect())
+                    .await;
+                for (i, lookup) in found {
+                    match lookup {
+                        Ok(Some(lead)) => done.created(i, lead),
+                        Ok(None) if resends < retry::reconcile_budget(self.cfg().max_retries) => {
+                            done.resend.push(i)
                         }
-                    });
-                    let results = futures_util::future::join_all(lookups).await;
-                    for ((i, _), lookup) in batch.iter().zip(results) {
-                        match lookup {
-                            Some(Ok(Some(lead))) => done.outcomes.push((
-                                *i,
-                                Outcome::Created(lead),
-                                KeyOutcome::Settle(None),
-                            )),
-                            Some(Ok(None))
-                                if resends < retry::reconcile_budget(self.cfg().max_retries) =>
-                            {
-                                done.resend.push(*i)
-                            }
-                            _ => done.outcomes.push((
-                                *i,
-                                Outcome::Unknown(f.err.clone()),
-                                KeyOutcome::Keep,
-                            )),
-                        }
+                        _ => done.unknown(i, f.err.clone()),
                     }
                 }
             }
@@ -910,6 +946,26 @@ struct ChunkDone {
     /// Leads that reconciliation showed were not created: sent again in a later chunk.
     resend: Vec<usize>,
     resends: u32,
+}
+
+impl ChunkDone {
+    fn created(&mut self, i: usize, lead: Value) {
+        self.outcomes
+            .push((i, Outcome::Created(lead), KeyOutcome::Settle(None)));
+    }
+
+    /// The server refused this lead inside a 200.
+    fn rejected(&mut self, i: usize, reason: String) {
+        let err = VoxError::new(Code::BadRequest, reason.clone()).with_status(200);
+        self.outcomes
+            .push((i, Outcome::Failed(err), KeyOutcome::Settle(Some(reason))));
+    }
+
+    /// The outcome is not known: the lead's keys stay taken.
+    fn unknown(&mut self, i: usize, err: VoxError) {
+        self.outcomes
+            .push((i, Outcome::Unknown(err), KeyOutcome::Keep));
+    }
 }
 
 /// SDK.md `iterateLeads`: every page of a query in turn, each lead once (by `_id`) even when

@@ -203,6 +203,50 @@ fn ambiguous_write_not_created_is_resent_once_looked_up() {
 }
 
 #[test]
+fn after_a_timeout_the_lookup_waits_for_the_request_to_finish() {
+    let h = FakeHost::default();
+    h.script(vec![Some(Fault::After(Err(TransportError::Timeout)))]);
+    let c = client_with(|c| c.timeout_ms = 3000.0);
+    block_on(c.initiate_lead(&h, &lead_ref(6), None)).unwrap();
+    let sent = h.sent.borrow();
+    assert_eq!(sent[1].1.path, "/leads/get");
+    assert!(sent[1].0 - sent[0].0 >= 3000.0, "grace before the lookup");
+    assert_eq!(h.crm.borrow().created, 1);
+}
+
+#[test]
+fn a_resend_refused_as_our_own_late_lead_counts_as_created() {
+    // The first attempt times out and reaches the server only after the lookup said
+    // "not found": the resend is then refused as a duplicate of our own lead.
+    let h = FakeHost::default();
+    h.script(vec![Some(Fault::Late(2, Err(TransportError::Timeout)))]);
+    let l = block_on(client().initiate_lead(&h, &lead_ref(7), None)).unwrap();
+    assert_eq!(l["referenceId"], "ref-7");
+    assert_eq!(h.crm.borrow().created, 1);
+    assert_eq!(
+        h.paths(),
+        vec![
+            "/leads/initiate",
+            "/leads/get",
+            "/leads/initiate",
+            "/leads/get"
+        ]
+    );
+}
+
+#[test]
+fn bulk_resend_refused_as_our_own_late_leads_counts_them_created() {
+    let h = FakeHost::default();
+    let mut script = vec![Some(Fault::Late(6, Err(TransportError::Timeout)))];
+    script.extend(vec![None; 5]); // five lookups: not found yet
+    h.script(script);
+    let leads: Vec<Value> = (0..5).map(lead_ref).collect();
+    let r = block_on(client().bulk_initiate(&h, &leads, BulkOptions::default()));
+    assert_eq!(len(&r, "created"), 5, "{r}");
+    assert_eq!(h.crm.borrow().created, 5);
+}
+
+#[test]
 fn ambiguous_write_without_reference_is_never_resent() {
     let h = FakeHost::default();
     h.script(vec![Some(Fault::After(Err(TransportError::Timeout)))]);

@@ -7,7 +7,10 @@
 //!   caller reconciles (looks the lead up by referenceId) instead of resending blindly.
 //! - A `key_blocked` 429, 4xx answers and aborts are final.
 //! - Reconciliation (lookup, then resend only if not found) gets at least
-//!   `MIN_RECONCILE_ROUNDS` rounds and lookups at least as many retries.
+//!   `MIN_RECONCILE_ROUNDS` rounds and each lookup at least `MIN_LOOKUP_RETRIES` retries. After a timeout it
+//!   first waits a grace period (the request may still be running on the server). A resent
+//!   lead refused as a duplicate is looked up once more: found means our earlier attempt
+//!   created it late, and it is reported created.
 //! - Waits grow exponentially with full jitter in [0.5, 1] of the step, capped, and are never
 //!   shorter than the server's `Retry-After`.
 
@@ -36,9 +39,22 @@ pub const BASE_DELAY_MS: f64 = 500.0;
 /// lead does not exist) is allowed more rounds than `maxRetries`: a lookup is a harmless read,
 /// and giving up early would leave a lead's outcome unknown.
 pub const MIN_RECONCILE_ROUNDS: u32 = 5;
+pub const MIN_LOOKUP_RETRIES: u32 = 8;
 
+/// Rounds of lookup-then-resend for one lead.
 pub fn reconcile_budget(max_retries: u32) -> u32 {
     max_retries.max(MIN_RECONCILE_ROUNDS)
+}
+
+/// Retries of one reconciliation lookup.
+pub fn lookup_retries(max_retries: u32) -> u32 {
+    max_retries.max(MIN_LOOKUP_RETRIES)
+}
+
+/// How long to wait after a timed-out write before looking its lead up: the request may still
+/// be in progress on the server. As long as the timeout itself, within [1 s, 10 s].
+pub fn reconcile_grace_ms(timeout_ms: f64) -> f64 {
+    timeout_ms.clamp(1000.0, 10_000.0)
 }
 pub const MAX_DELAY_MS: f64 = 30_000.0;
 

@@ -15,6 +15,8 @@ pub enum Fault {
     Before(Result<HttpResponse, TransportError>),
     /// Process the request, then answer this instead.
     After(Result<HttpResponse, TransportError>),
+    /// Answer this now; process the request later, just before the n-th next request.
+    Late(usize, Result<HttpResponse, TransportError>),
 }
 
 pub fn status(code: u16, body: &str) -> HttpResponse {
@@ -170,6 +172,8 @@ pub struct FakeHost {
     pub abort_after_requests: Cell<Option<usize>>,
     /// Called before each request is handled (e.g. to add leads while paging).
     pub before_send: RefCell<Option<BeforeSend>>,
+    /// Requests to process later: (requests still to come first, request).
+    pub late: RefCell<Vec<(usize, HttpRequest)>>,
 }
 
 impl Default for FakeHost {
@@ -184,6 +188,7 @@ impl Default for FakeHost {
             progress: RefCell::default(),
             abort_after_requests: Cell::new(None),
             before_send: RefCell::new(None),
+            late: RefCell::default(),
         }
     }
 }
@@ -238,8 +243,22 @@ impl Host for FakeHost {
         if let Some(f) = self.before_send.borrow().as_ref() {
             f(&mut self.crm.borrow_mut());
         }
+        let due: Vec<HttpRequest> = {
+            let mut late = self.late.borrow_mut();
+            late.iter_mut().for_each(|(n, _)| *n = n.saturating_sub(1));
+            let (now, later): (Vec<_>, Vec<_>) = late.drain(..).partition(|(n, _)| *n == 0);
+            *late = later;
+            now.into_iter().map(|(_, r)| r).collect()
+        };
+        for r in &due {
+            self.crm.borrow_mut().handle(r);
+        }
         let fault = self.faults.borrow_mut().pop_front().flatten();
         match fault {
+            Some(Fault::Late(n, r)) => {
+                self.late.borrow_mut().push((n, req.clone()));
+                r
+            }
             Some(Fault::Before(r)) => r,
             Some(Fault::After(r)) => {
                 self.crm.borrow_mut().handle(req);

@@ -3,9 +3,11 @@
 use super::{check_options, js_error, opt_number, opt_string, to_js, to_value};
 use crate::core::error::{Code, VoxError};
 use crate::core::lead;
-use crate::core::phone::{self, PhoneCheck};
-use js_sys::{Array, Object, Reflect};
+use crate::core::phone::{self, PhoneCheck, Reason, Verdict};
+use js_sys::{Array, Object, Reflect, Uint32Array};
 use serde_json::json;
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 use wasm_bindgen::prelude::*;
 
 fn region(opts: &JsValue) -> Result<String, JsValue> {
@@ -73,6 +75,140 @@ pub fn validate_phones(inputs: JsValue, options: JsValue) -> Result<Array, JsVal
         out.set(i as u32, check_object(&phone::validate(&s, &region)));
     }
     Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast path (glue in `js/api.mjs`): verdicts cross the boundary packed, and the JS glue
+// builds the same plain objects as `check_object` from them, with strings and tables that come
+// from here. One call per number, or one call per batch.
+//
+// Packed verdict (u32): bits 0-3 the reason (0: valid, else 1 + its index in `REASONS`),
+// 4-11 the region index (`NO_REGION`: none), 12-21 the calling code (0: none), 22-26 the
+// national number's length, 27-31 the length of the verdict's text: the E.164 form when valid
+// (the national number is its tail), else the national number when one was read, else empty.
+
+const REASONS: [Reason; 8] = [
+    Reason::Empty,
+    Reason::InvalidCharacters,
+    Reason::TooShort,
+    Reason::TooLong,
+    Reason::InvalidCountryCode,
+    Reason::InvalidNumber,
+    Reason::RepeatingDigits,
+    Reason::SequentialDigits,
+];
+const NO_REGION: u8 = u8::MAX;
+/// Separates the inputs of a batch; no input that contains it is valid (`invalid_characters`).
+const SEPARATOR: char = '\0';
+
+/// Appends the verdict's text to `text` and returns its packed form.
+fn pack(v: &Verdict, text: &mut String) -> u32 {
+    let start = text.len();
+    let national = v.national_number().unwrap_or("");
+    if v.valid() {
+        v.write_e164(text);
+    } else {
+        text.push_str(national);
+    }
+    let reason = v
+        .reason()
+        .and_then(|r| REASONS.iter().position(|&x| x == r))
+        .map_or(0, |i| i as u32 + 1);
+    let region = u32::from(v.region_index().unwrap_or(NO_REGION));
+    let cc = u32::from(v.country_code().unwrap_or(0)) & 0x3ff;
+    let national = (national.len() as u32) & 0x1f;
+    let len = ((text.len() - start) as u32) & 0x1f;
+    reason | region << 4 | cc << 12 | national << 22 | len << 27
+}
+
+fn region_name(index: u32) -> &'static str {
+    u8::try_from(index)
+        .ok()
+        .and_then(phone::region_at)
+        // Not a region code: national numbers get invalid_country_code.
+        .unwrap_or("-")
+}
+
+/// What the glue decodes packed verdicts with: `[regions, reasons, memory, scratch]`, where
+/// `regions[i]` is the region code of index `i` (or `null`), `reasons[i - 1]` is
+/// `[reason, message]` of reason `i`, and the scratch buffer at `scratch` in `memory` holds
+/// the text of the last `phoneCheck`.
+#[wasm_bindgen(js_name = phoneTables)]
+pub fn phone_tables() -> Array {
+    let regions = Array::new();
+    for i in 0..=u8::MAX {
+        regions.push(&phone::region_at(i).map_or(JsValue::NULL, JsValue::from_str));
+    }
+    let reasons = Array::new();
+    for r in REASONS {
+        reasons.push(&Array::of2(
+            &JsValue::from_str(r.code()),
+            &JsValue::from_str(r.message()),
+        ));
+    }
+    let scratch = SCRATCH.as_ptr() as usize;
+    Array::of4(
+        &regions,
+        &reasons,
+        &wasm_bindgen::memory(),
+        &JsValue::from_f64(scratch as f64),
+    )
+}
+
+/// The region index of `options.defaultCountry` ("IN" when absent); the same errors as
+/// `validatePhone`.
+#[wasm_bindgen(js_name = phoneRegionIndex)]
+pub fn phone_region_index(options: JsValue) -> Result<u32, JsValue> {
+    let region = region(&options)?;
+    Ok(u32::from(phone::region_index(&region).unwrap_or(NO_REGION)))
+}
+
+/// The text of the last [`phone_check`] (at most 21 bytes: `+`, 3 + 17 digits).
+static SCRATCH: [AtomicU8; 32] = [const { AtomicU8::new(0) }; 32];
+
+thread_local! {
+    /// Reused by [`phone_check`]: no allocation per call.
+    static TEXT: RefCell<String> = RefCell::new(String::with_capacity(SCRATCH.len()));
+}
+
+/// One verdict, packed; its text goes to the scratch buffer.
+#[wasm_bindgen(js_name = phoneCheck)]
+pub fn phone_check(input: &str, region: u32) -> u32 {
+    let verdict = phone::check(input, region_name(region));
+    TEXT.with(|text| {
+        let mut text = text.borrow_mut();
+        text.clear();
+        let packed = pack(&verdict, &mut text);
+        for (slot, &b) in SCRATCH.iter().zip(text.as_bytes()) {
+            slot.store(b, Relaxed);
+        }
+        packed
+    })
+}
+
+/// Verdicts on the inputs joined by `SEPARATOR`: `[packed (Uint32Array), texts (string)]`,
+/// the texts one after the other; `null` when `joined` does not hold `count` inputs (one of
+/// them contained the separator).
+#[wasm_bindgen(js_name = phoneCheckJoined)]
+pub fn phone_check_joined(joined: &str, count: u32, region: u32) -> JsValue {
+    let region = region_name(region);
+    let count = count as usize;
+    let mut packed = Vec::with_capacity(count);
+    let mut text = String::with_capacity(count * 14);
+    for input in joined.split(SEPARATOR) {
+        if packed.len() == count {
+            return JsValue::NULL;
+        }
+        packed.push(pack(&phone::check(input, region), &mut text));
+    }
+    if packed.len() != count {
+        return JsValue::NULL;
+    }
+    Array::of2(
+        &Uint32Array::from(packed.as_slice()),
+        &JsValue::from_str(&text),
+    )
+    .into()
 }
 
 #[wasm_bindgen(js_name = normalizePhone)]

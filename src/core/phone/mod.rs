@@ -163,6 +163,13 @@ impl Verdict {
         std::str::from_utf8(digits).ok()
     }
 
+    /// [`Verdict::region`] as a small index for [`region_at`], for compact encodings (the
+    /// wasm edge's packed results); `None` when the region is.
+    #[must_use]
+    pub fn region_index(&self) -> Option<u8> {
+        self.region().map(|_| self.plan)
+    }
+
     /// Appends `+<calling code><national number>` when the number is valid.
     pub fn write_e164(&self, out: &mut String) {
         if let (true, Some(national)) = (self.valid(), self.national_number()) {
@@ -294,4 +301,16 @@ pub fn mask(input: &str, keep_last: usize, mask_char: char) -> String {
 #[must_use]
 pub fn is_known_region(region: &str) -> bool {
     data::plan_by_region(region).is_some()
+}
+
+/// The region code of a [`Verdict::region_index`] or [`region_index`] (`"IN"`).
+#[must_use]
+pub fn region_at(index: u8) -> Option<&'static str> {
+    data::plan_region(index)
+}
+
+/// The index of a known region code (any case) for [`region_at`].
+#[must_use]
+pub fn region_index(region: &str) -> Option<u8> {
+    data::plan_by_region(region).filter(|&plan| data::plan_region(plan).is_some())
 }
