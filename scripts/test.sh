@@ -39,12 +39,12 @@ for _ in $(seq 50); do [ -s .build/sandbox-url ] && break; sleep 0.1; done
 export VOX_SANDBOX_URL; VOX_SANDBOX_URL=$(cat .build/sandbox-url)
 
 step "wasm edge under Node"
-wasm-pack --quiet test --node 2>&1 | tee "$log/wasm-node.txt"
+wasm-pack test --node 2>&1 | tee "$log/wasm-node.txt"
 need_passed "$log/wasm-node.txt" "wasm-pack test --node"
 
 step "wasm edge in headless Chromium"
 # Without WASM_BINDGEN_USE_BROWSER=1 this command skips every test and exits 0.
-WASM_BINDGEN_USE_BROWSER=1 wasm-pack --quiet test --headless --chrome \
+WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome \
   --chromedriver "$(command -v chromedriver)" --mode no-install 2>&1 | tee "$log/wasm-chrome.txt"
 need_passed "$log/wasm-chrome.txt" "wasm-pack test --chrome"
 
