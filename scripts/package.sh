@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=${PROFILE:---release}
+# wasm-opt from the npm package binaryen (see Cargo.toml); wasm-pack finds it on PATH.
+export PATH="$PWD/node_modules/.bin:$PATH"
 wasm-pack --quiet build "$profile" --weak-refs --target nodejs --out-dir .build/node --out-name vox_crm --no-pack .
 wasm-pack --quiet build "$profile" --weak-refs --target web --out-dir .build/web --out-name vox_crm --no-pack .
 node scripts/package.mjs

@@ -15,6 +15,7 @@ use js_sys::{Function, Promise};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -176,17 +177,20 @@ pub struct VoxClientCore {
     inner: Rc<Inner>,
 }
 
+type Work = Pin<Box<dyn Future<Output = Result<Value, VoxError>>>>;
+
 /// Runs `f` with the client; the returned promise settles with its value or its `VoxError`.
+/// Every method goes through one boxed future type, so the promise plumbing is compiled once.
 fn run<F, Fut>(inner: &Rc<Inner>, f: F) -> Promise
 where
     F: FnOnce(Rc<Inner>) -> Fut + 'static,
     Fut: Future<Output = Result<Value, VoxError>> + 'static,
 {
-    let inner = inner.clone();
-    future_to_promise(async move {
-        let i2 = inner.clone();
-        f(inner).await.map(|v| to_js(&v)).map_err(|e| i2.error(&e))
-    })
+    settle(inner.clone(), Box::pin(f(inner.clone())))
+}
+
+fn settle(inner: Rc<Inner>, work: Work) -> Promise {
+    future_to_promise(async move { work.await.map(|v| to_js(&v)).map_err(|e| inner.error(&e)) })
 }
 
 fn rejected(inner: &Inner, e: &VoxError) -> Promise {
