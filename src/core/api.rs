@@ -322,7 +322,7 @@ impl LeadQuery {
                     // Stored phones are E.164; a typed number is normalised the same way.
                     "phone" => crate::core::phone::normalize(s, default_region)
                         .unwrap_or_else(|_| s.to_string()),
-                    "email" => s.trim().to_lowercase(),
+                    "email" => s.trim().to_ascii_lowercase(),
                     n if n.ends_with("From") || n.ends_with("To") => {
                         if !looks_like_iso_date(s) {
                             return Err(VoxError::invalid_argument(format!(

@@ -60,7 +60,7 @@ pub fn map_answer(sent: &[Sent], answer: BulkAnswer) -> Vec<ItemResult> {
             e.data.as_ref().and_then(|d| {
                 find(&out, &|s| s.body.as_ref() == Some(d)).or_else(|| {
                     let phone = str_field(d, "phone");
-                    let email = str_field(d, "email").map(str::to_lowercase);
+                    let email = str_field(d, "email").map(str::to_ascii_lowercase);
                     find(&out, &|s| {
                         (phone.is_some() && s.phone.as_deref() == phone)
                             || (email.is_some() && s.email == email)
@@ -82,7 +82,7 @@ pub fn map_answer(sent: &[Sent], answer: BulkAnswer) -> Vec<ItemResult> {
         let id = id_of(&lead).map(str::to_string);
         let r = str_field(&lead, "referenceId").map(str::to_string);
         let phone = str_field(&lead, "phone").map(str::to_string);
-        let email = str_field(&lead, "email").map(str::to_lowercase);
+        let email = str_field(&lead, "email").map(str::to_ascii_lowercase);
         let pos = id
             .as_deref()
             .and_then(|id| find(&out, &|s| s.lead_id.as_deref() == Some(id)))

@@ -5,10 +5,10 @@
 use crate::core::api::{self, HttpRequest, HttpResponse, LeadQuery, Target};
 use crate::core::bulk::{self, ItemResult, Ledger, Outcome, Progress, Sent};
 use crate::core::error::{self, Code, VoxError};
+use crate::core::join::{run_limited, JoinSet};
 use crate::core::lead::{self, is_object_id, PreparedLead};
 use crate::core::limits::{self, GuardConfig, RateConfig, Refusal, Shared, Wait};
 use crate::core::retry::{self, Decision, Kind};
-use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
@@ -356,6 +356,23 @@ impl<'a, H: Host> Call<'a, H> {
         reader: impl Fn(&str) -> Result<T, VoxError>,
         max_retries: u32,
     ) -> Result<T, Failure> {
+        let mut out = None;
+        let mut sink = |body: &str| {
+            out = Some(reader(body)?);
+            Ok(())
+        };
+        self.attempts(req, kind, &mut sink, max_retries).await?;
+        out.ok_or_else(|| Failure::fail(VoxError::invalid_response("No answer was read")))
+    }
+
+    /// The retry loop, compiled once: `sink` reads a 2xx body (its error is the attempt's).
+    async fn attempts(
+        &self,
+        req: &HttpRequest,
+        kind: Kind,
+        sink: &mut dyn FnMut(&str) -> Result<(), VoxError>,
+        max_retries: u32,
+    ) -> Result<(), Failure> {
         let host = self.host;
         let mut attempt: u32 = 0;
         loop {
@@ -370,7 +387,7 @@ impl<'a, H: Host> Call<'a, H> {
                     Code::KeyBlocked,
                     format!(
                         "The API key is blocked for repeated duplicate submissions for {} more s; no request was sent",
-                        (left / 1000.0).ceil()
+                        (left / 1000.0).ceil() as u64
                     ),
                 )
                 .with_retry_after(Some(left));
@@ -398,8 +415,8 @@ impl<'a, H: Host> Call<'a, H> {
                         ..LogEvent::for_request("response", req, attempt)
                     });
                     if (200..300).contains(&resp.status) {
-                        match reader(&resp.body) {
-                            Ok(v) => return Ok(v),
+                        match sink(&resp.body) {
+                            Ok(()) => return Ok(()),
                             Err(e) => e.with_status(resp.status),
                         }
                     } else {
@@ -412,7 +429,7 @@ impl<'a, H: Host> Call<'a, H> {
                         "{} {} timed out after {} ms",
                         req.method.as_str(),
                         req.path,
-                        self.cfg().timeout_ms
+                        self.cfg().timeout_ms as u64
                     ),
                 ),
                 Err(TransportError::Refused(m)) => {
@@ -546,14 +563,8 @@ impl<'a, H: Host> Call<'a, H> {
             };
             (i, found)
         });
-        // Unordered, so one slow lookup (retrying) does not hold the others back.
-        let mut found: Vec<(usize, Result<Option<Value>, VoxError>)> =
-            futures_util::stream::iter(lookups)
-                .buffer_unordered(LOOKUP_CONCURRENCY)
-                .collect()
-                .await;
-        found.sort_by_key(|(i, _)| *i);
-        found
+        // A slow lookup (retrying) does not hold the others back.
+        run_limited(lookups, LOOKUP_CONCURRENCY).await
     }
 
     fn guard_refusal(&self, keys: &[String]) -> Option<VoxError> {
@@ -703,7 +714,7 @@ impl<'a, H: Host> Call<'a, H> {
                 .into_iter()
                 .map(|r| (pending.get(r).map(<[usize]>::to_vec).unwrap_or_default(), 0))
                 .collect();
-        let mut running = FuturesUnordered::new();
+        let mut running = JoinSet::new();
         let mut reported = false;
         loop {
             while running.len() < opts.concurrency.max(1) {

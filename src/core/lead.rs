@@ -222,7 +222,7 @@ pub fn prepare_lead(
         }
         None => None,
     };
-    let email = non_empty_str(obj, "email").map(|e| e.trim().to_lowercase());
+    let email = non_empty_str(obj, "email").map(|e| e.trim().to_ascii_lowercase());
     if let Some(e) = &email {
         body.insert("email".into(), json!(e));
     }

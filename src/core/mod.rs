@@ -5,6 +5,7 @@ pub mod engine;
 #[cfg(test)]
 mod engine_tests;
 pub mod error;
+pub mod join;
 pub mod lead;
 pub mod limits;
 pub mod phone;

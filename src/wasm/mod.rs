@@ -106,9 +106,12 @@ pub(crate) fn opt_number(
     }
     match v.as_f64() {
         Some(n) if n >= min && n <= max && (!integer || n.fract() == 0.0) => Ok(Some(n)),
+        // Integer formatting: f64 Display would pull float printing into the .wasm.
         _ => Err(VoxError::invalid_argument(format!(
-            "{key} must be {} between {min} and {max}",
-            if integer { "an integer" } else { "a number" }
+            "{key} must be {} between {} and {}",
+            if integer { "an integer" } else { "a number" },
+            min as i64,
+            max as i64
         ))),
     }
 }
