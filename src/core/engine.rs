@@ -598,6 +598,9 @@ impl<'a, H: Host> Call<'a, H> {
     }
 
     async fn initiate_lead(&self, lead: &Value, init: Option<bool>) -> Result<Value, VoxError> {
+        if !lead.is_object() {
+            return Err(VoxError::invalid_argument("lead must be an object"));
+        }
         let p = lead::prepare_lead(lead, &self.cfg().project_id, &self.cfg().default_region)?;
         let keys = limits::guard_keys(p.phone.as_deref(), p.email.as_deref());
         if let Some(err) = self.guard_refusal(&keys) {

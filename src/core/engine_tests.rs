@@ -577,6 +577,10 @@ fn invalid_arguments_are_reported_without_requests() {
         block_on(c.get_activity(&h, "", false)).unwrap_err().code(),
         "invalid_argument"
     );
+    assert_eq!(
+        block_on(c.initiate_lead(&h, &json!("a lead"), None)).unwrap_err().code(),
+        "invalid_argument"
+    );
     assert_eq!(h.requests(), 0);
 }
 

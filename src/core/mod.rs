@@ -12,3 +12,4 @@ pub mod phone;
 pub mod retry;
 #[cfg(test)]
 mod testkit;
+pub mod webhook;

@@ -7,7 +7,8 @@
 //!   caller reconciles (looks the lead up by referenceId) instead of resending blindly.
 //! - A `key_blocked` 429, 4xx answers and aborts are final.
 //! - Reconciliation (lookup, then resend only if not found) gets at least
-//!   `MIN_RECONCILE_ROUNDS` rounds and each lookup at least `MIN_LOOKUP_RETRIES` retries. After a timeout it
+//!   `MIN_RECONCILE_ROUNDS` rounds and each lookup at least `MIN_LOOKUP_RETRIES` retries,
+//!   unless `maxRetries` is 0 (then one lookup, and no resend). After a timeout it
 //!   first waits a grace period (the request may still be running on the server). A resent
 //!   lead refused as a duplicate is looked up once more: found means our earlier attempt
 //!   created it late, and it is reported created.
@@ -41,14 +42,22 @@ pub const BASE_DELAY_MS: f64 = 500.0;
 pub const MIN_RECONCILE_ROUNDS: u32 = 5;
 pub const MIN_LOOKUP_RETRIES: u32 = 8;
 
-/// Rounds of lookup-then-resend for one lead.
+/// Rounds of lookup-then-resend for one lead (none when the caller asked for no retries).
 pub fn reconcile_budget(max_retries: u32) -> u32 {
-    max_retries.max(MIN_RECONCILE_ROUNDS)
+    if max_retries == 0 {
+        0
+    } else {
+        max_retries.max(MIN_RECONCILE_ROUNDS)
+    }
 }
 
-/// Retries of one reconciliation lookup.
+/// Retries of one reconciliation lookup (none when the caller asked for no retries).
 pub fn lookup_retries(max_retries: u32) -> u32 {
-    max_retries.max(MIN_LOOKUP_RETRIES)
+    if max_retries == 0 {
+        0
+    } else {
+        max_retries.max(MIN_LOOKUP_RETRIES)
+    }
 }
 
 /// How long to wait after a timed-out write before looking its lead up: the request may still

@@ -4,6 +4,7 @@
 pub mod client;
 mod host;
 pub mod phone;
+pub mod webhook;
 
 use crate::core::error::VoxError;
 use js_sys::{Reflect, JSON};
