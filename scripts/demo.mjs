@@ -12,7 +12,10 @@ const sandbox = await startSandbox({ port, quiet: true, callDelayMs: 1500, callD
 console.log(`Sandbox CRM at ${sandbox.url} (token sk_test_vox_sandbox)`);
 
 const code = await new Promise((resolve) => {
-  const child = spawn(process.execPath, [join(root, "www-example", "walkthrough.mjs"), sandbox.url], { stdio: "inherit" });
+  // The walkthrough runs against the sandbox with the sandbox's own credentials, never with a
+  // real token that may be in the environment.
+  const env = { ...process.env, VOX_TOKEN: "sk_test_vox_sandbox", VOX_PROJECT_ID: "", VOX_PROCESS_ID: "" };
+  const child = spawn(process.execPath, [join(root, "www-example", "walkthrough.mjs"), sandbox.url], { stdio: "inherit", env });
   child.on("exit", resolve);
 });
 if (code !== 0) {

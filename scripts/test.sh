@@ -57,3 +57,9 @@ if grep -nw any dist/vox-crm/index.d.ts; then echo "FAIL: 'any' in the public ty
 
 step "package from JavaScript (node --test)"
 node --test tests/node/
+
+step "example page in headless Chromium"
+node --test tests/browser/
+
+step "packaging matrix (npm pack, Node ESM/CJS, module page and esbuild bundle in Chromium)"
+node --test tests/packaging/
