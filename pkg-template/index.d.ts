@@ -243,3 +243,57 @@ export declare function validatePhones(inputs: string[], options?: PhoneOptions)
 export declare function normalizePhone(input: string, options?: PhoneOptions): string;
 export declare function maskPhone(input: string, options?: { keepLast?: number; maskChar?: string }): string;
 export declare function validateLead(lead: LeadInput, options?: PhoneOptions): { valid: boolean; errors: FieldError[] };
+
+/** A webhook the CRM sent: the result of an update (`updateLead`). Times in REST are ISO; here `timestamp` is epoch ms as sent and `time` its ISO form. */
+export interface WebhookUpdateResult {
+  kind: "update_result";
+  updateId: string;
+  success: boolean | null;
+  error: string | null;
+  leadId: string | null;
+  referenceId: string | null;
+  timestamp: number | string | null;
+  time: string | null;
+  data: { [key: string]: JsonValue } | null;
+  /** The whole body as received, unknown fields included. */
+  raw: { [key: string]: JsonValue };
+}
+
+/** A webhook the CRM sent: an activity (call) changed. */
+export interface WebhookActivity {
+  kind: "activity";
+  activityId: string | null;
+  leadId: string | null;
+  lastActivityId: string | null;
+  processId: string | null;
+  referenceId: string | null;
+  timestamp: number | string | null;
+  time: string | null;
+  activity: {
+    type?: string;
+    status?: string;
+    fromState?: string;
+    toState?: string;
+    scheduledAt?: number;
+    result?: { analysis?: WebhookAnalysis; [key: string]: JsonValue | WebhookAnalysis | undefined };
+    [key: string]: JsonValue | { analysis?: WebhookAnalysis; [key: string]: JsonValue | WebhookAnalysis | undefined } | undefined;
+  } | null;
+  raw: { [key: string]: JsonValue };
+}
+
+export interface WebhookAnalysis {
+  success?: boolean;
+  disposition?: string;
+  dispositionType?: string;
+  summary?: string;
+}
+
+export type WebhookEvent = WebhookUpdateResult | WebhookActivity;
+
+/** Reads a webhook body (JSON text or an object); throws VoxError "invalid_argument" for anything else. */
+export declare function parseWebhook(body: string | object): WebhookEvent;
+/** Constant-time check of the webhook's Authorization (`{ token }`) or custom header; false when missing. */
+export declare function verifyWebhookAuth(
+  headers: Headers | Map<string, string> | { [name: string]: string | string[] | undefined },
+  expected: { token: string } | { header: string; value: string },
+): boolean;

@@ -71,3 +71,17 @@ const normal: string = normalizePhone("9845317206");
 const masked: string = maskPhone(normal, { keepLast: 2, maskChar: "#" });
 const verdict: boolean = validateLead({ name: "A", processId }).valid;
 void [main, e164, checks, masked, verdict];
+
+import { parseWebhook, verifyWebhookAuth, type WebhookEvent } from "vox-crm";
+const event: WebhookEvent = parseWebhook('{"action_type":"update","updateId":"u"}');
+if (event.kind === "activity") {
+  const to: string | undefined = event.activity?.toState;
+  void to;
+} else {
+  const ok: boolean | null = event.success;
+  void ok;
+}
+const authed: boolean = verifyWebhookAuth({ authorization: "Bearer x" }, { token: "x" });
+// @ts-expect-error expected must be { token } or { header, value }
+verifyWebhookAuth({}, { secret: "x" });
+void authed;
