@@ -73,13 +73,103 @@ export function buildApi(wasm) {
     }
   }
 
+  const { validatePhone, validatePhones } = phoneFunctions(wasm);
+
   return {
     VoxClient,
     VoxError,
-    validatePhone: wasm.validatePhone,
-    validatePhones: wasm.validatePhones,
+    validatePhone,
+    validatePhones,
     normalizePhone: wasm.normalizePhone,
     maskPhone: wasm.maskPhone,
     validateLead: wasm.validateLead,
+    parseWebhook: wasm.parseWebhook,
+    verifyWebhookAuth: wasm.verifyWebhookAuth,
   };
+}
+
+// validatePhone / validatePhones: wasm checks the numbers and packs each verdict into one u32
+// plus a text (src/wasm/phone.rs, "The fast path"); this glue unpacks them into the same plain
+// objects as wasm's own `validatePhone` builds, with region codes and messages from wasm's tables.
+// A batch crosses into wasm once, joined by a separator. Arguments that are not what the fast
+// path expects go to wasm's own exports, which throw the VoxError.
+function phoneFunctions(wasm) {
+  let regions, reasons, memory, scratch, separator, view, defaultRegion;
+  let lastCountry, lastRegion;
+
+  function init() {
+    [regions, reasons, memory, scratch, separator] = wasm.phoneTables();
+    view = new Uint8Array(memory.buffer, scratch, 32);
+    defaultRegion = wasm.phoneRegionIndex(undefined);
+  }
+
+  function regionIndex(options) {
+    if (regions === undefined) init();
+    if (options === undefined) return defaultRegion;
+    const country = typeof options === "object" && options !== null ? options.defaultCountry : undefined;
+    if (typeof country === "string" && country === lastCountry) return lastRegion;
+    const region = wasm.phoneRegionIndex(options);
+    if (typeof country === "string") [lastCountry, lastRegion] = [country, region];
+    return region;
+  }
+
+  // The verdict whose text is text[start, start + (packed >>> 27)). Fields in wasm's order;
+  // absent ones are left out, as wasm's own validatePhone does.
+  function unpack(packed, text, start) {
+    const end = start + (packed >>> 27);
+    const reason = packed & 0xf;
+    const region = regions[(packed >>> 4) & 0xff];
+    const countryCode = (packed >>> 12) & 0x3ff;
+    const national = (packed >>> 22) & 0x1f;
+    if (reason === 0 && region !== null) {
+      return { valid: true, e164: text.slice(start, end), countryCode, region, nationalNumber: text.slice(end - national, end) };
+    }
+    const check = { valid: reason === 0 };
+    if (reason === 0) check.e164 = text.slice(start, end);
+    if (countryCode !== 0) check.countryCode = countryCode;
+    if (region !== null) check.region = region;
+    if (national !== 0) check.nationalNumber = text.slice(end - national, end);
+    if (reason !== 0) {
+      check.reason = reasons[reason - 1][0];
+      check.message = reasons[reason - 1][1];
+    }
+    return check;
+  }
+
+  function scratchText(length) {
+    if (view.byteLength === 0) view = new Uint8Array(memory.buffer, scratch, 32); // memory grew
+    let text = "";
+    for (let i = 0; i < length; i++) text += String.fromCharCode(view[i]);
+    return text;
+  }
+
+  function validatePhone(input, options) {
+    const region = regionIndex(options);
+    if (typeof input !== "string") return wasm.validatePhone(input, options);
+    const packed = wasm.phoneCheck(input, region);
+    return unpack(packed, scratchText(packed >>> 27), 0);
+  }
+
+  function validatePhones(inputs, options) {
+    const region = regionIndex(options);
+    if (!Array.isArray(inputs)) return wasm.validatePhones(inputs, options);
+    const count = inputs.length;
+    for (let i = 0; i < count; i++) {
+      if (typeof inputs[i] !== "string") return wasm.validatePhones(inputs, options);
+    }
+    if (count === 0) return [];
+    const result = wasm.phoneCheckJoined(inputs.join(separator), count, region);
+    // An input contained the separator: one call each.
+    if (result === null) return inputs.map((input) => validatePhone(input, options));
+    const [packed, text] = result;
+    const checks = [];
+    let start = 0;
+    for (let i = 0; i < count; i++) {
+      checks.push(unpack(packed[i], text, start));
+      start += packed[i] >>> 27;
+    }
+    return checks;
+  }
+
+  return { validatePhone, validatePhones };
 }

@@ -86,6 +86,8 @@ pub fn validate_phones(inputs: JsValue, options: JsValue) -> Result<Array, JsVal
 // 4-11 the region index (`NO_REGION`: none), 12-21 the calling code (0: none), 22-26 the
 // national number's length, 27-31 the length of the verdict's text: the E.164 form when valid
 // (the national number is its tail), else the national number when one was read, else empty.
+// Every field fits: calling codes have at most 3 digits, national numbers at most 17, texts
+// at most 21 characters, all ASCII (so JS string offsets are byte offsets).
 
 const REASONS: [Reason; 8] = [
     Reason::Empty,
@@ -129,10 +131,10 @@ fn region_name(index: u32) -> &'static str {
         .unwrap_or("-")
 }
 
-/// What the glue decodes packed verdicts with: `[regions, reasons, memory, scratch]`, where
+/// What the glue works with: `[regions, reasons, memory, scratch, separator]`, where
 /// `regions[i]` is the region code of index `i` (or `null`), `reasons[i - 1]` is
-/// `[reason, message]` of reason `i`, and the scratch buffer at `scratch` in `memory` holds
-/// the text of the last `phoneCheck`.
+/// `[reason, message]` of reason `i`, the scratch buffer at `scratch` in `memory` holds the
+/// text of the last `phoneCheck`, and `separator` joins the inputs of `phoneCheckJoined`.
 #[wasm_bindgen(js_name = phoneTables)]
 pub fn phone_tables() -> Array {
     let regions = Array::new();
@@ -147,11 +149,12 @@ pub fn phone_tables() -> Array {
         ));
     }
     let scratch = SCRATCH.as_ptr() as usize;
-    Array::of4(
+    Array::of5(
         &regions,
         &reasons,
         &wasm_bindgen::memory(),
         &JsValue::from_f64(scratch as f64),
+        &JsValue::from_str(SEPARATOR.encode_utf8(&mut [0; 4])),
     )
 }
 
@@ -193,8 +196,9 @@ pub fn phone_check(input: &str, region: u32) -> u32 {
 pub fn phone_check_joined(joined: &str, count: u32, region: u32) -> JsValue {
     let region = region_name(region);
     let count = count as usize;
-    let mut packed = Vec::with_capacity(count);
-    let mut text = String::with_capacity(count * 14);
+    // At most one input per byte (and one more); texts are about as long as the inputs.
+    let mut packed = Vec::with_capacity(count.min(joined.len() + 1));
+    let mut text = String::with_capacity(joined.len() + joined.len() / 4);
     for input in joined.split(SEPARATOR) {
         if packed.len() == count {
             return JsValue::NULL;
