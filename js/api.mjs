@@ -1,6 +1,14 @@
 // The package's public surface over the wasm exports (the same for the Node and the web
 // build): `VoxClient` adds `iterateLeads` as an async generator; everything else forwards.
 
+// The wasm report names failed and unknown leads by index; each gets the caller's own input
+// object back (the very object passed in, not a copy).
+function withInputs(report, inputs) {
+  for (const item of report.failed) item.input = inputs[item.index];
+  for (const item of report.unknown) item.input = inputs[item.index];
+  return report;
+}
+
 export function buildApi(wasm) {
   const VoxError = wasm.voxErrorClass();
 
@@ -27,12 +35,12 @@ export function buildApi(wasm) {
       return this.#core.initiateExistingLead(leadId, options);
     }
 
-    bulkInitiateLeads(leads, options) {
-      return this.#core.bulkInitiateLeads(leads, options);
+    async bulkInitiateLeads(leads, options) {
+      return withInputs(await this.#core.bulkInitiateLeads(leads, options), leads);
     }
 
-    bulkInitiateExisting(leadIds, options) {
-      return this.#core.bulkInitiateExisting(leadIds, options);
+    async bulkInitiateExisting(leadIds, options) {
+      return withInputs(await this.#core.bulkInitiateExisting(leadIds, options), leadIds);
     }
 
     updateLead(target, changes, options) {

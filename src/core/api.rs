@@ -153,10 +153,26 @@ pub fn initiate_existing(lead_id: &str, init: Option<bool>) -> HttpRequest {
     post("/leads/initiate", with_init(m, init))
 }
 
-pub fn bulk_initiate(leads: Vec<Value>, init: Option<bool>) -> HttpRequest {
-    let mut m = Map::new();
-    m.insert("leads".into(), Value::Array(leads));
-    post("/leads/bulk/initiate", with_init(m, init))
+/// `leads` are lead objects already as JSON text.
+pub fn bulk_initiate(leads: &[&str], init: Option<bool>) -> HttpRequest {
+    let mut body = String::with_capacity(leads.iter().map(|l| l.len() + 1).sum::<usize>() + 32);
+    body.push_str("{\"leads\":[");
+    body.push_str(&leads.join(","));
+    body.push(']');
+    if let Some(i) = init {
+        body.push_str(if i {
+            ",\"init\":true"
+        } else {
+            ",\"init\":false"
+        });
+    }
+    body.push('}');
+    HttpRequest {
+        method: Method::Post,
+        path: "/leads/bulk/initiate".to_string(),
+        query: String::new(),
+        body: Some(body),
+    }
 }
 
 pub fn bulk_initiate_existing(lead_ids: &[String], init: Option<bool>) -> HttpRequest {

@@ -4,7 +4,10 @@
 use crate::core::api::BulkAnswer;
 use crate::core::error::{Code, VoxError};
 use crate::core::lead::id_of;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
 
 /// Largest chunk the API takes (API.md §3.2).
 pub const MAX_CHUNK: usize = 1000;
@@ -17,8 +20,8 @@ pub struct Sent {
     pub reference_id: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
-    /// The lead object as sent (new leads).
-    pub body: Option<Value>,
+    /// The lead object as sent (new leads), as JSON text: compact for large bulks.
+    pub body: Option<String>,
 }
 
 /// The answer for one position of a chunk.
@@ -34,78 +37,84 @@ fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
     v.get(k).and_then(Value::as_str)
 }
 
+/// Positions of a chunk by one key, in input order; each position is handed out once.
+struct Index<'a>(HashMap<&'a str, VecDeque<usize>>);
+
+impl<'a> Index<'a> {
+    fn new(sent: &'a [Sent], key: impl Fn(&'a Sent) -> Option<&'a str>) -> Self {
+        let mut m: HashMap<&str, VecDeque<usize>> = HashMap::new();
+        for (i, s) in sent.iter().enumerate() {
+            if let Some(k) = key(s) {
+                m.entry(k).or_default().push_back(i);
+            }
+        }
+        Index(m)
+    }
+
+    /// The first position with this key that is still free.
+    fn take(&mut self, key: Option<&str>, out: &[Option<ItemResult>]) -> Option<usize> {
+        let queue = self.0.get_mut(key?)?;
+        while let Some(i) = queue.pop_front() {
+            if out.get(i).is_some_and(Option::is_none) {
+                return Some(i);
+            }
+        }
+        None
+    }
+}
+
 /// Maps a bulk answer to the chunk's positions: errors by `leadId`, else `referenceId`, else
-/// equality of `data` (or its phone/email); created leads by `_id` (existing leads),
+/// their `data` (its phone or email, then equality); created leads by `_id` (existing leads),
 /// `referenceId`, phone or email; what is left, in order (the server keeps the input order).
 pub fn map_answer(sent: &[Sent], answer: BulkAnswer) -> Vec<ItemResult> {
     let mut out: Vec<Option<ItemResult>> = vec![None; sent.len()];
-    let free = |out: &Vec<Option<ItemResult>>, i: usize| out.get(i).is_some_and(Option::is_none);
-    let find = |out: &Vec<Option<ItemResult>>, pred: &dyn Fn(&Sent) -> bool| {
-        sent.iter()
-            .enumerate()
-            .position(|(i, s)| free(out, i) && pred(s))
+    let mut by_id = Index::new(sent, |s| s.lead_id.as_deref());
+    let mut by_ref = Index::new(sent, |s| s.reference_id.as_deref());
+    let mut by_phone = Index::new(sent, |s| s.phone.as_deref());
+    let mut by_email = Index::new(sent, |s| s.email.as_deref());
+    let put = |out: &mut Vec<Option<ItemResult>>, i: usize, r: ItemResult| {
+        if let Some(slot) = out.get_mut(i) {
+            *slot = Some(r);
+        }
     };
     let mut left_errors = Vec::new();
     for e in answer.errors {
-        let by_id = e
-            .lead_id
-            .as_deref()
-            .and_then(|id| find(&out, &|s| s.lead_id.as_deref() == Some(id)));
-        let by_ref = || {
-            e.reference_id
-                .as_deref()
-                .and_then(|r| find(&out, &|s| s.reference_id.as_deref() == Some(r)))
-        };
-        let by_data = || {
-            e.data.as_ref().and_then(|d| {
-                find(&out, &|s| s.body.as_ref() == Some(d)).or_else(|| {
-                    let phone = str_field(d, "phone");
-                    let email = str_field(d, "email").map(str::to_ascii_lowercase);
-                    find(&out, &|s| {
-                        (phone.is_some() && s.phone.as_deref() == phone)
-                            || (email.is_some() && s.email == email)
-                    })
+        let data = e.data.as_ref();
+        let email = data
+            .and_then(|d| str_field(d, "email"))
+            .map(str::to_ascii_lowercase);
+        let pos = by_id
+            .take(e.lead_id.as_deref(), &out)
+            .or_else(|| by_ref.take(e.reference_id.as_deref(), &out))
+            .or_else(|| by_phone.take(data.and_then(|d| str_field(d, "phone")), &out))
+            .or_else(|| by_email.take(email.as_deref(), &out))
+            .or_else(|| {
+                let d = data?;
+                (0..sent.len()).find(|&i| {
+                    out.get(i).is_some_and(Option::is_none)
+                        && sent
+                            .get(i)
+                            .and_then(|s| s.body.as_deref())
+                            .and_then(|b| serde_json::from_str::<Value>(b).ok())
+                            .as_ref()
+                            == Some(d)
                 })
-            })
-        };
-        match by_id.or_else(by_ref).or_else(by_data) {
-            Some(i) => {
-                if let Some(slot) = out.get_mut(i) {
-                    *slot = Some(ItemResult::Rejected(e.error));
-                }
-            }
+            });
+        match pos {
+            Some(i) => put(&mut out, i, ItemResult::Rejected(e.error)),
             None => left_errors.push(e.error),
         }
     }
     let mut left_created = Vec::new();
     for lead in answer.created {
-        let id = id_of(&lead).map(str::to_string);
-        let r = str_field(&lead, "referenceId").map(str::to_string);
-        let phone = str_field(&lead, "phone").map(str::to_string);
         let email = str_field(&lead, "email").map(str::to_ascii_lowercase);
-        let pos = id
-            .as_deref()
-            .and_then(|id| find(&out, &|s| s.lead_id.as_deref() == Some(id)))
-            .or_else(|| {
-                r.as_deref()
-                    .and_then(|r| find(&out, &|s| s.reference_id.as_deref() == Some(r)))
-            })
-            .or_else(|| {
-                phone
-                    .as_deref()
-                    .and_then(|p| find(&out, &|s| s.phone.as_deref() == Some(p)))
-            })
-            .or_else(|| {
-                email
-                    .as_deref()
-                    .and_then(|e| find(&out, &|s| s.email.as_deref() == Some(e)))
-            });
+        let pos = by_id
+            .take(id_of(&lead), &out)
+            .or_else(|| by_ref.take(str_field(&lead, "referenceId"), &out))
+            .or_else(|| by_phone.take(str_field(&lead, "phone"), &out))
+            .or_else(|| by_email.take(email.as_deref(), &out));
         match pos {
-            Some(i) => {
-                if let Some(slot) = out.get_mut(i) {
-                    *slot = Some(ItemResult::Created(lead));
-                }
-            }
+            Some(i) => put(&mut out, i, ItemResult::Created(lead)),
             None => left_created.push(lead),
         }
     }
@@ -133,9 +142,9 @@ pub fn chunk_ranges(n: usize, size: usize) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Outcome {
-    Created(Value),
+    Created(Box<RawValue>),
     Failed(VoxError),
     Unknown(VoxError),
 }
@@ -192,30 +201,69 @@ impl Ledger {
         }
     }
 
-    /// SDK.md `BulkResult`. `inputs` are the caller's inputs, echoed for failed/unknown.
+    /// SDK.md `BulkResult` as JSON text, without the `input` of failed and unknown leads:
+    /// the caller's own objects are attached by index on the JS side.
     /// An input without an outcome (which the engine never leaves) is reported unknown.
-    pub fn into_result(self, inputs: &[Value]) -> Value {
-        let mut created = Vec::new();
-        let mut failed = Vec::new();
-        let mut unknown = Vec::new();
+    pub fn into_result(self) -> String {
+        #[derive(Serialize)]
+        struct Made {
+            index: usize,
+            lead: Box<RawValue>,
+        }
+        #[derive(Serialize)]
+        struct NotMade {
+            index: usize,
+            error: Value,
+        }
+        #[derive(Serialize)]
+        struct Report {
+            created: Vec<Made>,
+            failed: Vec<NotMade>,
+            unknown: Vec<NotMade>,
+            requests: u32,
+        }
+        let mut report = Report {
+            created: Vec::new(),
+            failed: Vec::new(),
+            unknown: Vec::new(),
+            requests: self.requests,
+        };
         for (index, o) in self.outcomes.into_iter().enumerate() {
-            let input = inputs.get(index).cloned().unwrap_or(Value::Null);
             match o {
-                Some(Outcome::Created(lead)) => created.push(json!({"index": index, "lead": lead})),
-                Some(Outcome::Failed(e)) => failed.push(json!({"index": index, "input": input, "error": e.info()})),
-                Some(Outcome::Unknown(e)) => unknown.push(json!({"index": index, "input": input, "error": e.info()})),
-                None => unknown.push(json!({"index": index, "input": input, "error":
-                    VoxError::new(Code::InvalidResponse, "No outcome was recorded for this lead").info()})),
+                Some(Outcome::Created(lead)) => report.created.push(Made { index, lead }),
+                Some(Outcome::Failed(e)) => report.failed.push(NotMade {
+                    index,
+                    error: e.info(),
+                }),
+                Some(Outcome::Unknown(e)) => report.unknown.push(NotMade {
+                    index,
+                    error: e.info(),
+                }),
+                None => report.unknown.push(NotMade {
+                    index,
+                    error: VoxError::new(
+                        Code::InvalidResponse,
+                        "No outcome was recorded for this lead",
+                    )
+                    .info(),
+                }),
             }
         }
-        json!({"created": created, "failed": failed, "unknown": unknown, "requests": self.requests})
+        serde_json::to_string(&report).unwrap_or_else(|_| String::from("{}"))
     }
+}
+
+/// A created lead kept as compact JSON text: a bulk of many thousand leads holds far less
+/// memory this way than as parsed objects.
+pub fn compact(lead: &Value) -> Box<RawValue> {
+    RawValue::from_string(lead.to_string()).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::api::BulkItemError;
+    use serde_json::json;
 
     fn sent(r: Option<&str>, phone: &str) -> Sent {
         Sent {
@@ -223,7 +271,7 @@ mod tests {
             reference_id: r.map(str::to_string),
             phone: Some(phone.to_string()),
             email: None,
-            body: Some(json!({"name": "x", "phone": phone, "referenceId": r})),
+            body: Some(json!({"name": "x", "phone": phone, "referenceId": r}).to_string()),
         }
     }
 
@@ -250,7 +298,10 @@ mod tests {
                 BulkItemError {
                     lead_id: None,
                     reference_id: None,
-                    data: s[1].body.clone(),
+                    data: s[1]
+                        .body
+                        .as_deref()
+                        .map(|b| serde_json::from_str(b).unwrap()),
                     error: "bad".into(),
                 },
             ],
@@ -315,7 +366,7 @@ mod tests {
     #[test]
     fn ledger_keeps_first_outcome_and_counts() {
         let mut l = Ledger::new(3);
-        l.set(0, Outcome::Created(json!({"_id": "a"})));
+        l.set(0, Outcome::Created(compact(&json!({"_id": "a"}))));
         l.set(0, Outcome::Failed(VoxError::new(Code::BadRequest, "x")));
         l.set(2, Outcome::Unknown(VoxError::new(Code::Timeout, "t")));
         assert_eq!(
@@ -328,7 +379,7 @@ mod tests {
                 unknown: 1
             }
         );
-        let v = l.into_result(&[json!(1), json!(2), json!(3)]);
+        let v: Value = serde_json::from_str(&l.into_result()).unwrap();
         assert_eq!(v["created"][0]["index"], 0);
         assert_eq!(
             v["unknown"].as_array().unwrap().len(),

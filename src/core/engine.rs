@@ -247,21 +247,22 @@ impl Client {
         .map_err(|f| f.err)
     }
 
+    /// SDK.md `BulkResult`, as JSON text (created leads are kept compact, not parsed).
     pub async fn bulk_initiate<H: Host>(
         &self,
         host: &H,
-        leads: &[Value],
+        leads: Vec<Value>,
         opts: BulkOptions,
-    ) -> Value {
+    ) -> String {
         self.call(host).bulk(leads, false, opts).await
     }
 
     pub async fn bulk_initiate_existing<H: Host>(
         &self,
         host: &H,
-        lead_ids: &[Value],
+        lead_ids: Vec<Value>,
         opts: BulkOptions,
-    ) -> Value {
+    ) -> String {
         self.call(host).bulk(lead_ids, true, opts).await
     }
 
@@ -670,13 +671,15 @@ impl<'a, H: Host> Call<'a, H> {
     // ---- bulk ---------------------------------------------------------------------------
 
     /// Bulk initiate of new leads (`existing == false`) or of existing lead ids.
-    async fn bulk(&self, inputs: &[Value], existing: bool, opts: BulkOptions) -> Value {
-        let mut ledger = Ledger::new(inputs.len());
-        let mut items: Vec<Option<Item>> = Vec::with_capacity(inputs.len());
+    /// Each input is dropped once prepared, so a large bulk holds only the compact request bodies.
+    async fn bulk(&self, inputs: Vec<Value>, existing: bool, opts: BulkOptions) -> String {
+        let total = inputs.len();
+        let mut ledger = Ledger::new(total);
+        let mut items: Vec<Option<Item>> = Vec::with_capacity(total);
         let guard = if existing { None } else { self.cfg().guard };
         let mut seen_in_input: HashSet<String> = HashSet::new();
-        for (i, input) in inputs.iter().enumerate() {
-            match self.prepare_item(input, existing) {
+        for (i, input) in inputs.into_iter().enumerate() {
+            match self.prepare_item(&input, existing) {
                 Err(e) => {
                     ledger.set(i, Outcome::Failed(e));
                     items.push(None);
@@ -709,7 +712,7 @@ impl<'a, H: Host> Call<'a, H> {
                 }
             }
         }
-        let pending: Vec<usize> = (0..inputs.len())
+        let pending: Vec<usize> = (0..total)
             .filter(|&i| items.get(i).is_some_and(Option::is_some))
             .collect();
         let mut queue: VecDeque<(Vec<usize>, u32)> =
@@ -756,6 +759,10 @@ impl<'a, H: Host> Call<'a, H> {
                     }
                 }
                 ledger.set(i, outcome);
+                // Decided: its request body is no longer needed.
+                if let Some(slot) = items.get_mut(i) {
+                    *slot = None;
+                }
             }
             if !done.resend.is_empty() {
                 queue.push_back((done.resend, done.resends + 1));
@@ -765,10 +772,10 @@ impl<'a, H: Host> Call<'a, H> {
             reported = true;
         }
         ledger.requests = self.requests.get();
-        if !reported || ledger.progress().done < inputs.len() {
+        if !reported || ledger.progress().done < total {
             self.host.progress(ledger.progress());
         }
-        ledger.into_result(inputs)
+        ledger.into_result()
     }
 
     /// Why the next chunk may not be sent at all: aborted, key blocked, or the duplicate
@@ -834,7 +841,7 @@ impl<'a, H: Host> Call<'a, H> {
                 reference_id,
                 phone,
                 email,
-                body: Some(body),
+                body: Some(body.to_string()),
             },
             process_id,
             keys,
@@ -857,13 +864,11 @@ impl<'a, H: Host> Call<'a, H> {
                 .collect();
             api::bulk_initiate_existing(&ids, init)
         } else {
-            api::bulk_initiate(
-                chunk
-                    .iter()
-                    .filter_map(|(_, it)| it.sent.body.clone())
-                    .collect(),
-                init,
-            )
+            let bodies: Vec<&str> = chunk
+                .iter()
+                .filter_map(|(_, it)| it.sent.body.as_deref())
+                .collect();
+            api::bulk_initiate(&bodies, init)
         };
         let mut done = ChunkDone {
             outcomes: Vec::with_capacity(chunk.len()),
@@ -964,8 +969,11 @@ struct ChunkDone {
 
 impl ChunkDone {
     fn created(&mut self, i: usize, lead: Value) {
-        self.outcomes
-            .push((i, Outcome::Created(lead), KeyOutcome::Settle(None)));
+        self.outcomes.push((
+            i,
+            Outcome::Created(bulk::compact(&lead)),
+            KeyOutcome::Settle(None),
+        ));
     }
 
     /// The server refused this lead inside a 200.

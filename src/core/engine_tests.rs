@@ -34,6 +34,11 @@ fn lead_ref(i: usize) -> Value {
     l
 }
 
+/// A bulk report (JSON text) as a value.
+fn report(text: String) -> Value {
+    serde_json::from_str(&text).unwrap()
+}
+
 fn len(v: &Value, k: &str) -> usize {
     v[k].as_array().map_or(usize::MAX, Vec::len)
 }
@@ -241,7 +246,11 @@ fn bulk_resend_refused_as_our_own_late_leads_counts_them_created() {
     script.extend(vec![None; 5]); // five lookups: not found yet
     h.script(script);
     let leads: Vec<Value> = (0..5).map(lead_ref).collect();
-    let r = block_on(client().bulk_initiate(&h, &leads, BulkOptions::default()));
+    let r = report(block_on(client().bulk_initiate(
+        &h,
+        leads.clone(),
+        BulkOptions::default(),
+    )));
     assert_eq!(len(&r, "created"), 5, "{r}");
     assert_eq!(h.crm.borrow().created, 5);
 }
@@ -333,7 +342,11 @@ fn bulk_chunks_maps_and_accounts_every_input() {
     leads[10] = json!({"name": "no phone", "processId": PROC});
     leads[20] = lead(19); // same phone as #19: refused locally
     leads[30]["name"] = json!("REJECT"); // the server refuses it inside a 200
-    let r = block_on(client().bulk_initiate(&h, &leads, BulkOptions::default()));
+    let r = report(block_on(client().bulk_initiate(
+        &h,
+        leads.clone(),
+        BulkOptions::default(),
+    )));
     assert_eq!(r["requests"], 3);
     assert_eq!(len(&r, "created"), 2497);
     assert_eq!(len(&r, "failed"), 3);
@@ -357,7 +370,6 @@ fn bulk_chunks_maps_and_accounts_every_input() {
             (30, "bad_request".into())
         ]
     );
-    assert_eq!(r["failed"][0]["input"], leads[10], "the input is echoed");
     for c in r["created"].as_array().unwrap() {
         let i = c["index"].as_u64().unwrap() as usize;
         assert_eq!(
@@ -388,7 +400,7 @@ fn bulk_ambiguous_chunks_are_reconciled_by_reference() {
         concurrency: 1,
         ..Default::default()
     };
-    let r = block_on(client().bulk_initiate(&h, &leads, opts));
+    let r = report(block_on(client().bulk_initiate(&h, leads.clone(), opts)));
     assert_eq!(len(&r, "created"), 20);
     assert_eq!(h.crm.borrow().created, 20, "nothing created twice");
     // 2 chunks + 20 lookups + 1 resend of the 10 not created.
@@ -405,7 +417,7 @@ fn bulk_ambiguous_without_reference_reports_unknown() {
         concurrency: 1,
         ..Default::default()
     };
-    let r = block_on(client().bulk_initiate(&h, &leads, opts));
+    let r = report(block_on(client().bulk_initiate(&h, leads.clone(), opts)));
     assert_eq!(len(&r, "created"), 10);
     assert_eq!(len(&r, "unknown"), 10);
     assert_eq!(r["unknown"][0]["error"]["code"], "timeout");
@@ -420,7 +432,11 @@ fn bulk_request_level_error_fails_its_leads() {
         r#"{"error":"Process not found for lead with processId: x"}"#,
     ))))]);
     let leads: Vec<Value> = (0..5).map(lead).collect();
-    let r = block_on(client().bulk_initiate(&h, &leads, BulkOptions::default()));
+    let r = report(block_on(client().bulk_initiate(
+        &h,
+        leads.clone(),
+        BulkOptions::default(),
+    )));
     assert_eq!(len(&r, "failed"), 5);
     assert_eq!(
         r["failed"][0]["error"],
@@ -428,7 +444,11 @@ fn bulk_request_level_error_fails_its_leads() {
         "message": "Process not found for lead with processId: x"})
     );
     // The keys were not used up: the same leads may be sent again at once.
-    let r = block_on(client().bulk_initiate(&h, &leads, BulkOptions::default()));
+    let r = report(block_on(client().bulk_initiate(
+        &h,
+        leads.clone(),
+        BulkOptions::default(),
+    )));
     assert_eq!(len(&r, "created"), 5);
 }
 
@@ -442,7 +462,7 @@ fn bulk_key_block_stops_the_rest() {
         concurrency: 1,
         ..Default::default()
     };
-    let r = block_on(client().bulk_initiate(&h, &leads, opts));
+    let r = report(block_on(client().bulk_initiate(&h, leads.clone(), opts)));
     assert_eq!(len(&r, "created"), 10);
     assert_eq!(len(&r, "failed"), 20);
     assert!(r["failed"]
@@ -474,7 +494,7 @@ fn bulk_duplicate_budget_stops_sending() {
         concurrency: 1,
         ..Default::default()
     };
-    let r = block_on(c.bulk_initiate(&h, &leads, opts));
+    let r = report(block_on(c.bulk_initiate(&h, leads.clone(), opts)));
     assert_eq!(len(&r, "created"), 7);
     assert_eq!(
         r["failed"]
@@ -498,7 +518,7 @@ fn bulk_abort_accounts_for_what_was_sent() {
         concurrency: 1,
         ..Default::default()
     };
-    let r = block_on(client().bulk_initiate(&h, &leads, opts));
+    let r = report(block_on(client().bulk_initiate(&h, leads.clone(), opts)));
     assert_eq!(len(&r, "created"), 10);
     assert_eq!(len(&r, "failed"), 20);
     assert_eq!(r["failed"][0]["error"]["code"], "aborted");
@@ -510,7 +530,11 @@ fn bulk_existing_validates_and_maps_ids() {
     let c = client();
     let a = block_on(c.initiate_lead(&h, &lead(1), Some(false))).unwrap();
     let ids = vec![a["_id"].clone(), json!("not-an-id"), json!(42)];
-    let r = block_on(c.bulk_initiate_existing(&h, &ids, BulkOptions::default()));
+    let r = report(block_on(c.bulk_initiate_existing(
+        &h,
+        ids.clone(),
+        BulkOptions::default(),
+    )));
     assert_eq!(len(&r, "failed"), 2);
     assert_eq!(r["failed"][1]["error"]["code"], "validation_error");
 }
@@ -520,7 +544,11 @@ fn pager_yields_each_lead_once_while_new_leads_shift_pages() {
     let h = FakeHost::default();
     let c = client_with(|c| c.guard = None);
     let leads: Vec<Value> = (0..45).map(lead).collect();
-    block_on(c.bulk_initiate(&h, &leads, BulkOptions::default()));
+    report(block_on(c.bulk_initiate(
+        &h,
+        leads.clone(),
+        BulkOptions::default(),
+    )));
     let added = std::cell::Cell::new(0);
     *h.before_send.borrow_mut() = Some(Box::new(move |crm| {
         // Every page request, two new leads appear at the head of the newest-first order.
@@ -578,7 +606,9 @@ fn invalid_arguments_are_reported_without_requests() {
         "invalid_argument"
     );
     assert_eq!(
-        block_on(c.initiate_lead(&h, &json!("a lead"), None)).unwrap_err().code(),
+        block_on(c.initiate_lead(&h, &json!("a lead"), None))
+            .unwrap_err()
+            .code(),
         "invalid_argument"
     );
     assert_eq!(h.requests(), 0);

@@ -120,6 +120,7 @@ pub struct DuplicateGuard {
     /// key -> time it was last submitted (in flight counts as submitted).
     sent: HashMap<String, f64>,
     rejections: VecDeque<f64>,
+    prune_above: usize,
 }
 
 impl DuplicateGuard {
@@ -131,8 +132,10 @@ impl DuplicateGuard {
         {
             self.rejections.pop_front();
         }
-        if self.sent.len() > 4096 {
+        // Forget keys older than the window, amortised: only when the map has doubled since.
+        if self.sent.len() > self.prune_above {
             self.sent.retain(|_, t| *t > now - cfg.window_ms);
+            self.prune_above = (2 * self.sent.len()).max(4096);
         }
     }
 

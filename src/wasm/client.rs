@@ -177,7 +177,13 @@ pub struct VoxClientCore {
     inner: Rc<Inner>,
 }
 
-type Work = Pin<Box<dyn Future<Output = Result<Value, VoxError>>>>;
+/// What a method resolves to: a value, or JSON text the JS engine parses itself (bulk reports).
+enum Out {
+    Value(Value),
+    Json(String),
+}
+
+type Work = Pin<Box<dyn Future<Output = Result<Out, VoxError>>>>;
 
 /// Runs `f` with the client; the returned promise settles with its value or its `VoxError`.
 /// Every method goes through one boxed future type, so the promise plumbing is compiled once.
@@ -186,11 +192,25 @@ where
     F: FnOnce(Rc<Inner>) -> Fut + 'static,
     Fut: Future<Output = Result<Value, VoxError>> + 'static,
 {
-    settle(inner.clone(), Box::pin(f(inner.clone())))
+    let work = f(inner.clone());
+    settle(
+        inner.clone(),
+        Box::pin(async move { work.await.map(Out::Value) }),
+    )
 }
 
 fn settle(inner: Rc<Inner>, work: Work) -> Promise {
-    future_to_promise(async move { work.await.map(|v| to_js(&v)).map_err(|e| inner.error(&e)) })
+    future_to_promise(async move {
+        match work.await {
+            Ok(Out::Value(v)) => Ok(to_js(&v)),
+            Ok(Out::Json(text)) => js_sys::JSON::parse(&text).map_err(|_| {
+                inner.error(&VoxError::invalid_response(
+                    "Could not build the bulk report",
+                ))
+            }),
+            Err(e) => Err(inner.error(&e)),
+        }
+    })
 }
 
 fn rejected(inner: &Inner, e: &VoxError) -> Promise {
@@ -278,14 +298,18 @@ impl VoxClientCore {
         });
         match args {
             Err(e) => rejected(&self.inner, &e),
-            Ok((o, list)) => run(&self.inner, move |i| async move {
-                let host = i.host(o.signal, o.on_progress);
-                Ok(if existing {
-                    i.client.bulk_initiate_existing(&host, &list, o.bulk).await
-                } else {
-                    i.client.bulk_initiate(&host, &list, o.bulk).await
-                })
-            }),
+            Ok((o, list)) => {
+                let i = self.inner.clone();
+                let work: Work = Box::pin(async move {
+                    let host = i.host(o.signal, o.on_progress);
+                    Ok(Out::Json(if existing {
+                        i.client.bulk_initiate_existing(&host, list, o.bulk).await
+                    } else {
+                        i.client.bulk_initiate(&host, list, o.bulk).await
+                    }))
+                });
+                settle(self.inner.clone(), work)
+            }
         }
     }
 

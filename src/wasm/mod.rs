@@ -6,6 +6,10 @@ mod host;
 pub mod phone;
 pub mod webhook;
 
+#[cfg(not(target_feature = "atomics"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 use crate::core::error::VoxError;
 use js_sys::{Reflect, JSON};
 use serde_json::Value;
@@ -49,8 +53,21 @@ pub(crate) fn to_value(js: &JsValue, what: &str) -> Result<Value, VoxError> {
             "{what} must be a JSON value, not a function or symbol"
         )));
     };
+    reserve_for(text.len());
     serde_json::from_str(&text)
         .map_err(|e| VoxError::invalid_argument(format!("{what} is not valid JSON text: {e}")))
+}
+
+/// Grows wasm memory once, up front, for work on a large input (a bulk of many leads): growing
+/// it in thousands of small steps instead costs more than the work itself. The block is freed
+/// at once and the allocator reuses it.
+fn reserve_for(input_bytes: usize) {
+    if input_bytes > (1 << 20) {
+        // black_box: otherwise the compiler may drop the unused allocation altogether.
+        drop(std::hint::black_box(Vec::<u8>::with_capacity(
+            input_bytes.saturating_mul(8),
+        )));
+    }
 }
 
 /// A JSON value as a plain JS value.

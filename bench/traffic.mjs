@@ -1,0 +1,117 @@
+// Traffic benchmarks against a sandbox in its own process: bulk throughput and peak RSS versus
+// a hand-written fetch baseline, iteration of every lead versus a hand-written paging loop, and
+// saturation of the real rate limit. Usage: node bench/traffic.mjs [--leads 100000] [--reps 3]
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import { stats, fmtInt, fmtPct, markdownTable } from "./lib.mjs";
+import { makeLeads, PROJECT, TOKEN } from "./workers/common.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const LEADS = arg("--leads", 100000);
+const REPS = arg("--reps", 3);
+const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : null;
+const want = (part) => ONLY === null || ONLY === part;
+
+async function startSandbox() {
+  const dir = mkdtempSync(join(tmpdir(), "vox-bench-"));
+  const ready = join(dir, "url");
+  const child = spawn(process.execPath, [join(root, "sandbox/server.mjs"), "--port", "0", "--admin", "--quiet", "--rate-limit", "off", "--call-delay-ms", "3600000", "--ready-file", ready], { stdio: "inherit" });
+  for (let i = 0; i < 100 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50));
+  const url = readFileSync(ready, "utf8").trim();
+  const origin = new URL(url).origin;
+  const admin = async (method, path, body) => {
+    const res = await fetch(`${origin}/__sandbox/${path}`, { method, headers: { "content-type": "application/json" }, body: body && JSON.stringify(body) });
+    return res.json();
+  };
+  return { url, admin, stop: () => child.kill("SIGTERM") };
+}
+
+function worker(script, args) {
+  const out = execFileSync(process.execPath, [join(here, "workers", script), ...args], { encoding: "utf8", maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split("\n").pop());
+}
+
+function summary(runs) {
+  const s = stats(runs.map((r) => r.ms), 1);
+  return { medianMs: s.medianMs, spread: s.spread, rssMb: Math.max(...runs.map((r) => r.maxRssKb)) / 1024 };
+}
+
+const sandbox = await startSandbox();
+const rows = [];
+try {
+  if (want("bulk")) {
+  // Bulk: the same leads, vox-crm and the baseline in turn, each in a fresh process.
+  const bulk = { vox: [], baseline: [] };
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const kind of ["vox", "baseline"]) {
+      await sandbox.admin("POST", "reset");
+      const r = worker("bulk.mjs", [kind, sandbox.url, String(LEADS), `${kind}${rep}`]);
+      if (r.created !== LEADS) throw new Error(`${kind} created ${r.created} of ${LEADS}`);
+      bulk[kind].push(r);
+    }
+  }
+  const bv = summary(bulk.vox);
+  const bb = summary(bulk.baseline);
+  rows.push([`bulk ${fmtInt(LEADS)} leads, limits off: vox-crm`, `${fmtInt(LEADS / (bv.medianMs / 1000))} leads/s`, `±${fmtPct(bv.spread / 2)}`, `${bv.rssMb.toFixed(0)} MB peak RSS`]);
+  rows.push([`bulk ${fmtInt(LEADS)} leads, limits off: plain fetch baseline`, `${fmtInt(LEADS / (bb.medianMs / 1000))} leads/s`, `±${fmtPct(bb.spread / 2)}`, `${bb.rssMb.toFixed(0)} MB peak RSS`]);
+  rows.push(["bulk time ratio vox-crm / baseline [≤ 1.10]", (bv.medianMs / bb.medianMs).toFixed(3), "", ""]);
+
+  }
+  if (want("iterate")) {
+  // Iteration over every lead: the sandbox holds LEADS leads (the baseline creates them).
+  await sandbox.admin("POST", "reset");
+  worker("bulk.mjs", ["baseline", sandbox.url, String(LEADS), "it"]);
+  const it = { vox: [], baseline: [] };
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const kind of ["vox", "baseline"]) {
+      const r = worker("iterate.mjs", [kind, sandbox.url]);
+      if (r.leads !== LEADS) throw new Error(`${kind} iterated ${r.leads} of ${LEADS}`);
+      it[kind].push(r);
+    }
+  }
+  const iv = summary(it.vox);
+  const ib = summary(it.baseline);
+  rows.push([`iterate ${fmtInt(LEADS)} leads (limit 100): vox-crm iterateLeads`, `${fmtInt(LEADS / (iv.medianMs / 1000))} leads/s`, `±${fmtPct(iv.spread / 2)}`, `${iv.rssMb.toFixed(0)} MB peak RSS`]);
+  rows.push([`iterate ${fmtInt(LEADS)} leads: hand-written paging loop`, `${fmtInt(LEADS / (ib.medianMs / 1000))} leads/s`, `±${fmtPct(ib.spread / 2)}`, `${ib.rssMb.toFixed(0)} MB peak RSS`]);
+  rows.push(["iteration time ratio vox-crm / hand loop [≤ 1.10]", (iv.medianMs / ib.medianMs).toFixed(3), "", ""]);
+
+  }
+  if (want("saturation")) {
+  // Saturation: the sandbox's real limit, 1000 leads per request, the client's defaults.
+  await sandbox.admin("POST", "reset");
+  await sandbox.admin("POST", "config", { rateLimit: { requests: 100, perMs: 5000 } });
+  const { VoxClient } = await import("../dist/vox-crm/node/index.mjs");
+  const starts = [];
+  const latencies = [];
+  const logger = (e) => {
+    if (e.type === "request") starts.push(performance.now());
+    if (e.type === "response") latencies.push(e.durationMs);
+  };
+  const client = new VoxClient({ projectId: PROJECT, token: TOKEN, baseUrl: sandbox.url, logger });
+  const REQUESTS = 300;
+  const t0 = performance.now();
+  const result = await client.bulkInitiateLeads(makeLeads(REQUESTS * 1000, "sat"), { init: false });
+  const elapsed = performance.now() - t0;
+  const st = await sandbox.admin("GET", "stats");
+  // Steady state: the first window's 100 requests may all leave at once; after that the limit
+  // allows 100 requests (100,000 leads) per 5 s, i.e. 20,000 leads/s.
+  if (process.env.DUMP) (await import("node:fs")).writeFileSync(process.env.DUMP, JSON.stringify({ starts, latencies }));
+  const steady = ((starts.length - 100) * 1000) / ((starts[starts.length - 1] - starts[0]) / 1000);
+  rows.push([`saturation, real limit 100 req / 5 s, ${REQUESTS} requests of 1000 leads`, `${fmtInt(steady)} leads/s steady`, `${fmtPct(steady / 20000)} of 20,000 [≥ 95%]`, `${st.rateLimited} × 429, ${result.created.length} created in ${(elapsed / 1000).toFixed(1)} s, request latency median ${stats(latencies, 1).medianMs.toFixed(0)} ms`]);
+  }
+} finally {
+  sandbox.stop();
+}
+
+const table = markdownTable(["traffic (node bench/traffic.mjs)", "result", "spread / share", "notes"], rows, ["l", "r", "r", "l"]);
+console.log(table);
+export { table };

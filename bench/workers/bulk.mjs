@@ -1,0 +1,43 @@
+// One bulk-initiate run in a fresh process, so its peak RSS is its own.
+// Usage: node bench/workers/bulk.mjs <vox|baseline> <baseUrl> <count> <runTag>
+// Prints one JSON line: { ms, created, maxRssKb }.
+import { performance } from "node:perf_hooks";
+import { makeLeads, PROJECT, TOKEN } from "./common.mjs";
+
+const [kind, baseUrl, countText, tag] = process.argv.slice(2);
+const leads = makeLeads(Number(countText), tag);
+const CHUNK = 1000;
+const CONCURRENCY = 4;
+
+async function vox() {
+  const { VoxClient } = await import("../../dist/vox-crm/node/index.mjs");
+  const client = new VoxClient({ projectId: PROJECT, token: TOKEN, baseUrl, rateLimit: false });
+  const r = await client.bulkInitiateLeads(leads, { init: false, chunkSize: CHUNK, concurrency: CONCURRENCY });
+  return r.created.length;
+}
+
+/** What a careful user would write by hand: same chunking, same concurrency, no safety. */
+async function baseline() {
+  let created = 0;
+  let next = 0;
+  async function worker() {
+    while (next < leads.length) {
+      const chunk = leads.slice(next, next + CHUNK).map((l) => ({ ...l, projectId: PROJECT }));
+      next += CHUNK;
+      const res = await fetch(`${baseUrl}/leads/bulk/initiate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ leads: chunk, init: false }),
+      });
+      const body = await res.json();
+      created += body.success.length;
+    }
+  }
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return created;
+}
+
+const t0 = performance.now();
+const created = kind === "vox" ? await vox() : await baseline();
+const ms = performance.now() - t0;
+console.log(JSON.stringify({ ms, created, maxRssKb: process.resourceUsage().maxRSS }));

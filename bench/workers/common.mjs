@@ -1,0 +1,14 @@
+// Shared by the benchmark workers: the sandbox's default credentials and lead generation.
+export const TOKEN = "sk_test_vox_sandbox";
+export const PROJECT = "6650a1b2c3d4e5f601234567";
+export const PROCESS = "6650a1b2c3d4e5f6012345a1";
+
+/** `count` leads with distinct valid Indian mobiles (no repeating or sequential patterns). */
+export function makeLeads(count, tag = "b") {
+  const out = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const n = (i * 7919 + 1234567) % 100000000;
+    out[i] = { name: `Bench ${tag} ${i}`, phone: `+9196${String(n).padStart(8, "0")}`, processId: PROCESS };
+  }
+  return out;
+}
