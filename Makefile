@@ -1,5 +1,5 @@
 # The README's commands. Each installs what it needs first (scripts/setup.sh, idempotent).
-.PHONY: demo test package setup clean
+.PHONY: demo test bench fuzz package setup clean
 
 demo:
 	scripts/setup.sh build
@@ -9,6 +9,15 @@ demo:
 test:
 	scripts/setup.sh test
 	scripts/test.sh
+
+bench:
+	scripts/setup.sh build
+	scripts/package.sh
+	node bench/run.mjs
+
+# Coverage-guided fuzzing of the core; FUZZ_SECONDS per target (default in scripts/fuzz.sh).
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 package:
 	scripts/setup.sh build

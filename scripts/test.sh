@@ -50,6 +50,7 @@ need_passed "$log/wasm-chrome.txt" "wasm-pack test --chrome"
 
 step "package"
 scripts/package.sh
+node bench/size.mjs --check
 
 step "published TypeScript types (tsc --strict, no any)"
 npx tsc -p tests/types

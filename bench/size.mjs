@@ -1,0 +1,86 @@
+// Package weight: gzip -9 bytes of what each build ships (the .wasm plus its JS), beside
+// libphonenumber-js bundles measured the same way (esbuild --bundle --minify, gzip -9), and the
+// largest items of the .wasm (twiggy-style, from the name section of an unstripped build).
+// Usage: node bench/size.mjs [--check]   (--check: fail when the web build grew > 5% over
+// bench/size-budget.json; make test runs that)
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, statSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { fmtInt, markdownTable, wasmFunctions } from "./lib.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const pkg = join(root, "dist", "vox-crm");
+const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
+
+function files(dir) {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : [p];
+  });
+}
+
+/** gzip bytes of a build: every .wasm and .js/.mjs/.cjs file it ships (types excluded). */
+export function buildWeight(target) {
+  const shipped = files(join(pkg, target)).filter((f) => /\.(wasm|js|mjs|cjs)$/.test(f));
+  const wasm = shipped.filter((f) => f.endsWith(".wasm")).reduce((a, f) => a + gz(readFileSync(f)), 0);
+  const js = shipped.filter((f) => !f.endsWith(".wasm")).reduce((a, f) => a + gz(readFileSync(f)), 0);
+  return { wasm, js, total: wasm + js };
+}
+
+async function bundleWeight(spec) {
+  const out = await build({
+    stdin: { contents: `export { isValidPhoneNumber, parsePhoneNumber } from "${spec}";`, resolveDir: root },
+    bundle: true, minify: true, format: "esm", platform: "browser", write: false, logLevel: "silent",
+  });
+  return gz(out.outputFiles[0].contents);
+}
+
+if (!existsSync(join(pkg, "web", "vox_crm_bg.wasm"))) {
+  console.error("dist/vox-crm is missing: run scripts/package.sh first");
+  process.exit(1);
+}
+const web = buildWeight("web");
+const node = buildWeight("node");
+const budgetFile = join(root, "bench", "size-budget.json");
+
+if (process.argv.includes("--check")) {
+  const budget = JSON.parse(readFileSync(budgetFile, "utf8")).webGzipBytes;
+  const limit = Math.floor(budget * 1.05);
+  console.log(`web build: ${fmtInt(web.total)} gzip bytes; budget ${fmtInt(budget)} (+5% = ${fmtInt(limit)})`);
+  if (web.total > limit) {
+    console.error(`FAIL: the web build grew more than 5% over bench/size-budget.json`);
+    process.exit(1);
+  }
+  process.exit(0);
+}
+if (process.argv.includes("--write-budget")) {
+  writeFileSync(budgetFile, JSON.stringify({ webGzipBytes: web.total, note: "gzip -9 bytes of dist/vox-crm/web (wasm + js); node bench/size.mjs --write-budget" }, null, 2) + "\n");
+}
+
+const min = await bundleWeight("libphonenumber-js/min");
+const max = await bundleWeight("libphonenumber-js/max");
+const rows = [
+  ["vox-crm web build (.wasm + JS) [≤ 60 KB; goal 40 KB]", fmtInt(web.wasm), fmtInt(web.js), fmtInt(web.total)],
+  ["vox-crm Node build (.wasm + JS)", fmtInt(node.wasm), fmtInt(node.js), fmtInt(node.total)],
+  ["libphonenumber-js/min bundle (validation only)", "", fmtInt(min), fmtInt(min)],
+  ["libphonenumber-js/max bundle (validation only)", "", fmtInt(max), fmtInt(max)],
+];
+console.log(markdownTable(["package weight, gzip -9 bytes (node bench/size.mjs)", "wasm", "js", "total"], rows, ["l", "r", "r", "r"]));
+
+// What costs bytes: the release build again, unstripped, so functions keep their names.
+execFileSync("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--quiet"], { cwd: root, stdio: "inherit" });
+const tmp = mkdtempSync(join(tmpdir(), "vox-size-"));
+execFileSync("wasm-bindgen", ["--target", "web", "--out-dir", tmp, "--out-name", "vox_crm", join(root, "target/wasm32-unknown-unknown/release/vox_crm.wasm")]);
+const fns = wasmFunctions(readFileSync(join(tmp, "vox_crm_bg.wasm")));
+const groups = new Map();
+for (const f of fns) {
+  const m = /^(?:<)?([a-z_0-9]+)(?:\[[0-9a-f]+\])?::([a-z_0-9]+)?/.exec(f.name || "");
+  const key = m ? (m[1] === "vox_crm" ? `vox_crm::${m[2]}` : m[1]) : "(unnamed)";
+  groups.set(key, (groups.get(key) || 0) + f.body.length);
+}
+const top = [...groups].sort((a, b) => b[1] - a[1]).slice(0, 15);
+console.log("\n" + markdownTable(["code by crate/module (twiggy-style, unstripped release)", "body bytes"], top.map(([k, v]) => [k, fmtInt(v)]), ["l", "r"]));
