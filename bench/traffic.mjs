@@ -29,8 +29,16 @@ async function startSandbox() {
   const url = readFileSync(ready, "utf8").trim();
   const origin = new URL(url).origin;
   const admin = async (method, path, body) => {
-    const res = await fetch(`${origin}/__sandbox/${path}`, { method, headers: { "content-type": "application/json" }, body: body && JSON.stringify(body) });
-    return res.json();
+    // Twice at most: a keep-alive socket left idle while a worker ran may be closed by the
+    // server just as it is reused ("other side closed").
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(`${origin}/__sandbox/${path}`, { method, headers: { "content-type": "application/json" }, body: body && JSON.stringify(body) });
+        return await res.json();
+      } catch (e) {
+        if (attempt === 2) throw e;
+      }
+    }
   };
   return { url, admin, stop: () => child.kill("SIGTERM") };
 }

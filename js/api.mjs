@@ -1,5 +1,7 @@
 // The package's public surface over the wasm exports (the same for the Node and the web
-// build): `VoxClient` adds `iterateLeads` as an async generator; everything else forwards.
+// build): `VoxClient` adds `iterateLeads` as an async generator; everything else forwards,
+// through a guard that turns a wasm trap (a Rust panic, i.e. a bug) into a VoxError
+// "internal_error" and remakes the client's wasm handle on the restarted instance.
 
 // The wasm report names failed and unknown leads by index; each gets the caller's own input
 // object back (the very object passed in, not a copy).
@@ -11,65 +13,105 @@ function withInputs(report, inputs) {
 
 export function buildApi(wasm) {
   const VoxError = wasm.voxErrorClass();
+  // Bumped when a wasm trap (a Rust panic: a bug) restarted the instance; handles made by the
+  // old instance are then remade.
+  let generation = 0;
+
+  function fromTrap(e) {
+    if (!(e instanceof WebAssembly.RuntimeError)) return e;
+    generation += 1;
+    const detail = wasm.takePanic() ?? e.message;
+    return new VoxError("internal_error", `vox-crm hit an internal error and restarted its WebAssembly module: ${detail}`);
+  }
+
+  function guard(fn) {
+    try {
+      return fn();
+    } catch (e) {
+      throw fromTrap(e);
+    }
+  }
+
+  async function guardAsync(fn) {
+    try {
+      return await fn();
+    } catch (e) {
+      throw fromTrap(e);
+    }
+  }
 
   class VoxClient {
+    #options;
     #core;
+    #generation;
 
     constructor(options) {
-      this.#core = new wasm.VoxClientCore(options);
+      this.#options = options;
+      this.#core = guard(() => new wasm.VoxClientCore(options));
+      this.#generation = generation;
+    }
+
+    /** The wasm client, remade after a restart of the instance. */
+    #c() {
+      if (this.#generation !== generation) {
+        this.#core = guard(() => new wasm.VoxClientCore(this.#options));
+        this.#generation = generation;
+      }
+      return this.#core;
     }
 
     get projectId() {
-      return this.#core.projectId;
+      return guard(() => this.#c().projectId);
     }
 
     get baseUrl() {
-      return this.#core.baseUrl;
+      return guard(() => this.#c().baseUrl);
     }
 
     initiateLead(lead, options) {
-      return this.#core.initiateLead(lead, options);
+      return guardAsync(() => this.#c().initiateLead(lead, options));
     }
 
     initiateExistingLead(leadId, options) {
-      return this.#core.initiateExistingLead(leadId, options);
+      return guardAsync(() => this.#c().initiateExistingLead(leadId, options));
     }
 
     async bulkInitiateLeads(leads, options) {
-      return withInputs(await this.#core.bulkInitiateLeads(leads, options), leads);
+      return withInputs(await guardAsync(() => this.#c().bulkInitiateLeads(leads, options)), leads);
     }
 
     async bulkInitiateExisting(leadIds, options) {
-      return withInputs(await this.#core.bulkInitiateExisting(leadIds, options), leadIds);
+      return withInputs(await guardAsync(() => this.#c().bulkInitiateExisting(leadIds, options)), leadIds);
     }
 
     updateLead(target, changes, options) {
-      return this.#core.updateLead(target, changes, options);
+      return guardAsync(() => this.#c().updateLead(target, changes, options));
     }
 
     getLead(target, options) {
-      return this.#core.getLead(target, options);
+      return guardAsync(() => this.#c().getLead(target, options));
     }
 
     queryLeads(query, options) {
-      return this.#core.queryLeads(query, options);
+      return guardAsync(() => this.#c().queryLeads(query, options));
     }
 
     async *iterateLeads(query, options) {
-      const pager = this.#core.pager(query, options);
+      const pager = guard(() => this.#c().pager(query, options));
+      const made = generation;
       try {
         for (;;) {
-          const leads = await pager.next();
+          const leads = await guardAsync(() => pager.next());
           if (leads === null) return;
           yield* leads;
         }
       } finally {
-        pager.free();
+        if (made === generation) pager.free();
       }
     }
 
     getActivity(activityId, options) {
-      return this.#core.getActivity(activityId, options);
+      return guardAsync(() => this.#c().getActivity(activityId, options));
     }
 
     toString() {
@@ -81,18 +123,21 @@ export function buildApi(wasm) {
     }
   }
 
-  const { validatePhone, validatePhones } = phoneFunctions(wasm);
+  const phone = phoneFunctions(wasm, () => generation);
+  const guarded = (fn) => (...args) => guard(() => fn(...args));
 
   return {
     VoxClient,
     VoxError,
-    validatePhone,
-    validatePhones,
-    normalizePhone: wasm.normalizePhone,
-    maskPhone: wasm.maskPhone,
-    validateLead: wasm.validateLead,
-    parseWebhook: wasm.parseWebhook,
-    verifyWebhookAuth: wasm.verifyWebhookAuth,
+    validatePhone: guarded(phone.validatePhone),
+    validatePhones: guarded(phone.validatePhones),
+    normalizePhone: guarded(wasm.normalizePhone),
+    maskPhone: guarded(wasm.maskPhone),
+    validateLead: guarded(wasm.validateLead),
+    parseWebhook: guarded(wasm.parseWebhook),
+    verifyWebhookAuth: guarded(wasm.verifyWebhookAuth),
+    // Undocumented: panics inside wasm on purpose, for the test of the recovery path.
+    __panicForTests: guarded(wasm.__panicForTests),
   };
 }
 
@@ -101,18 +146,20 @@ export function buildApi(wasm) {
 // objects as wasm's own `validatePhone` builds, with region codes and messages from wasm's tables.
 // A batch crosses into wasm once, joined by a separator. Arguments that are not what the fast
 // path expects go to wasm's own exports, which throw the VoxError.
-function phoneFunctions(wasm) {
-  let regions, reasons, memory, scratch, separator, view, defaultRegion;
+function phoneFunctions(wasm, generation) {
+  let regions, reasons, memory, scratch, separator, view, defaultRegion, madeIn;
   let lastCountry, lastRegion;
 
   function init() {
+    madeIn = generation();
+    lastCountry = undefined;
     [regions, reasons, memory, scratch, separator] = wasm.phoneTables();
     view = new Uint8Array(memory.buffer, scratch, 32);
     defaultRegion = wasm.phoneRegionIndex(undefined);
   }
 
   function regionIndex(options) {
-    if (regions === undefined) init();
+    if (regions === undefined || madeIn !== generation()) init(); // a restart makes new memory
     if (options === undefined) return defaultRegion;
     const country = typeof options === "object" && options !== null ? options.defaultCountry : undefined;
     if (typeof country === "string" && country === lastCountry) return lastRegion;

@@ -101,3 +101,17 @@ export function sleep(ms, signal) {
     if (signal) signal.addEventListener("abort", done, { once: true });
   });
 }
+
+// The last Rust panic message (masked). Kept here, in JS, because the panic makes the wasm
+// instance restart with fresh memory.
+let lastPanic = null;
+
+export function notePanic(message) {
+  lastPanic = String(message);
+}
+
+export function takePanic() {
+  const message = lastPanic;
+  lastPanic = null;
+  return message;
+}

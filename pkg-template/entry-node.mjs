@@ -3,4 +3,4 @@ import * as wasm from "./vox_crm.js";
 import { buildApi } from "../js/api.mjs";
 
 const api = buildApi(wasm);
-export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth } = api;
+export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;

@@ -5,4 +5,4 @@ import { buildApi } from "../js/api.mjs";
 
 await init({ module_or_path: new URL("./vox_crm_bg.wasm", import.meta.url) });
 const api = buildApi(wasm);
-export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth } = api;
+export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;

@@ -17,7 +17,9 @@ export type ErrorCode =
   | "network_error"
   | "aborted"
   | "invalid_response"
-  | "browser_unsafe";
+  | "browser_unsafe"
+  /** A bug inside vox-crm (a Rust panic); the WebAssembly module restarted and keeps working. */
+  | "internal_error";
 
 export interface FieldError {
   field: string;

@@ -23,6 +23,37 @@ extern "C" {
     fn vox_error_class_js() -> JsValue;
     #[wasm_bindgen(js_name = isBrowser)]
     fn is_browser() -> bool;
+    #[wasm_bindgen(js_name = notePanic)]
+    fn note_panic(message: &str);
+    #[wasm_bindgen(js_name = takePanic)]
+    fn take_panic_js() -> Option<String>;
+}
+
+/// Runs at every instantiation. A panic (a bug: the crate denies unwrap, expect, panic and
+/// indexing) cannot unwind in wasm and traps; the hook leaves its message for the JS glue and
+/// asks wasm-bindgen to start a fresh instance on the next call, so one bug does not leave the
+/// module unusable for the rest of the page or process.
+#[wasm_bindgen(start)]
+fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        note_panic(&crate::core::error::mask_phones_in_text(&info.to_string()));
+        wasm_bindgen::handler::schedule_reinit();
+    }));
+}
+
+/// The message of the last panic, for the glue that turns the trap into a `VoxError`.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = takePanic)]
+pub fn take_panic() -> Option<String> {
+    take_panic_js()
+}
+
+/// Panics on purpose: only for the test that proves the module survives a panic.
+#[doc(hidden)]
+#[allow(clippy::panic)]
+#[wasm_bindgen(js_name = __panicForTests)]
+pub fn panic_for_tests() {
+    panic!("deliberate panic (test of the recovery path)");
 }
 
 /// The `VoxError` class, for the package entry to re-export (`instanceof` works because
