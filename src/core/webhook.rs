@@ -584,6 +584,7 @@ mod tests {
         assert_eq!(days, MAX_MS / MS_PER_DAY + 1);
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
     mod prop {
         use super::*;
         use proptest::prelude::*;
