@@ -18,10 +18,16 @@ export function buildApi(wasm) {
   let generation = 0;
 
   function fromTrap(e) {
-    if (!(e instanceof WebAssembly.RuntimeError)) return e;
-    generation += 1;
-    const detail = wasm.takePanic() ?? e.message;
-    return new VoxError("internal_error", `vox-crm hit an internal error and restarted its WebAssembly module: ${detail}`);
+    if (e instanceof VoxError) return e;
+    if (e instanceof WebAssembly.RuntimeError) {
+      generation += 1;
+      const detail = wasm.takePanic() ?? e.message;
+      return new VoxError("internal_error", `vox-crm hit an internal error and restarted its WebAssembly module: ${detail}`);
+    }
+    // An exception from the caller's own values (a getter or a Proxy that throws) while the
+    // arguments were read: every failure is a VoxError.
+    const detail = String(e && e.message !== undefined ? e.message : e).slice(0, 200);
+    return new VoxError("invalid_argument", `The arguments could not be read: ${detail}`);
   }
 
   function guard(fn) {

@@ -32,8 +32,15 @@ pub fn parse_webhook_text(body: &str) -> Result<Value, VoxError> {
 
 /// A webhook body's JSON text as a value; text that is not JSON is an `invalid_argument`.
 pub fn read_text(body: &str) -> Result<Value, VoxError> {
-    serde_json::from_str(body)
-        .map_err(|e| VoxError::invalid_argument(format!("webhook body is not JSON text: {e}")))
+    // serde's own message (line and column) is left out: numbers in it would be masked as phones.
+    serde_json::from_str(body).map_err(|e| {
+        let why = if e.is_eof() {
+            " (it ends too early)"
+        } else {
+            ""
+        };
+        VoxError::invalid_argument(format!("webhook body is not JSON text{why}"))
+    })
 }
 
 /// Reads a webhook body: `{ kind: "update_result" | "activity", ...the kind's fields (null when

@@ -3,8 +3,8 @@
 
 use super::host::{Transport, WasmHost};
 use super::{
-    check_options, get, is_browser, js_error, opt_bool, opt_function, opt_number, opt_string,
-    to_js, to_value,
+    check_options, check_string_fields, get, is_browser, js_error, js_string, opt_bool,
+    opt_function, opt_number, opt_string, to_js, to_value,
 };
 use crate::core::bulk::MAX_CHUNK;
 use crate::core::engine::{BulkOptions, Client, Config, LeadPager};
@@ -53,7 +53,10 @@ struct CallOptions {
 fn call_options(opts: &JsValue) -> Result<CallOptions, VoxError> {
     check_options(opts, "options")?;
     let signal = get(opts, "signal");
-    if !(signal.is_undefined() || signal.is_null()) && get(&signal, "aborted").as_bool().is_none() {
+    if !(signal.is_undefined() || signal.is_null())
+        && (get(&signal, "aborted").as_bool().is_none()
+            || !get(&signal, "addEventListener").is_function())
+    {
         return Err(VoxError::invalid_argument("signal must be an AbortSignal"));
     }
     let defaults = BulkOptions::default();
@@ -72,6 +75,63 @@ fn call_options(opts: &JsValue) -> Result<CallOptions, VoxError> {
     })
 }
 
+/// `{ leadId }` or `{ referenceId, processId }`, every id a real string.
+fn target_value(target: &JsValue) -> Result<Value, VoxError> {
+    check_string_fields(target, "target", &["leadId", "referenceId", "processId"])?;
+    to_value(target, "target")
+}
+
+const QUERY_DATES: [&str; 4] = ["createdFrom", "createdTo", "updatedFrom", "updatedTo"];
+
+/// A query object whose every field has the type API.md §3.5 gives it, checked before JSON
+/// would quietly turn `NaN` into null, a `Date` id into text, or drop a function.
+fn query_value(query: &JsValue) -> Result<Value, VoxError> {
+    if query.is_undefined() || query.is_null() {
+        return Ok(Value::Null);
+    }
+    if !query.is_object() || js_sys::Array::is_array(query) {
+        return Err(VoxError::invalid_argument("query must be an object"));
+    }
+    let object: &js_sys::Object = query.unchecked_ref();
+    for key in js_sys::Object::keys(object).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let v = get(query, &name);
+        if v.is_undefined() || v.is_null() {
+            continue;
+        }
+        let what = format!("query.{name}");
+        match name.as_str() {
+            "page" | "limit" => {
+                if !v.as_f64().is_some_and(f64::is_finite) {
+                    return Err(VoxError::invalid_argument(format!(
+                        "{what} must be a finite number"
+                    )));
+                }
+            }
+            "masked" => {
+                v.as_bool().ok_or_else(|| {
+                    VoxError::invalid_argument(format!("{what} must be a boolean"))
+                })?;
+            }
+            n if QUERY_DATES.contains(&n) => {
+                if let Some(d) = v.dyn_ref::<js_sys::Date>() {
+                    if d.get_time().is_nan() {
+                        return Err(VoxError::invalid_argument(format!(
+                            "{what} is an invalid Date"
+                        )));
+                    }
+                } else {
+                    js_string(&v, &what)?;
+                }
+            }
+            _ => {
+                js_string(&v, &what)?;
+            }
+        }
+    }
+    to_value(query, "query")
+}
+
 fn config(options: &JsValue) -> Result<(Config, Transport), VoxError> {
     if !options.is_object() {
         return Err(VoxError::invalid_argument(
@@ -82,10 +142,8 @@ fn config(options: &JsValue) -> Result<(Config, Transport), VoxError> {
         .filter(|p| !p.trim().is_empty())
         .ok_or_else(|| VoxError::invalid_argument("projectId is required"))?;
     let token = opt_string(options, "token")?.filter(|t| !t.is_empty());
-    if token.is_some()
-        && is_browser()
-        && opt_bool(options, "dangerouslyAllowBrowser")? != Some(true)
-    {
+    let allow_browser = opt_bool(options, "dangerouslyAllowBrowser")? == Some(true);
+    if token.is_some() && is_browser() && !allow_browser {
         return Err(VoxError::new(
             Code::BrowserUnsafe,
             "A token in a web page is readable by every visitor. Point baseUrl at your own backend route that adds \
@@ -255,12 +313,7 @@ impl VoxClientCore {
 
     #[wasm_bindgen(js_name = initiateExistingLead)]
     pub fn initiate_existing_lead(&self, lead_id: JsValue, options: JsValue) -> Promise {
-        let args = call_options(&options).and_then(|o| {
-            let id = lead_id
-                .as_string()
-                .ok_or_else(|| VoxError::invalid_argument("leadId must be a string"))?;
-            Ok((o, id))
-        });
+        let args = call_options(&options).and_then(|o| Ok((o, js_string(&lead_id, "leadId")?)));
         match args {
             Err(e) => rejected(&self.inner, &e),
             Ok((o, id)) => run(&self.inner, move |i| async move {
@@ -289,9 +342,19 @@ impl VoxClientCore {
                     "{what} must be an array"
                 )));
             }
-            match to_value(&items, what)? {
-                Value::Array(a) => Ok((o, a)),
-                _ => Err(VoxError::invalid_argument(format!(
+            match to_value(&items, what) {
+                Ok(Value::Array(a)) => Ok((o, a)),
+                // One unreadable item (a lone surrogate, a cycle) must not sink the others:
+                // read them one by one; an unreadable one is refused on its own (not an object).
+                Err(_) => {
+                    let list: &js_sys::Array = items.unchecked_ref();
+                    let values = list
+                        .iter()
+                        .map(|v| to_value(&v, what).unwrap_or(Value::Null))
+                        .collect();
+                    Ok((o, values))
+                }
+                Ok(_) => Err(VoxError::invalid_argument(format!(
                     "{what} must be an array"
                 ))),
             }
@@ -315,13 +378,8 @@ impl VoxClientCore {
 
     #[wasm_bindgen(js_name = updateLead)]
     pub fn update_lead(&self, target: JsValue, changes: JsValue, options: JsValue) -> Promise {
-        let args = call_options(&options).and_then(|o| {
-            Ok((
-                o,
-                to_value(&target, "target")?,
-                to_value(&changes, "changes")?,
-            ))
-        });
+        let args = call_options(&options)
+            .and_then(|o| Ok((o, target_value(&target)?, to_value(&changes, "changes")?)));
         match args {
             Err(e) => rejected(&self.inner, &e),
             Ok((o, target, changes)) => run(&self.inner, move |i| async move {
@@ -334,7 +392,7 @@ impl VoxClientCore {
 
     #[wasm_bindgen(js_name = getLead)]
     pub fn get_lead(&self, target: JsValue, options: JsValue) -> Promise {
-        let args = call_options(&options).and_then(|o| Ok((o, to_value(&target, "target")?)));
+        let args = call_options(&options).and_then(|o| Ok((o, target_value(&target)?)));
         match args {
             Err(e) => rejected(&self.inner, &e),
             Ok((o, target)) => run(&self.inner, move |i| async move {
@@ -347,7 +405,7 @@ impl VoxClientCore {
 
     #[wasm_bindgen(js_name = queryLeads)]
     pub fn query_leads(&self, query: JsValue, options: JsValue) -> Promise {
-        let args = call_options(&options).and_then(|o| Ok((o, to_value(&query, "query")?)));
+        let args = call_options(&options).and_then(|o| Ok((o, query_value(&query)?)));
         match args {
             Err(e) => rejected(&self.inner, &e),
             Ok((o, query)) => run(&self.inner, move |i| async move {
@@ -358,12 +416,8 @@ impl VoxClientCore {
 
     #[wasm_bindgen(js_name = getActivity)]
     pub fn get_activity(&self, activity_id: JsValue, options: JsValue) -> Promise {
-        let args = call_options(&options).and_then(|o| {
-            let id = activity_id
-                .as_string()
-                .ok_or_else(|| VoxError::invalid_argument("activityId must be a string"))?;
-            Ok((o, id))
-        });
+        let args =
+            call_options(&options).and_then(|o| Ok((o, js_string(&activity_id, "activityId")?)));
         match args {
             Err(e) => rejected(&self.inner, &e),
             Ok((o, id)) => run(&self.inner, move |i| async move {
@@ -377,7 +431,7 @@ impl VoxClientCore {
     /// The pages of a query, for `iterateLeads`.
     pub fn pager(&self, query: JsValue, options: JsValue) -> Result<LeadPagerCore, JsValue> {
         let o = call_options(&options).map_err(|e| self.inner.error(&e))?;
-        let query = to_value(&query, "query").map_err(|e| self.inner.error(&e))?;
+        let query = query_value(&query).map_err(|e| self.inner.error(&e))?;
         let pager = LeadPager::new(&query, &self.inner.client.cfg.default_region)
             .map_err(|e| self.inner.error(&e))?;
         Ok(LeadPagerCore {

@@ -85,8 +85,11 @@ pub(crate) fn to_value(js: &JsValue, what: &str) -> Result<Value, VoxError> {
         )));
     };
     reserve_for(text.len());
-    serde_json::from_str(&text)
-        .map_err(|e| VoxError::invalid_argument(format!("{what} is not valid JSON text: {e}")))
+    serde_json::from_str(&text).map_err(|_| {
+        VoxError::invalid_argument(format!(
+            "{what} cannot be read: it holds text that is not valid Unicode (a lone surrogate?)"
+        ))
+    })
 }
 
 /// Grows wasm memory once, up front, for work on a large input (a bulk of many leads): growing
@@ -170,9 +173,47 @@ pub(crate) fn opt_string(opts: &JsValue, key: &str) -> Result<Option<String>, Vo
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    v.as_string()
-        .map(Some)
-        .ok_or_else(|| VoxError::invalid_argument(format!("{key} must be a string")))
+    js_string(&v, key).map(Some)
+}
+
+/// Longest string accepted where an id, a code or an option is expected.
+pub(crate) const MAX_SHORT_STRING: usize = 1024;
+
+/// A JS string as Rust text: refused when it is not a string, not well-formed UTF-16 (a lone
+/// surrogate would otherwise turn into U+FFFD silently) or longer than `MAX_SHORT_STRING`.
+pub(crate) fn js_string(v: &JsValue, what: &str) -> Result<String, VoxError> {
+    let Some(js) = v.dyn_ref::<js_sys::JsString>() else {
+        return Err(VoxError::invalid_argument(format!(
+            "{what} must be a string"
+        )));
+    };
+    if js.length() as usize > MAX_SHORT_STRING {
+        return Err(VoxError::invalid_argument(format!(
+            "{what} is too long (more than {MAX_SHORT_STRING} characters)"
+        )));
+    }
+    if !js.is_valid_utf16() {
+        return Err(VoxError::invalid_argument(format!(
+            "{what} is not valid text (it holds a lone surrogate)"
+        )));
+    }
+    Ok(String::from(js))
+}
+
+/// Refuses an object argument whose listed fields are present but not strings (a `Date` or a
+/// number would otherwise be turned into text by JSON and sent).
+pub(crate) fn check_string_fields(
+    obj: &JsValue,
+    what: &str,
+    keys: &[&str],
+) -> Result<(), VoxError> {
+    for key in keys {
+        let v = get(obj, key);
+        if !(v.is_undefined() || v.is_null()) {
+            js_string(&v, &format!("{what}.{key}"))?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn opt_function(

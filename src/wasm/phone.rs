@@ -227,7 +227,7 @@ pub fn normalize_phone(input: JsValue, options: JsValue) -> Result<String, JsVal
                 Code::InvalidPhone,
                 format!(
                     "Invalid phone number {}: {message}",
-                    phone::mask(&input, 4, '*')
+                    clip(&phone::mask(&input, 4, '*'), 40)
                 ),
             )
             .with_details(json!({ "reason": reason })),
@@ -268,4 +268,12 @@ pub fn validate_lead(lead_input: JsValue, options: JsValue) -> Result<JsValue, J
         "valid": errors.is_empty(),
         "errors": errors.iter().map(lead::FieldError::to_value).collect::<Vec<_>>(),
     })))
+}
+
+/// At most `max` characters of `s`, marked when cut (messages never echo a huge input).
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", s.get(..cut).unwrap_or_default()),
+        None => s.to_string(),
+    }
 }
