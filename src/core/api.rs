@@ -4,6 +4,8 @@
 
 use crate::core::error::VoxError;
 use crate::core::lead::id_of;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -490,10 +492,13 @@ pub fn read_update(body: &str) -> Result<Value, VoxError> {
     Ok(Value::Object(out))
 }
 
-/// The result of one page of Query Leads, in SDK.md's shape.
-#[derive(Clone, Debug, PartialEq)]
+/// The result of one page of Query Leads, in SDK.md's shape. Leads stay JSON text: they pass
+/// through to the caller untouched (only their `_id` is read), which keeps paging cheap.
+#[derive(Debug)]
 pub struct Page {
-    pub leads: Vec<Value>,
+    pub leads: Vec<Box<RawValue>>,
+    /// The `_id` of each lead, when it has one.
+    pub ids: Vec<Option<String>>,
     pub page: u64,
     pub limit: u64,
     pub total: Option<u64>,
@@ -502,16 +507,42 @@ pub struct Page {
 }
 
 impl Page {
-    pub fn into_value(self) -> Value {
-        json!({
-            "leads": self.leads,
-            "page": self.page,
-            "limit": self.limit,
-            "total": self.total,
-            "totalPages": self.total_pages,
-            "hasNextPage": self.has_next_page,
-        })
+    /// SDK.md's `{ leads, page, limit, total, totalPages, hasNextPage }` as JSON text.
+    pub fn into_json(self) -> String {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Out {
+            leads: Vec<Box<RawValue>>,
+            page: u64,
+            limit: u64,
+            total: Option<u64>,
+            total_pages: Option<u64>,
+            has_next_page: bool,
+        }
+        let out = Out {
+            leads: self.leads,
+            page: self.page,
+            limit: self.limit,
+            total: self.total,
+            total_pages: self.total_pages,
+            has_next_page: self.has_next_page,
+        };
+        serde_json::to_string(&out).unwrap_or_else(|_| String::from("{}"))
     }
+}
+
+/// JSON text of an array of leads.
+pub fn leads_json(leads: &[Box<RawValue>]) -> String {
+    let mut out = String::with_capacity(leads.iter().map(|l| l.get().len() + 1).sum::<usize>() + 2);
+    out.push('[');
+    for (i, l) in leads.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(l.get());
+    }
+    out.push(']');
+    out
 }
 
 pub fn read_query(
@@ -519,19 +550,27 @@ pub fn read_query(
     requested_page: u64,
     requested_limit: Option<u64>,
 ) -> Result<Page, VoxError> {
-    let v = parse_json(body)?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| VoxError::invalid_response("Expected an object from query"))?;
-    let leads = match obj.get("data").or_else(|| obj.get("leads")) {
-        Some(Value::Array(a)) => a.clone(),
-        _ => {
-            return Err(VoxError::invalid_response(
-                "The query response holds no lead list",
-            ))
-        }
-    };
-    let pag = obj.get("pagination").and_then(Value::as_object);
+    #[derive(Deserialize)]
+    struct Body {
+        data: Option<Box<RawValue>>,
+        leads: Option<Box<RawValue>>,
+        pagination: Option<Value>,
+    }
+    #[derive(Deserialize)]
+    struct Id {
+        #[serde(rename = "_id")]
+        id: Option<String>,
+    }
+    let no_list = || VoxError::invalid_response("The query response holds no lead list");
+    let b: Body = serde_json::from_str(body)
+        .map_err(|_| VoxError::invalid_response("The query response is not a JSON object"))?;
+    let list = b.data.or(b.leads).ok_or_else(no_list)?;
+    let leads: Vec<Box<RawValue>> = serde_json::from_str(list.get()).map_err(|_| no_list())?;
+    let ids = leads
+        .iter()
+        .map(|l| serde_json::from_str::<Id>(l.get()).ok().and_then(|i| i.id))
+        .collect();
+    let pag = b.pagination.as_ref().and_then(Value::as_object);
     let num = |k: &str| pag.and_then(|p| p.get(k)).and_then(Value::as_u64);
     let limit = num("limit").or(requested_limit).unwrap_or(20);
     let page = num("page").unwrap_or(requested_page);
@@ -544,6 +583,7 @@ pub fn read_query(
         .unwrap_or(leads.len() as u64 >= limit);
     Ok(Page {
         leads,
+        ids,
         page,
         limit,
         total,
@@ -675,17 +715,34 @@ mod tests {
     #[test]
     fn query_reads_pagination_or_infers_it() {
         let p = read_query(
-            r#"{"success":true,"data":[{"_id":"a"}],"pagination":{"page":2,"limit":1,"total":3,"totalPages":3,"hasNextPage":true}}"#,
+            r#"{"success":true,"data":[{"_id":"a","x":[1]},{"noId":1}],"pagination":{"page":2,"limit":1,"total":3,"totalPages":3,"hasNextPage":true}}"#,
             2,
             Some(1),
         )
         .unwrap();
+        assert_eq!(p.ids, vec![Some("a".to_string()), None]);
         assert_eq!(
             (p.page, p.limit, p.total, p.total_pages, p.has_next_page),
             (2, 1, Some(3), Some(3), true)
         );
+        let text = p.into_json();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v["leads"][0],
+            json!({"_id":"a","x":[1]}),
+            "leads pass through untouched"
+        );
+        assert_eq!(v["totalPages"], 3);
         let bare = read_query(r#"{"data":[]}"#, 1, None).unwrap();
         assert!(!bare.has_next_page);
+        assert_eq!(
+            read_query(r#"{"data":{}}"#, 1, None).unwrap_err().code(),
+            "invalid_response"
+        );
+        assert_eq!(
+            read_query("[1]", 1, None).unwrap_err().code(),
+            "invalid_response"
+        );
     }
 
     #[test]

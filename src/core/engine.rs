@@ -9,6 +9,7 @@ use crate::core::join::{run_limited, JoinSet};
 use crate::core::lead::{self, is_object_id, PreparedLead};
 use crate::core::limits::{self, GuardConfig, RateConfig, Refusal, Shared, Wait};
 use crate::core::retry::{self, Decision, Kind};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashSet, VecDeque};
@@ -293,13 +294,14 @@ impl Client {
             .await
     }
 
-    pub async fn query_leads<H: Host>(&self, host: &H, query: &Value) -> Result<Value, VoxError> {
+    /// SDK.md's page `{ leads, page, limit, total, totalPages, hasNextPage }` as JSON text.
+    pub async fn query_leads<H: Host>(&self, host: &H, query: &Value) -> Result<String, VoxError> {
         let q = LeadQuery::from_value(query, &self.cfg.default_region)?;
         let page = self
             .call(host)
             .read(&q.request(q.page), |b| api::read_query(b, q.page, q.limit))
             .await?;
-        Ok(page.into_value())
+        Ok(page.into_json())
     }
 
     pub async fn get_activity<H: Host>(
@@ -1010,12 +1012,13 @@ impl LeadPager {
         })
     }
 
-    /// The next page's leads not seen before; `None` when every page has been read.
+    /// The next page's leads not seen before, as a JSON array; `None` when every page has been
+    /// read.
     pub async fn next<H: Host>(
         &mut self,
         client: &Client,
         host: &H,
-    ) -> Result<Option<Vec<Value>>, VoxError> {
+    ) -> Result<Option<String>, VoxError> {
         while !self.done {
             let page_no = self.next_page;
             let req = self.query.request(page_no);
@@ -1026,16 +1029,18 @@ impl LeadPager {
                 .await?;
             self.next_page += 1;
             self.done = !page.has_next_page || page.leads.is_empty();
-            let fresh: Vec<Value> = page
+            let fresh: Vec<Box<RawValue>> = page
                 .leads
                 .into_iter()
-                .filter(|l| match lead::id_of(l) {
-                    Some(id) => self.seen.insert(id.to_string()),
+                .zip(page.ids)
+                .filter(|(_, id)| match id {
+                    Some(id) => self.seen.insert(id.clone()),
                     None => true,
                 })
+                .map(|(l, _)| l)
                 .collect();
             if !fresh.is_empty() {
-                return Ok(Some(fresh));
+                return Ok(Some(api::leads_json(&fresh)));
             }
         }
         Ok(None)

@@ -562,6 +562,7 @@ fn pager_yields_each_lead_once_while_new_leads_shift_pages() {
     let mut pager = LeadPager::new(&json!({"limit": 10}), "IN").unwrap();
     let mut ids = Vec::new();
     while let Some(page) = block_on(pager.next(&c, &h)).unwrap() {
+        let page: Vec<Value> = serde_json::from_str(&page).unwrap();
         ids.extend(page.iter().map(|l| l["_id"].as_str().unwrap().to_string()));
         assert!(ids.len() < 1000);
     }

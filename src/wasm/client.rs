@@ -408,9 +408,14 @@ impl VoxClientCore {
         let args = call_options(&options).and_then(|o| Ok((o, query_value(&query)?)));
         match args {
             Err(e) => rejected(&self.inner, &e),
-            Ok((o, query)) => run(&self.inner, move |i| async move {
-                i.client.query_leads(&i.host(o.signal, None), &query).await
-            }),
+            Ok((o, query)) => {
+                let i = self.inner.clone();
+                let work: Work = Box::pin(async move {
+                    let host = i.host(o.signal, None);
+                    i.client.query_leads(&host, &query).await.map(Out::Json)
+                });
+                settle(self.inner.clone(), work)
+            }
         }
     }
 
@@ -461,10 +466,12 @@ impl LeadPagerCore {
         };
         let slot = self.pager.clone();
         let signal = self.signal.clone();
-        run(&self.inner, move |i| async move {
+        let i = self.inner.clone();
+        let work: Work = Box::pin(async move {
             let r = pager.next(&i.client, &i.host(signal, None)).await;
             *slot.borrow_mut() = Some(pager);
-            r.map(|page| page.map_or(Value::Null, Value::Array))
-        })
+            r.map(|page| page.map_or(Out::Value(Value::Null), Out::Json))
+        });
+        settle(self.inner.clone(), work)
     }
 }
