@@ -3,7 +3,6 @@
 //! unknown fields kept.
 
 use crate::core::error::VoxError;
-use crate::core::lead::id_of;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
@@ -601,43 +600,82 @@ pub struct BulkItemError {
     pub error: String,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// A lead the server created, kept as its JSON text with the few fields that map it back to
+/// an input: parsing every lead of a 1000-lead answer into objects would cost far more.
+#[derive(Clone, Debug)]
+pub struct CreatedLead {
+    pub raw: Box<RawValue>,
+    pub id: String,
+    pub reference_id: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Clone, Debug)]
 pub struct BulkAnswer {
-    pub created: Vec<Value>,
+    pub created: Vec<CreatedLead>,
     pub errors: Vec<BulkItemError>,
 }
 
 pub fn read_bulk(body: &str) -> Result<BulkAnswer, VoxError> {
-    let v = parse_json(body)?;
-    let mut obj = match v {
-        Value::Object(o) => o,
-        _ => {
-            return Err(VoxError::invalid_response(
-                "Expected an object from bulk initiate",
-            ))
-        }
-    };
+    #[derive(Deserialize)]
+    struct Body {
+        success: Option<Box<RawValue>>,
+        errors: Option<Value>,
+        data: Option<Box<RawValue>>,
+    }
+    #[derive(Deserialize)]
+    struct Keys {
+        #[serde(rename = "_id")]
+        id: Option<Value>,
+        #[serde(rename = "referenceId")]
+        reference_id: Option<Value>,
+        phone: Option<Value>,
+        email: Option<Value>,
+    }
+    let not_object = || VoxError::invalid_response("Expected an object from bulk initiate");
+    let mut b: Body = serde_json::from_str(body).map_err(|_| not_object())?;
     // Tolerate the whole answer wrapped in `data`.
-    if !obj.get("success").is_some_and(Value::is_array) {
-        if let Some(Value::Object(inner)) = obj.remove("data") {
-            obj = inner;
-        }
-    }
-    let created = match obj.remove("success") {
-        Some(Value::Array(a)) => a,
-        None | Some(Value::Null) => Vec::new(),
-        Some(_) => {
-            return Err(VoxError::invalid_response(
-                "Bulk answer 'success' is not a list",
-            ))
-        }
+    let is_list = |r: &Option<Box<RawValue>>| {
+        r.as_ref()
+            .is_some_and(|r| r.get().trim_start().starts_with('['))
     };
-    if created.iter().any(|l| id_of(l).is_none()) {
-        return Err(VoxError::invalid_response(
-            "A created lead in the bulk answer has no _id",
-        ));
+    if !is_list(&b.success) {
+        if let Some(inner) = b.data.take() {
+            if let Ok(inner) = serde_json::from_str::<Body>(inner.get()) {
+                b = inner;
+            }
+        }
     }
-    let errors = match obj.remove("errors") {
+    let created = match &b.success {
+        None => Vec::new(),
+        Some(r) if r.get() == "null" => Vec::new(),
+        Some(r) => serde_json::from_str::<Vec<Box<RawValue>>>(r.get())
+            .map_err(|_| VoxError::invalid_response("Bulk answer 'success' is not a list"))?,
+    };
+    let text = |v: Option<Value>| match v {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let created = created
+        .into_iter()
+        .map(|raw| {
+            let keys: Keys = serde_json::from_str(raw.get()).map_err(|_| {
+                VoxError::invalid_response("A created lead in the bulk answer is not an object")
+            })?;
+            let id = text(keys.id).ok_or_else(|| {
+                VoxError::invalid_response("A created lead in the bulk answer has no _id")
+            })?;
+            Ok(CreatedLead {
+                raw,
+                id,
+                reference_id: text(keys.reference_id),
+                phone: text(keys.phone),
+                email: text(keys.email).map(|e| e.to_ascii_lowercase()),
+            })
+        })
+        .collect::<Result<Vec<_>, VoxError>>()?;
+    let errors = match b.errors {
         Some(Value::Array(a)) => a
             .into_iter()
             .map(|item| {
@@ -706,10 +744,36 @@ mod tests {
             {"lead":{"name":"b"},"error":"bad"}]}"#;
         let a = read_bulk(body).unwrap();
         assert_eq!(a.created.len(), 1);
+        assert_eq!(
+            (a.created[0].id.as_str(), a.created[0].phone.as_deref()),
+            ("1", Some("+91"))
+        );
+        assert_eq!(
+            a.created[0].raw.get(),
+            r#"{"_id":"1","phone":"+91"}"#,
+            "kept as sent"
+        );
         assert_eq!(a.errors.len(), 3);
         assert_eq!(a.errors[0].reference_id.as_deref(), Some("r2"));
         assert_eq!(a.errors[1].lead_id.as_deref(), Some("x"));
         assert_eq!(a.errors[2].data, Some(json!({"name":"b"})));
+        let wrapped =
+            read_bulk(r#"{"data":{"success":[{"_id":"2","email":"A@B.CO"}],"errors":[]}}"#)
+                .unwrap();
+        assert_eq!(wrapped.created[0].email.as_deref(), Some("a@b.co"));
+        for bad in [
+            r#"{"success":[{"name":"no id"}]}"#,
+            r#"{"success":[1]}"#,
+            r#"{"success":{}}"#,
+            "[]",
+            "<html>",
+        ] {
+            assert_eq!(
+                read_bulk(bad).unwrap_err().code(),
+                "invalid_response",
+                "{bad}"
+            );
+        }
     }
 
     #[test]

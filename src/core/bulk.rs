@@ -1,9 +1,8 @@
 //! Bulk accounting: mapping the server's per-lead answers back to the inputs (the API
 //! returns no index) and the SDK.md `BulkResult` in which every input appears exactly once.
 
-use crate::core::api::BulkAnswer;
+use crate::core::api::{BulkAnswer, CreatedLead};
 use crate::core::error::{Code, VoxError};
-use crate::core::lead::id_of;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -25,12 +24,23 @@ pub struct Sent {
 }
 
 /// The answer for one position of a chunk.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum ItemResult {
-    Created(Value),
+    Created(Box<RawValue>),
     Rejected(String),
     /// The answer did not mention this lead.
     Missing,
+}
+
+impl PartialEq for ItemResult {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (ItemResult::Created(a), ItemResult::Created(b)) => a.get() == b.get(),
+            (ItemResult::Rejected(a), ItemResult::Rejected(b)) => a == b,
+            (ItemResult::Missing, ItemResult::Missing) => true,
+            _ => false,
+        }
+    }
 }
 
 fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
@@ -107,15 +117,21 @@ pub fn map_answer(sent: &[Sent], answer: BulkAnswer) -> Vec<ItemResult> {
     }
     let mut left_created = Vec::new();
     for lead in answer.created {
-        let email = str_field(&lead, "email").map(str::to_ascii_lowercase);
+        let CreatedLead {
+            raw,
+            id,
+            reference_id,
+            phone,
+            email,
+        } = lead;
         let pos = by_id
-            .take(id_of(&lead), &out)
-            .or_else(|| by_ref.take(str_field(&lead, "referenceId"), &out))
-            .or_else(|| by_phone.take(str_field(&lead, "phone"), &out))
+            .take(Some(&id), &out)
+            .or_else(|| by_ref.take(reference_id.as_deref(), &out))
+            .or_else(|| by_phone.take(phone.as_deref(), &out))
             .or_else(|| by_email.take(email.as_deref(), &out));
         match pos {
-            Some(i) => put(&mut out, i, ItemResult::Created(lead)),
-            None => left_created.push(lead),
+            Some(i) => put(&mut out, i, ItemResult::Created(raw)),
+            None => left_created.push(raw),
         }
     }
     // Whatever could not be recognised fills the remaining positions in order.
@@ -265,6 +281,27 @@ mod tests {
     use crate::core::api::BulkItemError;
     use serde_json::json;
 
+    /// A created lead as read_bulk makes it.
+    fn made(v: Value) -> CreatedLead {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        CreatedLead {
+            id: s("_id").unwrap(),
+            reference_id: s("referenceId"),
+            phone: s("phone"),
+            email: s("email"),
+            raw: compact(&v),
+        }
+    }
+
+    fn id(r: &ItemResult) -> Option<String> {
+        match r {
+            ItemResult::Created(raw) => serde_json::from_str::<Value>(raw.get()).unwrap()["_id"]
+                .as_str()
+                .map(str::to_string),
+            _ => None,
+        }
+    }
+
     fn sent(r: Option<&str>, phone: &str) -> Sent {
         Sent {
             lead_id: None,
@@ -285,8 +322,8 @@ mod tests {
         ];
         let answer = BulkAnswer {
             created: vec![
-                json!({"_id": "b", "phone": "+913"}),
-                json!({"_id": "a", "referenceId": "r0", "phone": "+911"}),
+                made(json!({"_id": "b", "phone": "+913"})),
+                made(json!({"_id": "a", "referenceId": "r0", "phone": "+911"})),
             ],
             errors: vec![
                 BulkItemError {
@@ -307,9 +344,9 @@ mod tests {
             ],
         };
         let r = map_answer(&s, answer);
-        assert!(matches!(&r[0], ItemResult::Created(l) if l["_id"] == "a"));
+        assert_eq!(id(&r[0]).as_deref(), Some("a"));
         assert_eq!(r[1], ItemResult::Rejected("bad".into()));
-        assert!(matches!(&r[2], ItemResult::Created(l) if l["_id"] == "b"));
+        assert_eq!(id(&r[2]).as_deref(), Some("b"));
         assert_eq!(r[3], ItemResult::Rejected("dup".into()));
     }
 
@@ -326,7 +363,7 @@ mod tests {
             })
             .collect();
         let answer = BulkAnswer {
-            created: vec![json!({"_id": "z"})],
+            created: vec![made(json!({"_id": "z"}))],
             errors: vec![BulkItemError {
                 lead_id: Some("x".into()),
                 reference_id: None,
@@ -337,19 +374,19 @@ mod tests {
         let r = map_answer(&s, answer);
         assert_eq!(r[0], ItemResult::Rejected("nf".into()));
         assert_eq!(r[1], ItemResult::Missing);
-        assert!(matches!(&r[2], ItemResult::Created(l) if l["_id"] == "z"));
+        assert_eq!(id(&r[2]).as_deref(), Some("z"));
     }
 
     #[test]
     fn unrecognisable_items_fill_in_order() {
         let s = vec![sent(None, "+911"), sent(None, "+912")];
         let answer = BulkAnswer {
-            created: vec![json!({"_id": "q"}), json!({"_id": "w"})],
+            created: vec![made(json!({"_id": "q"})), made(json!({"_id": "w"}))],
             errors: vec![],
         };
         let r = map_answer(&s, answer);
-        assert!(matches!(&r[0], ItemResult::Created(l) if l["_id"] == "q"));
-        assert!(matches!(&r[1], ItemResult::Created(l) if l["_id"] == "w"));
+        assert_eq!(id(&r[0]).as_deref(), Some("q"));
+        assert_eq!(id(&r[1]).as_deref(), Some("w"));
     }
 
     #[test]

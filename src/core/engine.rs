@@ -883,7 +883,7 @@ impl<'a, H: Host> Call<'a, H> {
                 let mut recheck = Vec::new();
                 for ((i, item), r) in chunk.iter().zip(bulk::map_answer(&sent, answer)) {
                     match r {
-                        ItemResult::Created(lead) => done.created(*i, lead),
+                        ItemResult::Created(raw) => done.created_raw(*i, raw),
                         // On a resend, a duplicate may be our own earlier attempt, processed late.
                         ItemResult::Rejected(reason)
                             if resends > 0
@@ -970,6 +970,11 @@ struct ChunkDone {
 }
 
 impl ChunkDone {
+    fn created_raw(&mut self, i: usize, raw: Box<RawValue>) {
+        self.outcomes
+            .push((i, Outcome::Created(raw), KeyOutcome::Settle(None)));
+    }
+
     fn created(&mut self, i: usize, lead: Value) {
         self.outcomes.push((
             i,
