@@ -114,6 +114,23 @@ pub(super) struct Scanned {
 /// Scans one run of characters into `out`: digits, punctuation, and one `+` before the first
 /// digit. `Err` on any other character.
 fn scan_into(text: &str, out: &mut Scanned) -> Result<(), Reason> {
+    // Fast path for what people almost always type: ASCII, read byte by byte.
+    if text.is_ascii() {
+        for b in text.bytes() {
+            if b.is_ascii_digit() {
+                out.digits.push(b - b'0');
+                out.count += 1;
+            } else if b == b'+' {
+                if out.plus || out.count > 0 {
+                    return Err(Reason::InvalidCharacters);
+                }
+                out.plus = true;
+            } else if !is_punctuation(char::from(b)) {
+                return Err(Reason::InvalidCharacters);
+            }
+        }
+        return Ok(());
+    }
     for c in text.chars() {
         if let Some(v) = digit_value(c) {
             out.digits.push(v);
