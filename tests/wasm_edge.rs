@@ -63,11 +63,26 @@ fn client() -> VoxClientCore {
     .unwrap()
 }
 
-/// A valid, pattern-free Indian mobile number, different on every call and every run.
+/// A valid, pattern-free Indian mobile number, different on every call (a counter) and every
+/// run (a base taken from the clock once).
 fn fresh_phone() -> String {
-    let n = (js_sys::Date::now() as u64 % 10_000_000) * 10 + (js_sys::Math::random() * 10.0) as u64;
-    let s = format!("{n:08}");
-    format!("+9197{}", &s[s.len() - 8..])
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static BASE: AtomicU64 = AtomicU64::new(0);
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    if BASE.load(Ordering::Relaxed) == 0 {
+        BASE.store(
+            js_sys::Date::now() as u64 % 1_000_000 + 1,
+            Ordering::Relaxed,
+        );
+    }
+    loop {
+        let k = NEXT.fetch_add(1, Ordering::Relaxed);
+        let n = (BASE.load(Ordering::Relaxed) * 104_729 + k * 7_919) % 100_000_000;
+        let phone = format!("+9197{n:08}");
+        if vox_crm::core::phone::validate(&phone, "IN").valid {
+            return phone;
+        }
+    }
 }
 
 async fn ok(p: Promise) -> JsValue {

@@ -84,24 +84,11 @@ pub(crate) fn to_value(js: &JsValue, what: &str) -> Result<Value, VoxError> {
             "{what} must be a JSON value, not a function or symbol"
         )));
     };
-    reserve_for(text.len());
     serde_json::from_str(&text).map_err(|_| {
         VoxError::invalid_argument(format!(
             "{what} cannot be read: it holds text that is not valid Unicode (a lone surrogate?)"
         ))
     })
-}
-
-/// Grows wasm memory once, up front, for work on a large input (a bulk of many leads): growing
-/// it in thousands of small steps instead costs more than the work itself. The block is freed
-/// at once and the allocator reuses it.
-fn reserve_for(input_bytes: usize) {
-    if input_bytes > (1 << 20) {
-        // black_box: otherwise the compiler may drop the unused allocation altogether.
-        drop(std::hint::black_box(Vec::<u8>::with_capacity(
-            input_bytes.saturating_mul(8),
-        )));
-    }
 }
 
 /// A JSON value as a plain JS value.
