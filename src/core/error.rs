@@ -191,10 +191,13 @@ pub fn from_status(status: u16, body: &str, retry_after_ms: Option<f64>) -> VoxE
 }
 
 /// Parses `Retry-After` (whole seconds, possibly fractional; HTTP dates are not used by this API).
+/// A value above a day is taken as a day: nothing this API says lasts longer (a block lasts an
+/// hour), and an absurd value must not stall a client for ever.
 pub fn parse_retry_after(value: Option<&str>) -> Option<f64> {
+    const MAX_MS: f64 = 86_400_000.0;
     let secs: f64 = value?.trim().parse().ok()?;
     if secs.is_finite() && secs >= 0.0 {
-        Some(secs * 1000.0)
+        Some((secs * 1000.0).min(MAX_MS))
     } else {
         None
     }
@@ -320,6 +323,8 @@ mod tests {
     fn retry_after() {
         assert_eq!(parse_retry_after(Some("3")), Some(3000.0));
         assert_eq!(parse_retry_after(Some("x")), None);
+        assert_eq!(parse_retry_after(Some("1e308")), Some(86_400_000.0), "capped, finite");
+        assert_eq!(parse_retry_after(Some("-1")), None);
         assert_eq!(parse_retry_after(None), None);
     }
 }
