@@ -544,6 +544,12 @@ pub fn leads_json(leads: &[Box<RawValue>]) -> String {
     out
 }
 
+/// True when JSON text is an object. Checked before reading text into a struct: serde's derived
+/// readers also accept an array by position, which a response must never be read as.
+fn is_object_text(s: &str) -> bool {
+    s.trim_start().starts_with('{')
+}
+
 pub fn read_query(
     body: &str,
     requested_page: u64,
@@ -561,13 +567,21 @@ pub fn read_query(
         id: Option<String>,
     }
     let no_list = || VoxError::invalid_response("The query response holds no lead list");
-    let b: Body = serde_json::from_str(body)
-        .map_err(|_| VoxError::invalid_response("The query response is not a JSON object"))?;
+    let not_object = || VoxError::invalid_response("The query response is not a JSON object");
+    if !is_object_text(body) {
+        return Err(not_object());
+    }
+    let b: Body = serde_json::from_str(body).map_err(|_| not_object())?;
     let list = b.data.or(b.leads).ok_or_else(no_list)?;
     let leads: Vec<Box<RawValue>> = serde_json::from_str(list.get()).map_err(|_| no_list())?;
     let ids = leads
         .iter()
-        .map(|l| serde_json::from_str::<Id>(l.get()).ok().and_then(|i| i.id))
+        .map(|l| {
+            is_object_text(l.get())
+                .then(|| serde_json::from_str::<Id>(l.get()).ok())
+                .flatten()
+                .and_then(|i| i.id)
+        })
         .collect();
     let pag = b.pagination.as_ref().and_then(Value::as_object);
     let num = |k: &str| pag.and_then(|p| p.get(k)).and_then(Value::as_u64);
@@ -634,6 +648,9 @@ pub fn read_bulk(body: &str) -> Result<BulkAnswer, VoxError> {
         email: Option<Value>,
     }
     let not_object = || VoxError::invalid_response("Expected an object from bulk initiate");
+    if !is_object_text(body) {
+        return Err(not_object());
+    }
     let mut b: Body = serde_json::from_str(body).map_err(|_| not_object())?;
     // Tolerate the whole answer wrapped in `data`.
     let is_list = |r: &Option<Box<RawValue>>| {
@@ -641,7 +658,7 @@ pub fn read_bulk(body: &str) -> Result<BulkAnswer, VoxError> {
             .is_some_and(|r| r.get().trim_start().starts_with('['))
     };
     if !is_list(&b.success) {
-        if let Some(inner) = b.data.take() {
+        if let Some(inner) = b.data.take().filter(|d| is_object_text(d.get())) {
             if let Ok(inner) = serde_json::from_str::<Body>(inner.get()) {
                 b = inner;
             }
@@ -660,9 +677,12 @@ pub fn read_bulk(body: &str) -> Result<BulkAnswer, VoxError> {
     let created = created
         .into_iter()
         .map(|raw| {
-            let keys: Keys = serde_json::from_str(raw.get()).map_err(|_| {
-                VoxError::invalid_response("A created lead in the bulk answer is not an object")
-            })?;
+            let not_lead =
+                || VoxError::invalid_response("A created lead in the bulk answer is not an object");
+            if !is_object_text(raw.get()) {
+                return Err(not_lead());
+            }
+            let keys: Keys = serde_json::from_str(raw.get()).map_err(|_| not_lead())?;
             let id = text(keys.id).ok_or_else(|| {
                 VoxError::invalid_response("A created lead in the bulk answer has no _id")
             })?;

@@ -1,0 +1,127 @@
+//! Phone parsing: `check`, `validate`, `normalize`, `mask` never panic, and agree.
+//!
+//! Input (lossy UTF-8): `REGION|KEEP|NUMBER`, e.g. `US|4|+1 202 555 0147`. Without two `|`
+//! the whole input is the number, read with the default region (`""`, meaning IN) and 4 kept
+//! digits. KEEP that is not a number becomes its length.
+//!
+//! Properties checked on every input:
+//! * `validate` is `check` with owned fields; `valid` <=> no reason <=> an E.164 form;
+//! * `normalize(x).is_ok()` <=> `check(x).valid()`; the E.164 is `+<cc><national>`;
+//! * idempotence: `normalize(normalize(x)) == normalize(x)`, whatever the default region;
+//! * the region accessors agree (`region_index` / `region_at` / `is_known_region`);
+//! * `mask(x, k, '*')` shows at most `k` digits beyond the calling code (valid numbers:
+//!   `+<cc>` then the national number with all but its last `k` digits masked; anything else:
+//!   the characters as typed, with at most `k` digit-like characters left).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use vox_crm::core::phone::{self, check, mask, normalize, validate, PhoneCheck};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let mut parts = text.splitn(3, '|');
+    let (region, keep, number) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(r), Some(k), Some(n)) => (r, k.trim().parse().unwrap_or(k.len()), n),
+        _ => ("", 4, text.as_ref()),
+    };
+    run(number, region, keep);
+});
+
+fn run(input: &str, region: &str, keep: usize) {
+    let v = check(input, region);
+    let pc = validate(input, region);
+    assert_eq!(pc, PhoneCheck::from(v), "validate != check");
+    assert_eq!(pc.valid, pc.reason.is_none(), "valid xor reason: {pc:?}");
+    assert_eq!(pc.valid, pc.e164.is_some(), "valid xor e164: {pc:?}");
+    let _ = pc.reason.map(|r| (r.code(), r.message()));
+
+    let mut e164 = String::new();
+    v.write_e164(&mut e164);
+    assert_eq!(pc.e164.as_deref().unwrap_or(""), e164);
+
+    // Region accessors agree with each other.
+    if let Some(idx) = v.region_index() {
+        assert_eq!(phone::region_at(idx), v.region(), "region_at(region_index)");
+    }
+    if let Some(r) = v.region() {
+        assert!(phone::is_known_region(r), "region {r} not known");
+        assert_eq!(
+            phone::region_at(phone::region_index(r).expect("index of a known region")),
+            Some(r)
+        );
+    }
+    let known = phone::is_known_region(region);
+    assert_eq!(known, phone::region_index(region).is_some());
+    if let Some(idx) = phone::region_index(region) {
+        let name = phone::region_at(idx).expect("region_at of a region_index");
+        assert!(name.eq_ignore_ascii_case(region));
+    }
+
+    // normalize agrees with check, and is idempotent.
+    let n = normalize(input, region);
+    assert_eq!(
+        n.is_ok(),
+        v.valid(),
+        "normalize vs check for {input:?} / {region:?}"
+    );
+    match &n {
+        Ok(e) => {
+            let cc = v.country_code().expect("valid number without calling code");
+            let national = v
+                .national_number()
+                .expect("valid number without national number");
+            assert_eq!(*e, format!("+{cc}{national}"));
+            assert!(e.len() <= 1 + 3 + 17, "E.164 too long: {e}");
+            assert!(e.bytes().skip(1).all(|b| b.is_ascii_digit()));
+            for r2 in [region, "", "US", "GB", "zz"] {
+                let again = normalize(e, r2);
+                assert_eq!(
+                    again.as_ref().ok(),
+                    Some(e),
+                    "normalize not idempotent: {input:?} ({region:?}) -> {e} -> {again:?} ({r2:?})"
+                );
+            }
+            let v2 = check(e, region);
+            assert_eq!(v2.country_code(), v.country_code());
+            assert_eq!(v2.national_number(), v.national_number());
+        }
+        Err(fail) => {
+            assert!(!fail.valid && fail.e164.is_none() && fail.reason.is_some());
+            assert_eq!(*fail, pc);
+        }
+    }
+
+    // mask: never more than `keep` digits beyond the calling code.
+    let m = mask(input, keep, '*');
+    let vin = check(input, phone::DEFAULT_REGION);
+    if vin.valid() {
+        let cc = vin
+            .country_code()
+            .expect("valid number without calling code");
+        let national = vin
+            .national_number()
+            .expect("valid number without national number");
+        let prefix = format!("+{cc}");
+        let rest = m
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("mask {m:?} does not start with {prefix}"));
+        assert_eq!(rest.len(), national.len(), "mask {m:?} of {national}");
+        let shown = rest.bytes().filter(u8::is_ascii_digit).count();
+        assert!(
+            shown <= keep,
+            "mask {m:?} shows {shown} digits, keep {keep}"
+        );
+        assert_eq!(shown, keep.min(national.len()));
+        assert!(national.ends_with(rest.trim_start_matches('*')));
+    } else {
+        let shown = m.chars().filter(|c| c.is_numeric()).count();
+        assert!(
+            shown <= keep,
+            "mask {m:?} of {input:?} shows {shown} digits, keep {keep}"
+        );
+        assert_eq!(m.chars().count(), input.chars().count());
+    }
+    // Any mask character is accepted.
+    let other = region.chars().next().unwrap_or('#');
+    let _ = mask(input, keep, other);
+}
