@@ -323,7 +323,11 @@ mod tests {
     fn retry_after() {
         assert_eq!(parse_retry_after(Some("3")), Some(3000.0));
         assert_eq!(parse_retry_after(Some("x")), None);
-        assert_eq!(parse_retry_after(Some("1e308")), Some(86_400_000.0), "capped, finite");
+        assert_eq!(
+            parse_retry_after(Some("1e308")),
+            Some(86_400_000.0),
+            "capped, finite"
+        );
         assert_eq!(parse_retry_after(Some("-1")), None);
         assert_eq!(parse_retry_after(None), None);
     }
