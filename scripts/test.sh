@@ -18,11 +18,11 @@ need_passed() { # file label: fail unless the log shows at least one passed test
 
 step "format and lints"
 cargo fmt --check
-cargo clippy --all-targets --quiet -- -D warnings
-cargo clippy --target wasm32-unknown-unknown --quiet -- -D warnings
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --workspace --target wasm32-unknown-unknown --quiet -- -D warnings
 
 step "core, natively"
-cargo test --quiet 2>&1 | tee "$log/native.txt"
+cargo test --workspace --quiet 2>&1 | tee "$log/native.txt"
 need_passed "$log/native.txt" "cargo test"
 
 step "sandbox server"

@@ -8,7 +8,8 @@ pub mod error;
 pub mod join;
 pub mod lead;
 pub mod limits;
-pub mod phone;
+/// Phone numbers: the `vox-phone` crate of this workspace (`phone/`).
+pub use vox_phone as phone;
 pub mod retry;
 #[cfg(test)]
 mod testkit;

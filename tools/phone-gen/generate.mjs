@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Generates src/core/phone/tables.rs from libphonenumber-js's MAX metadata.
+// Generates phone/src/tables.rs from libphonenumber-js's MAX metadata.
 //
 //   node tools/phone-gen/generate.mjs            (writes the file)
 //   node tools/phone-gen/generate.mjs --check    (fails if the committed file is stale)
 //
-// What is generated (see src/core/phone/data.rs for the reader):
+// What is generated (see phone/src/data.rs for the reader):
 // * one "plan" per region (245) and per non-geographic calling code (+800, +808, ...), ordered
 //   by calling code and, within a calling code, in libphonenumber's main-country order;
 // * per plan: calling code, region name, possible lengths, national-prefix-for-parsing and
@@ -28,7 +28,7 @@ import { RangeEncoder, RangeDecoder, PROB_INIT } from './rangecoder.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const pkgDir = path.join(root, 'node_modules/libphonenumber-js');
-const OUT = path.join(root, 'src/core/phone/tables.rs');
+const OUT = path.join(root, 'phone/src/tables.rs');
 
 export function loadMetadata() {
   const meta = JSON.parse(fs.readFileSync(path.join(pkgDir, 'metadata.max.json'), 'utf8'));
@@ -95,7 +95,7 @@ function buildAutomata(plans) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Stream model (mirrored by src/core/phone/data.rs)
+// Stream model (mirrored by phone/src/data.rs)
 
 const K_DEAD = 0, K_UNIV = 1, K_BACK = 2, K_FRESH = 3, K_START = 4, K_ROOT = 5;
 // Context of the "a new run of equal targets starts at digit d" bit.

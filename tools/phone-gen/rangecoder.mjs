@@ -1,5 +1,5 @@
 // LZMA-style binary range coder (11-bit probabilities). The Rust decoder in
-// src/core/phone/data.rs mirrors `RangeDecoder` below bit for bit.
+// phone/src/data.rs mirrors `RangeDecoder` below bit for bit.
 
 export const PROB_BITS = 11;
 export const PROB_INIT = 1 << (PROB_BITS - 1);

@@ -10,7 +10,7 @@ use super::Reason;
 pub(super) const MAX_DIGITS: usize = 40;
 
 /// A short digit string (digit values 0-9, not ASCII) in a fixed buffer.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub(super) struct Digits {
     buf: [u8; MAX_DIGITS],
     len: usize,
@@ -24,10 +24,8 @@ impl Digits {
         }
     }
 
-    pub(super) fn from_slice(s: &[u8]) -> Self {
-        let mut d = Digits::new();
-        d.extend(s);
-        d
+    pub(super) fn clear(&mut self) {
+        self.len = 0;
     }
 
     /// Appends; digits past the capacity are dropped (such a number is too long anyway).
@@ -46,10 +44,6 @@ impl Digits {
 
     pub(super) fn as_slice(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
-    }
-
-    fn tail(&self, from: usize) -> &[u8] {
-        self.as_slice().get(from..).unwrap_or(&[])
     }
 }
 
@@ -71,7 +65,7 @@ pub(super) fn digit_value(c: char) -> Option<u8> {
 
 /// Punctuation people put between digits (libphonenumber's VALID_PUNCTUATION): spaces,
 /// dashes, slashes, dots, brackets, tildes, and their fullwidth forms.
-fn is_punctuation(c: char) -> bool {
+const fn is_punctuation(c: char) -> bool {
     matches!(
         c,
         ' ' | '\u{00A0}' | '\u{00AD}' | '\u{200B}' | '\u{2060}' | '\u{3000}' | '-' | '\u{2010}'
@@ -111,27 +105,54 @@ pub(super) struct Scanned {
     pub plus: bool,
 }
 
+impl Scanned {
+    pub(super) const fn new() -> Self {
+        Scanned {
+            digits: Digits::new(),
+            count: 0,
+            plus: false,
+        }
+    }
+}
+
+/// [`is_punctuation`] of the ASCII characters, bit `c` for character `c`.
+const ASCII_PUNCTUATION: u128 = {
+    let mut mask = 0u128;
+    let mut c = 0u8;
+    while c < 128 {
+        if is_punctuation(c as char) {
+            mask |= 1 << c;
+        }
+        c += 1;
+    }
+    mask
+};
+
 /// Scans one run of characters into `out`: digits, punctuation, and one `+` before the first
 /// digit. `Err` on any other character.
 fn scan_into(text: &str, out: &mut Scanned) -> Result<(), Reason> {
-    // Fast path for what people almost always type: ASCII, read byte by byte.
-    if text.is_ascii() {
-        for b in text.bytes() {
-            if b.is_ascii_digit() {
-                out.digits.push(b - b'0');
-                out.count += 1;
-            } else if b == b'+' {
-                if out.plus || out.count > 0 {
-                    return Err(Reason::InvalidCharacters);
-                }
-                out.plus = true;
-            } else if !is_punctuation(char::from(b)) {
+    // What people almost always type is ASCII: read byte by byte up to the first other
+    // character (the same rules), then character by character.
+    let bytes = text.as_bytes();
+    let mut ascii = bytes.len();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_digit() {
+            out.digits.push(b - b'0');
+            out.count += 1;
+        } else if b == b'+' {
+            if out.plus || out.count > 0 {
                 return Err(Reason::InvalidCharacters);
             }
+            out.plus = true;
+        } else if b >= 0x80 {
+            ascii = i;
+            break;
+        } else if ASCII_PUNCTUATION >> b & 1 == 0 {
+            return Err(Reason::InvalidCharacters);
         }
-        return Ok(());
     }
-    for c in text.chars() {
+    // `ascii` is at a character boundary: only ASCII bytes come before it.
+    for c in text.get(ascii..).unwrap_or("").chars() {
         if let Some(v) = digit_value(c) {
             out.digits.push(v);
             out.count += 1;
@@ -145,6 +166,20 @@ fn scan_into(text: &str, out: &mut Scanned) -> Result<(), Reason> {
         }
     }
     Ok(())
+}
+
+/// `str::trim`, quicker on ASCII: ASCII whitespace first, then Unicode's only when an end is
+/// not ASCII.
+fn trim(s: &str) -> &str {
+    let ws = |b: &u8| matches!(b, b' ' | b'\t'..=b'\r');
+    let bytes = s.as_bytes();
+    let start = bytes.iter().position(|b| !ws(b)).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+    let t = s.get(start..end).unwrap_or("");
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        (Some(&a), Some(&z)) if a >= 0x80 || z >= 0x80 => t.trim(),
+        _ => t,
+    }
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -169,13 +204,8 @@ fn split_semicolon(s: &str) -> (&str, &str) {
 /// `tel:` URIs (RFC 3966): the part before the first `;` is the number; parameters are
 /// ignored (`;ext=`, `;isub=`, ...) except `;phone-context=+<digits>`, which supplies the
 /// country code of a local number (`tel:98453-17206;phone-context=+91`).
-pub(super) fn scan(input: &str) -> Result<Scanned, Reason> {
-    let text = input.trim();
-    let mut out = Scanned {
-        digits: Digits::new(),
-        count: 0,
-        plus: false,
-    };
+pub(super) fn scan(input: &str, out: &mut Scanned) -> Result<(), Reason> {
+    let text = trim(input);
     if text.is_empty() {
         return Err(Reason::Empty);
     }
@@ -187,33 +217,29 @@ pub(super) fn scan(input: &str) -> Result<Scanned, Reason> {
             context = context.or_else(|| strip_prefix_ignore_case(param, "phone-context="));
             params = more;
         }
-        let mut local = Scanned {
-            digits: Digits::new(),
-            count: 0,
-            plus: false,
-        };
+        let mut local = Scanned::new();
         scan_into(number, &mut local)?;
         match context {
             Some(ctx) if !local.plus && ctx.starts_with('+') => {
-                scan_into(ctx, &mut out)?;
+                scan_into(ctx, out)?;
                 if out.count == 0 {
                     return Err(Reason::InvalidCharacters);
                 }
                 out.digits.extend(local.digits.as_slice());
                 out.count += local.count;
             }
-            _ => out = local,
+            _ => *out = local,
         }
         if out.count == 0 && !out.plus && number.trim().is_empty() {
             return Err(Reason::Empty);
         }
     } else {
-        scan_into(text, &mut out)?;
+        scan_into(text, out)?;
     }
     if out.count == 0 {
         return Err(Reason::TooShort);
     }
-    Ok(out)
+    Ok(())
 }
 
 // ----------------------------------------------------------------------------------------
@@ -245,15 +271,17 @@ pub(super) fn check_length(len: usize, lengths: u32) -> Length {
     }
 }
 
+// Digit strings are slices of the scanned input where they can be; the few rewritten ones
+// (transform rules) go to a buffer of the caller's, so nothing big is copied on the way.
+
 /// `extractNationalNumberFromPossiblyIncompleteNumber`: strips the national (trunk) prefix
-/// and carrier code, or applies the plan's transform rule.
-fn strip_national_prefix(number: &Digits, plan: Plan) -> Digits {
-    let digits = number.as_slice();
-    if digits.is_empty() {
-        return *number;
+/// and carrier code, or applies the plan's transform rule (into `buf`).
+fn strip_national_prefix<'a>(number: &'a [u8], plan: Plan, buf: &'a mut Digits) -> &'a [u8] {
+    if number.is_empty() {
+        return number;
     }
-    let Some(m) = data::national_prefix(plan, digits) else {
-        return *number;
+    let Some(m) = data::national_prefix(plan, number) else {
+        return number;
     };
     let rule = data::prefix_rule(plan);
     let last_group = match rule.group_count {
@@ -261,105 +289,92 @@ fn strip_national_prefix(number: &Digits, plan: Plan) -> Digits {
         n => m.groups.get(usize::from(n) - 1).copied().flatten(),
     };
     let captured = last_group.is_some_and(|(s, e)| e > s);
-    let rest = number.tail(usize::from(m.len));
+    let rest = number.get(usize::from(m.len)..).unwrap_or(&[]);
     if rule.group == 0 || !captured {
-        return Digits::from_slice(rest);
+        return rest;
     }
-    let mut out = Digits::new();
+    buf.clear();
     for i in (0..rule.literal_len).rev() {
-        out.push((rule.literal.checked_shr(4 * u32::from(i)).unwrap_or(0) & 0xf) as u8);
+        buf.push((rule.literal.checked_shr(4 * u32::from(i)).unwrap_or(0) & 0xf) as u8);
     }
     if let Some(Some((s, e))) = m.groups.get(usize::from(rule.group) - 1) {
-        out.extend(digits.get(usize::from(*s)..usize::from(*e)).unwrap_or(&[]));
+        buf.extend(number.get(usize::from(*s)..usize::from(*e)).unwrap_or(&[]));
     }
-    out.extend(rest);
-    out
+    buf.extend(rest);
+    buf.as_slice()
 }
 
 /// `extractNationalNumber`: strips the national prefix only when what remains still looks
 /// like a number of the plan.
-fn national_number(a: Automata, number: &Digits, plan: Plan) -> Digits {
-    let stripped = strip_national_prefix(number, plan);
-    if stripped == *number {
-        return stripped;
+fn national_number<'a>(a: Automata, number: &'a [u8], plan: Plan, buf: &'a mut Digits) -> &'a [u8] {
+    let stripped = strip_national_prefix(number, plan, buf);
+    if std::ptr::eq(stripped, number) || stripped == number {
+        return number;
     }
-    if a.general(plan, number.as_slice()) && !a.general(plan, stripped.as_slice()) {
-        return *number;
+    if a.general(plan, number) && !a.general(plan, stripped) {
+        return number;
     }
-    let cc = data::calling_code(data::plan_cc(plan));
-    let country = cc
-        .and_then(|cc| a.region_of(cc, stripped.as_slice()))
+    let country = a
+        .calling_code(data::plan_cc(plan))
+        .and_then(|cc| a.region_of(cc, stripped))
         .unwrap_or(plan);
-    match check_length(stripped.as_slice().len(), data::plan_lengths(country)) {
-        Length::TooShort | Length::Invalid => *number,
+    match check_length(stripped.len(), data::plan_lengths(country)) {
+        Length::TooShort | Length::Invalid => number,
         _ => stripped,
     }
 }
 
-fn cc_digits(cc: u16) -> Digits {
-    let mut d = Digits::new();
-    let s = [cc / 100, cc / 10 % 10, cc % 10];
-    let skip = if cc >= 100 {
-        0
-    } else if cc >= 10 {
-        1
-    } else {
-        2
-    };
-    for &v in s.iter().skip(skip) {
-        d.push(v as u8);
-    }
-    d
-}
-
 /// `extractCountryCallingCodeFromInternationalNumberWithoutPlusSign`: a number typed with the
-/// default region's calling code but no `+` (`919845317206` in India).
-fn without_plus(a: Automata, number: &Digits, plan: Plan) -> Option<(u16, Digits)> {
+/// default region's calling code but no `+` (`919845317206` in India); the rest of it.
+fn without_plus(a: Automata, number: &[u8], plan: Plan) -> Option<(u16, &[u8])> {
     let cc = data::plan_cc(plan);
-    let ccd = cc_digits(cc);
-    let prefix = ccd.as_slice();
-    if !number.as_slice().starts_with(prefix) {
-        return None;
-    }
-    let shorter = Digits::from_slice(number.tail(prefix.len()));
-    let shorter_nn = national_number(a, &shorter, plan);
-    let nn = national_number(a, number, plan);
-    let take = (!a.general(plan, nn.as_slice()) && a.general(plan, shorter_nn.as_slice()))
-        || check_length(nn.as_slice().len(), data::plan_lengths(plan)) == Length::TooLong;
+    let digits = [(cc / 100) as u8, (cc / 10 % 10) as u8, (cc % 10) as u8];
+    let skip = usize::from(cc < 100) + usize::from(cc < 10);
+    let shorter = number.strip_prefix(digits.get(skip..).unwrap_or(&[]))?;
+    let (mut buf1, mut buf2) = (Digits::new(), Digits::new());
+    let shorter_nn = national_number(a, shorter, plan, &mut buf1);
+    let nn = national_number(a, number, plan, &mut buf2);
+    let take = (!a.general(plan, nn) && a.general(plan, shorter_nn))
+        || check_length(nn.len(), data::plan_lengths(plan)) == Length::TooLong;
     take.then_some((cc, shorter))
 }
 
 /// The outcome of parsing, before validation.
 #[derive(Clone, Copy)]
-pub(super) struct Parsed {
+pub(super) struct Parsed<'a> {
     pub cc: u16,
     /// The plan the number is validated against (its region, when known).
     pub plan: Plan,
     /// Whether the region is known (libphonenumber found the country).
     pub region_known: bool,
-    pub national: Digits,
+    pub national: &'a [u8],
 }
 
 /// After the `+`: the calling code (1 to 3 digits) and the rest.
-fn split_calling_code(digits: &[u8]) -> Option<(u16, &[u8])> {
+fn split_calling_code(a: Automata, digits: &[u8]) -> Option<(u16, &[u8])> {
     if digits.first() == Some(&0) {
         return None;
     }
     let mut cc = 0u16;
     for (i, &d) in digits.iter().take(3).enumerate() {
         cc = cc * 10 + u16::from(d);
-        if data::calling_code(cc).is_some() {
+        if a.calling_code(cc).is_some() {
             return Some((cc, digits.get(i + 1..).unwrap_or(&[])));
         }
     }
     None
 }
 
-fn parse_international(a: Automata, cc: u16, rest: &Digits) -> Result<Parsed, Reason> {
-    let info = data::calling_code(cc).ok_or(Reason::InvalidCountryCode)?;
+fn parse_international<'a>(
+    a: Automata,
+    cc: u16,
+    rest: &'a [u8],
+    buf: &'a mut Digits,
+) -> Result<Parsed<'a>, Reason> {
+    let info = a.calling_code(cc).ok_or(Reason::InvalidCountryCode)?;
     let main = info.first;
-    let national = national_number(a, rest, main);
-    let region = a.region_of(info, national.as_slice());
+    let national = national_number(a, rest, main, buf);
+    let region = a.region_of(info, national);
     Ok(Parsed {
         cc,
         plan: region.unwrap_or(main),
@@ -368,34 +383,38 @@ fn parse_international(a: Automata, cc: u16, rest: &Digits) -> Result<Parsed, Re
     })
 }
 
-/// libphonenumber's `parse` for one scanned input and default region.
-pub(super) fn parse(
+/// libphonenumber's `parse` for one scanned input and default region; `buf` holds a national
+/// number that had to be rewritten.
+pub(super) fn parse<'a>(
     a: Automata,
-    scanned: &Scanned,
+    scanned: &'a Scanned,
     default: Option<Plan>,
-) -> Result<Parsed, Reason> {
-    let number = scanned.digits;
+    buf: &'a mut Digits,
+) -> Result<Parsed<'a>, Reason> {
+    let number = scanned.digits.as_slice();
     if scanned.plus {
-        let (cc, rest) = split_calling_code(number.as_slice()).ok_or(Reason::InvalidCountryCode)?;
-        return parse_international(a, cc, &Digits::from_slice(rest));
+        let (cc, rest) = split_calling_code(a, number).ok_or(Reason::InvalidCountryCode)?;
+        return parse_international(a, cc, rest, buf);
     }
     let Some(plan) = default else {
         return Err(Reason::InvalidCountryCode);
     };
     // The default region's international prefix (00, 011, 0011, ...).
-    if let Some(n) = data::idd_prefix(plan, number.as_slice()) {
-        let rest = number.tail(n);
+    if let Some(n) = data::idd_prefix(plan, number) {
+        let rest = number.get(n..).unwrap_or(&[]);
         if rest.first().is_some_and(|&d| d != 0) {
-            let (cc, rest) = split_calling_code(rest).ok_or(Reason::InvalidCountryCode)?;
-            return parse_international(a, cc, &Digits::from_slice(rest));
+            let (cc, rest) = split_calling_code(a, rest).ok_or(Reason::InvalidCountryCode)?;
+            return parse_international(a, cc, rest, buf);
         }
     }
-    if let Some((cc, rest)) = without_plus(a, &number, plan) {
-        return parse_international(a, cc, &rest);
+    if let Some((cc, rest)) = without_plus(a, number, plan) {
+        return parse_international(a, cc, rest, buf);
     }
-    let national = national_number(a, &number, plan);
+    let national = national_number(a, number, plan, buf);
     let cc = data::plan_cc(plan);
-    let region = data::calling_code(cc).and_then(|info| a.region_of(info, national.as_slice()));
+    let region = a
+        .calling_code(cc)
+        .and_then(|info| a.region_of(info, national));
     Ok(Parsed {
         cc,
         plan: region.unwrap_or(plan),
@@ -408,11 +427,12 @@ pub(super) fn parse(
 /// another prefix (`00 44 20 7946 0958` with default US, whose prefix is 011): used only when
 /// the default region's own international prefix does not match and reading the number as
 /// national gives no valid number.
-pub(super) fn parse_double_zero(
+pub(super) fn parse_double_zero<'a>(
     a: Automata,
-    scanned: &Scanned,
+    scanned: &'a Scanned,
     default: Option<Plan>,
-) -> Option<Parsed> {
+    buf: &'a mut Digits,
+) -> Option<Parsed<'a>> {
     let d = scanned.digits.as_slice();
     if scanned.plus || d.first() != Some(&0) || d.get(1) != Some(&0) {
         return None;
@@ -420,6 +440,6 @@ pub(super) fn parse_double_zero(
     if default.is_some_and(|plan| data::idd_prefix(plan, d).is_some()) {
         return None;
     }
-    let (cc, rest) = split_calling_code(d.get(2..)?)?;
-    parse_international(a, cc, &Digits::from_slice(rest)).ok()
+    let (cc, rest) = split_calling_code(a, d.get(2..)?)?;
+    parse_international(a, cc, rest, buf).ok()
 }

@@ -64,23 +64,30 @@ pub(super) struct CallingCode {
     pub non_geographic: bool,
 }
 
-pub(super) fn calling_code(cc: u16) -> Option<CallingCode> {
-    // plans are ordered by calling code
-    let first = t::PLAN_CC.partition_point(|&c| c < cc);
-    let count = t::PLAN_CC
-        .get(first..)?
-        .iter()
-        .take_while(|&&c| c == cc)
-        .count();
-    if count == 0 {
-        return None;
+/// Highest calling code (three digits).
+const MAX_CC: usize = 999;
+
+/// The plans of every calling code, `first << 8 | count` (0: not a calling code), filled with
+/// the automata on first use: a lookup is one load.
+static CC_PLANS: [AtomicU16; MAX_CC + 1] = [const { AtomicU16::new(0) }; MAX_CC + 1];
+
+fn index_calling_codes() {
+    // Plans are ordered by calling code: one run of plans per code. Only stores of final
+    // values, so that threads decoding at the same time write the same.
+    let mut first = 0usize;
+    while let Some(&cc) = t::PLAN_CC.get(first) {
+        let count = t::PLAN_CC
+            .get(first..)
+            .map_or(1, |rest| rest.iter().take_while(|&&c| c == cc).count());
+        if let (Some(slot), Ok(plan), Ok(n)) = (
+            CC_PLANS.get(usize::from(cc)),
+            u16::try_from(first),
+            u16::try_from(count),
+        ) {
+            slot.store(plan << 8 | n, Relaxed);
+        }
+        first += count;
     }
-    let first = Plan::try_from(first).ok()?;
-    Some(CallingCode {
-        first,
-        count: u8::try_from(count).ok()?,
-        non_geographic: plan_region(first).is_none(),
-    })
 }
 
 /// How a plan's national prefix for parsing is used.
@@ -186,6 +193,10 @@ static NEXT: [AtomicU16; t::N_STATES * 10] = [const { AtomicU16::new(0) }; t::N_
 static ACCEPT: [AtomicBool; t::N_STATES] = [const { AtomicBool::new(false) }; t::N_STATES];
 static ROOTS: [AtomicU16; t::N_PLANS * 3] = [const { AtomicU16::new(0) }; t::N_PLANS * 3];
 static READY: AtomicBool = AtomicBool::new(false);
+/// Universal states (any digits, then accept at some remaining lengths) have the highest ids,
+/// from here up; their remaining-length masks, by `N_STATES - 1 - id`.
+static UNIV_FLOOR: AtomicU16 = AtomicU16::new(t::N_STATES as u16);
+static UNIV_REMAINING: [AtomicU32; t::UNIV_CAP] = [const { AtomicU32::new(0) }; t::UNIV_CAP];
 
 /// The decoded automata; obtaining one decodes them on first use.
 #[derive(Clone, Copy)]
@@ -196,6 +207,7 @@ pub(super) fn automata() -> Automata {
         // Threads that get here at the same time all decode, writing the same values; each
         // uses the tables only after its own decode (or another's, seen through `READY`).
         Decoder::new().run();
+        index_calling_codes();
         READY.store(true, Release);
     }
     Automata(())
@@ -225,13 +237,37 @@ impl Automata {
     }
 
     fn full_match(self, mut state: u16, digits: &[u8]) -> bool {
-        for &d in digits {
+        let floor = UNIV_FLOOR.load(Relaxed);
+        for (i, &d) in digits.iter().enumerate() {
+            if state >= floor {
+                // A universal state: the rest matches by its length alone.
+                let remaining = UNIV_REMAINING
+                    .get(usize::from(t::N_STATES as u16 - 1 - state))
+                    .map_or(0, |a| a.load(Relaxed));
+                return remaining
+                    .checked_shr((digits.len() - i) as u32)
+                    .is_some_and(|r| r & 1 == 1);
+            }
             state = self.step(state, d);
             if state == 0 {
                 return false;
             }
         }
         self.accepts(state)
+    }
+
+    /// The plans of a calling code, main region first; `None` when `cc` is not one.
+    pub(super) fn calling_code(self, cc: u16) -> Option<CallingCode> {
+        let v = CC_PLANS.get(usize::from(cc))?.load(Relaxed);
+        if v == 0 {
+            return None;
+        }
+        let first = Plan::try_from(v >> 8).ok()?;
+        Some(CallingCode {
+            first,
+            count: (v & 0xff) as u8,
+            non_geographic: plan_region(first).is_none(),
+        })
     }
 
     /// Whether `digits` is a valid national number of the plan (any number type).
@@ -318,6 +354,9 @@ impl RangeDecoder {
         b
     }
 
+    // Not inlined: the decoder runs once, so its code is kept small rather than fast (the
+    // crate is compiled at opt-level 3, which would copy this into every caller).
+    #[inline(never)]
     fn bit(&mut self, probs: &mut [u16], i: usize) -> bool {
         let Some(p) = probs.get_mut(i) else {
             return false;
@@ -353,7 +392,9 @@ const LSETS_CAP: usize = 64;
 struct Decoder {
     rc: RangeDecoder,
     probs: [u16; t::CTX_TOTAL],
+    /// The next id of a state; universal states are numbered down from the top.
     states: usize,
+    next_universal: usize,
     /// Non-leaf states in creation order (targets of back references).
     nonleaf: [u16; t::NONLEAF_CAP],
     nonleaf_len: usize,
@@ -384,6 +425,7 @@ impl Decoder {
             rc: RangeDecoder::new(),
             probs: [1 << (PROB_BITS - 1); t::CTX_TOTAL],
             states: 1, // state 0 is the dead state
+            next_universal: t::N_STATES - 1,
             nonleaf: [0; t::NONLEAF_CAP],
             nonleaf_len: 0,
             univ: [(0, 0); t::UNIV_CAP],
@@ -417,12 +459,31 @@ impl Decoder {
     }
 
     fn alloc(&mut self) -> u16 {
-        if self.states >= t::N_STATES {
+        if self.states > self.next_universal {
             return 0; // corrupt data: everything past this point decodes as dead
         }
         let id = self.states as u16;
         self.states += 1;
         id
+    }
+
+    fn alloc_universal(&mut self, remaining: u32) -> u16 {
+        if self.states > self.next_universal {
+            return 0;
+        }
+        let id = self.next_universal as u16;
+        if let Some(slot) = UNIV_REMAINING.get(t::N_STATES - 1 - self.next_universal) {
+            slot.store(remaining, Relaxed);
+        }
+        UNIV_FLOOR.store(id, Relaxed);
+        self.next_universal -= 1;
+        id
+    }
+
+    /// How many states were decoded, the dead state included.
+    #[cfg(test)]
+    fn count(&self) -> usize {
+        self.states + (t::N_STATES - 1 - self.next_universal)
     }
 
     fn unary(&mut self, base: usize, cap: usize) -> usize {
@@ -442,6 +503,7 @@ impl Decoder {
         x - 1
     }
 
+    #[inline(never)]
     fn new_length_set(&mut self) -> u32 {
         let mut m = 0u32;
         if self.bit(t::CTX_UNEW) {
@@ -461,6 +523,7 @@ impl Decoder {
     }
 
     /// A state accepting every digit string whose length is in `remaining` (bit n: length n).
+    #[inline(never)]
     fn universal(&mut self, remaining: u32, depth: usize) -> u16 {
         if remaining == 0 || depth > MAX_DEPTH {
             return 0;
@@ -470,7 +533,7 @@ impl Decoder {
             return id;
         }
         let child = self.universal(remaining >> 1, depth + 1);
-        let id = self.alloc();
+        let id = self.alloc_universal(remaining);
         set_accept(id, remaining & 1 == 1);
         for d in 0..10 {
             set_next(id, d, child);
@@ -543,6 +606,7 @@ impl Decoder {
         }
     }
 
+    #[inline(never)]
     fn state(&mut self, depth: usize) -> (u16, bool) {
         let id = self.alloc();
         if depth > MAX_DEPTH {
@@ -581,5 +645,5 @@ impl Decoder {
 pub(super) fn decoded_state_count() -> usize {
     let mut dec = Decoder::new();
     dec.run();
-    dec.states
+    dec.count()
 }

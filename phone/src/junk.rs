@@ -17,22 +17,21 @@ pub(super) fn junk(national: &[u8]) -> Option<Reason> {
 /// (`9000000012`), or a 2- or 3-digit block repeated across the whole number, the last block
 /// possibly cut short (`9898989898`, `9879879879`). `8888833333` is fine.
 fn repeating(n: &[u8]) -> bool {
-    let mut run = 0usize;
-    let mut prev = None;
-    for &d in n {
-        run = if prev == Some(d) { run + 1 } else { 1 };
-        prev = Some(d);
+    let mut run = 1usize;
+    for pair in n.windows(2) {
+        run = if pair.first() == pair.get(1) {
+            run + 1
+        } else {
+            1
+        };
         if run >= 7 {
             return true;
         }
     }
-    let periodic = |k: usize| {
-        n.len() >= 2 * k
-            && n.iter()
-                .zip(n.iter().cycle().take(k).cycle())
-                .all(|(a, b)| a == b)
-    };
-    (n.len() >= 2 && periodic(1)) || periodic(2) || periodic(3)
+    // Period k: every digit equals the one k places on.
+    let periodic =
+        |k: usize| n.len() >= 2 * k && n.iter().zip(n.get(k..).unwrap_or(&[])).all(|(a, b)| a == b);
+    periodic(1) || periodic(2) || periodic(3)
 }
 
 /// Every digit is the previous one plus 1, or every digit the previous one minus 1, modulo 10
@@ -41,10 +40,10 @@ fn sequential(n: &[u8]) -> bool {
     if n.len() < 2 {
         return false;
     }
-    let steps = || {
+    let steps_by = |step: u8| {
         n.iter()
-            .zip(n.iter().skip(1))
-            .map(|(&a, &b)| (10 + b - a) % 10)
+            .zip(n.get(1..).unwrap_or(&[]))
+            .all(|(&a, &b)| b == (a + step) % 10)
     };
-    steps().all(|s| s == 1) || steps().all(|s| s == 9)
+    steps_by(1) || steps_by(9)
 }

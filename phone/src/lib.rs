@@ -30,6 +30,7 @@
 mod data;
 mod junk;
 mod mask;
+pub mod packed;
 mod parse;
 #[rustfmt::skip]
 mod tables;
@@ -156,11 +157,17 @@ impl Verdict {
     /// National (significant) number, without trunk prefix: `"9845317206"`.
     #[must_use]
     pub fn national_number(&self) -> Option<&str> {
-        let digits = self.national.get(..usize::from(self.len))?;
+        let digits = self.national_digits();
         if digits.is_empty() {
             return None;
         }
         std::str::from_utf8(digits).ok()
+    }
+
+    /// [`Verdict::national_number`] as ASCII digits, empty when there is none.
+    #[must_use]
+    pub fn national_digits(&self) -> &[u8] {
+        self.national.get(..usize::from(self.len)).unwrap_or(&[])
     }
 
     /// [`Verdict::region`] as a small index for [`region_at`], for compact encodings (the
@@ -185,7 +192,7 @@ fn evaluate(a: data::Automata, parsed: Result<parse::Parsed, Reason>) -> Verdict
         Ok(p) => p,
         Err(reason) => return Verdict::fail(reason),
     };
-    let national = p.national.as_slice();
+    let national = p.national;
     let mut v = Verdict {
         reason: None,
         cc: p.cc,
@@ -216,20 +223,31 @@ fn evaluate(a: data::Automata, parsed: Result<parse::Parsed, Reason>) -> Verdict
 /// is used for numbers typed without a calling code. No heap allocation.
 #[must_use]
 pub fn check(input: &str, default_region: &str) -> Verdict {
-    let scanned = match parse::scan(input) {
-        Ok(s) => s,
-        Err(reason) => return Verdict::fail(reason),
-    };
     let region = default_region.trim();
-    let default = data::plan_by_region(if region.is_empty() {
-        DEFAULT_REGION
-    } else {
-        region
-    });
+    check_at(
+        input,
+        region_index(if region.is_empty() {
+            DEFAULT_REGION
+        } else {
+            region
+        }),
+    )
+}
+
+/// [`check`] with the default region given by its [`region_index`]; `None` (or an index that
+/// is no region) means no default region: national numbers get `invalid_country_code`.
+#[must_use]
+pub fn check_at(input: &str, default_region: Option<u8>) -> Verdict {
+    let mut scanned = parse::Scanned::new();
+    if let Err(reason) = parse::scan(input, &mut scanned) {
+        return Verdict::fail(reason);
+    }
+    let default = default_region.filter(|&plan| data::plan_region(plan).is_some());
     let a = data::automata();
-    let verdict = evaluate(a, parse::parse(a, &scanned, default));
+    let mut buf = parse::Digits::new();
+    let verdict = evaluate(a, parse::parse(a, &scanned, default, &mut buf));
     if !verdict.valid() {
-        if let Some(p) = parse::parse_double_zero(a, &scanned, default) {
+        if let Some(p) = parse::parse_double_zero(a, &scanned, default, &mut buf) {
             let international = evaluate(a, Ok(p));
             if international.valid() {
                 return international;
