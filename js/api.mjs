@@ -186,8 +186,9 @@ export function buildApi(wasm) {
 // validatePhone / validatePhones: wasm checks the numbers and packs each verdict into one u32
 // plus a text (src/wasm/phone.rs, "The fast path"); this glue unpacks them into the same plain
 // objects as wasm's own `validatePhone` builds, with region codes and messages from wasm's tables.
-// A batch crosses into wasm once, joined by a separator. Arguments that are not what the fast
-// path expects go to wasm's own exports, which throw the VoxError.
+// A batch crosses into wasm once: written into wasm's memory by this glue when it is ASCII,
+// else as one string joined by a separator. Arguments that are not what the fast path expects
+// go to wasm's own exports, which throw the VoxError.
 function phoneFunctions(wasm, generation) {
   let regions, reasons, memory, scratch, separator, view, defaultRegion, madeIn;
   let lastCountry, lastRegion;
@@ -210,27 +211,32 @@ function phoneFunctions(wasm, generation) {
     return region;
   }
 
-  // The verdict whose text is text[start, start + (packed >>> 27)). Fields in wasm's order;
-  // absent ones are left out, as wasm's own validatePhone does.
-  function unpack(packed, text, start) {
-    const end = start + (packed >>> 27);
+  // The plain object of a packed verdict whose text is `text` (the E.164 form when valid) and
+  // national number `nationalNumber`. Fields in wasm's order; absent ones are left out, as
+  // wasm's own validatePhone does. The callers cut the strings (then the slicing in each of
+  // them sees one kind of string), and each shape of result is an object literal (its map is
+  // kept alive by the literal: optimized code that depends on it is not thrown away when a
+  // garbage collection finds no object of that shape).
+  function checkObject(packed, text, nationalNumber) {
     const reason = packed & 0xf;
     const region = regions[(packed >>> 4) & 0xff];
     const countryCode = (packed >>> 12) & 0x3ff;
-    const national = (packed >>> 22) & 0x1f;
-    if (reason === 0 && region !== null) {
-      return { valid: true, e164: text.slice(start, end), countryCode, region, nationalNumber: text.slice(end - national, end) };
+    if (reason === 0) {
+      if (region !== null) return { valid: true, e164: text, countryCode, region, nationalNumber };
+      return { valid: true, e164: text, countryCode, nationalNumber };
     }
-    const check = { valid: reason === 0 };
-    if (reason === 0) check.e164 = text.slice(start, end);
-    if (countryCode !== 0) check.countryCode = countryCode;
-    if (region !== null) check.region = region;
-    if (national !== 0) check.nationalNumber = text.slice(end - national, end);
-    if (reason !== 0) {
-      check.reason = reasons[reason - 1][0];
-      check.message = reasons[reason - 1][1];
+    const [code, message] = reasons[reason - 1];
+    const has = (countryCode !== 0 ? 4 : 0) | (region !== null ? 2 : 0) | (nationalNumber !== "" ? 1 : 0);
+    switch (has) {
+      case 7: return { valid: false, countryCode, region, nationalNumber, reason: code, message };
+      case 6: return { valid: false, countryCode, region, reason: code, message };
+      case 5: return { valid: false, countryCode, nationalNumber, reason: code, message };
+      case 4: return { valid: false, countryCode, reason: code, message };
+      case 3: return { valid: false, region, nationalNumber, reason: code, message };
+      case 2: return { valid: false, region, reason: code, message };
+      case 1: return { valid: false, nationalNumber, reason: code, message };
+      default: return { valid: false, reason: code, message };
     }
-    return check;
   }
 
   function scratchText(length) {
@@ -244,28 +250,57 @@ function phoneFunctions(wasm, generation) {
     const region = regionIndex(options);
     if (typeof input !== "string") return wasm.validatePhone(input, options);
     const packed = wasm.phoneCheck(input, region);
-    return unpack(packed, scratchText(packed >>> 27), 0);
+    const text = scratchText(packed >>> 27);
+    return checkObject(packed, text, text.slice(text.length - ((packed >>> 22) & 0x1f)));
   }
 
   function validatePhones(inputs, options) {
     const region = regionIndex(options);
     if (!Array.isArray(inputs)) return wasm.validatePhones(inputs, options);
     const count = inputs.length;
+    let length = count - 1; // the separators
     for (let i = 0; i < count; i++) {
       if (typeof inputs[i] !== "string") return wasm.validatePhones(inputs, options);
+      length += inputs[i].length;
     }
     if (count === 0) return [];
-    const result = wasm.phoneCheckJoined(inputs.join(separator), count, region);
+    const result = writeInput(inputs, length)
+      ? wasm.phoneCheckInput(length, count, region)
+      : wasm.phoneCheckJoined(inputs.join(separator), count, region);
     // An input contained the separator: one call each.
     if (result === null) return inputs.map((input) => validatePhone(input, options));
     const [packed, text] = result;
     const checks = [];
     let start = 0;
     for (let i = 0; i < count; i++) {
-      checks.push(unpack(packed[i], text, start));
-      start += packed[i] >>> 27;
+      const p = packed[i];
+      const end = start + (p >>> 27);
+      checks.push(checkObject(p, text.slice(start, end), text.slice(end - ((p >>> 22) & 0x1f), end)));
+      start = end;
     }
     return checks;
+  }
+
+  // Writes the inputs, joined by the separator, where wasm's phoneInput says: quicker than
+  // passing one joined string. ASCII only (one byte per character); false for anything else,
+  // which goes the way of a string.
+  function writeInput(inputs, length) {
+    let at = wasm.phoneInput(length);
+    const bytes = new Uint8Array(memory.buffer); // after the call: it may have grown memory
+    const sep = separator.charCodeAt(0);
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i];
+      if (i > 0) bytes[at++] = sep;
+      for (let k = 0; k < input.length; k++) {
+        const c = input.charCodeAt(k);
+        if (c > 0x7f || c === sep) {
+          wasm.phoneInput(0); // gives a large buffer back
+          return false;
+        }
+        bytes[at++] = c;
+      }
+    }
+    return true;
   }
 
   return { validatePhone, validatePhones };

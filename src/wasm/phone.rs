@@ -3,7 +3,8 @@
 use super::{check_options, js_error, opt_number, opt_string, to_js, to_value};
 use crate::core::error::{Code, VoxError};
 use crate::core::lead;
-use crate::core::phone::{self, PhoneCheck, Reason, Verdict};
+use crate::core::phone::packed::{self, pack, NO_REGION, REASONS};
+use crate::core::phone::{self, PhoneCheck};
 use js_sys::{Array, Object, Reflect, Uint32Array};
 use serde_json::json;
 use std::cell::RefCell;
@@ -78,57 +79,16 @@ pub fn validate_phones(inputs: JsValue, options: JsValue) -> Result<Array, JsVal
 }
 
 // ---------------------------------------------------------------------------------------------
-// The fast path (glue in `js/api.mjs`): verdicts cross the boundary packed, and the JS glue
-// builds the same plain objects as `check_object` from them, with strings and tables that come
-// from here. One call per number, or one call per batch.
-//
-// Packed verdict (u32): bits 0-3 the reason (0: valid, else 1 + its index in `REASONS`),
-// 4-11 the region index (`NO_REGION`: none), 12-21 the calling code (0: none), 22-26 the
-// national number's length, 27-31 the length of the verdict's text: the E.164 form when valid
-// (the national number is its tail), else the national number when one was read, else empty.
-// Every field fits: calling codes have at most 3 digits, national numbers at most 17, texts
-// at most 21 characters, all ASCII (so JS string offsets are byte offsets).
+// The fast path (glue in `js/api.mjs`): verdicts cross the boundary packed (see
+// `vox_phone::packed`), and the JS glue builds the same plain objects as `check_object` from
+// them, with strings and tables that come from here. One call per number, or one call per batch.
 
-const REASONS: [Reason; 8] = [
-    Reason::Empty,
-    Reason::InvalidCharacters,
-    Reason::TooShort,
-    Reason::TooLong,
-    Reason::InvalidCountryCode,
-    Reason::InvalidNumber,
-    Reason::RepeatingDigits,
-    Reason::SequentialDigits,
-];
-const NO_REGION: u8 = u8::MAX;
 /// Separates the inputs of a batch; no input that contains it is valid (`invalid_characters`).
-const SEPARATOR: char = '\0';
+const SEPARATOR: u8 = 0;
 
-/// Appends the verdict's text to `text` and returns its packed form.
-fn pack(v: &Verdict, text: &mut String) -> u32 {
-    let start = text.len();
-    let national = v.national_number().unwrap_or("");
-    if v.valid() {
-        v.write_e164(text);
-    } else {
-        text.push_str(national);
-    }
-    let reason = v
-        .reason()
-        .and_then(|r| REASONS.iter().position(|&x| x == r))
-        .map_or(0, |i| i as u32 + 1);
-    let region = u32::from(v.region_index().unwrap_or(NO_REGION));
-    let cc = u32::from(v.country_code().unwrap_or(0)) & 0x3ff;
-    let national = (national.len() as u32) & 0x1f;
-    let len = ((text.len() - start) as u32) & 0x1f;
-    reason | region << 4 | cc << 12 | national << 22 | len << 27
-}
-
-fn region_name(index: u32) -> &'static str {
-    u8::try_from(index)
-        .ok()
-        .and_then(phone::region_at)
-        // Not a region code: national numbers get invalid_country_code.
-        .unwrap_or("-")
+/// A region index from the glue (`NO_REGION` or another non-region: none).
+fn region_at(index: u32) -> Option<u8> {
+    u8::try_from(index).ok()
 }
 
 /// What the glue works with: `[regions, reasons, memory, scratch, separator]`, where
@@ -154,7 +114,7 @@ pub fn phone_tables() -> Array {
         &reasons,
         &wasm_bindgen::memory(),
         &JsValue::from_f64(scratch as f64),
-        &JsValue::from_str(SEPARATOR.encode_utf8(&mut [0; 4])),
+        &JsValue::from_str(&char::from(SEPARATOR).to_string()),
     )
 }
 
@@ -171,18 +131,18 @@ static SCRATCH: [AtomicU8; 32] = [const { AtomicU8::new(0) }; 32];
 
 thread_local! {
     /// Reused by [`phone_check`]: no allocation per call.
-    static TEXT: RefCell<String> = RefCell::new(String::with_capacity(SCRATCH.len()));
+    static TEXT: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(SCRATCH.len()));
 }
 
 /// One verdict, packed; its text goes to the scratch buffer.
 #[wasm_bindgen(js_name = phoneCheck)]
 pub fn phone_check(input: &str, region: u32) -> u32 {
-    let verdict = phone::check(input, region_name(region));
+    let verdict = phone::check_at(input, region_at(region));
     TEXT.with(|text| {
         let mut text = text.borrow_mut();
         text.clear();
         let packed = pack(&verdict, &mut text);
-        for (slot, &b) in SCRATCH.iter().zip(text.as_bytes()) {
+        for (slot, &b) in SCRATCH.iter().zip(text.iter()) {
             slot.store(b, Relaxed);
         }
         packed
@@ -194,23 +154,74 @@ pub fn phone_check(input: &str, region: u32) -> u32 {
 /// them contained the separator).
 #[wasm_bindgen(js_name = phoneCheckJoined)]
 pub fn phone_check_joined(joined: &str, count: u32, region: u32) -> JsValue {
-    let region = region_name(region);
+    check_joined(joined, count, region)
+}
+
+thread_local! {
+    /// Where the glue writes the joined inputs of [`phone_check_input`] itself: with
+    /// `TextEncoder`-free writes of ASCII text, quicker than passing a string.
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A buffer above this size is given back after use rather than kept for the next batch.
+const KEEP_INPUT: usize = 1 << 20;
+
+/// Makes room for `len` bytes of input and returns where they go in memory (valid until the
+/// next call into wasm that allocates: fill it, then call [`phone_check_input`]).
+/// `phoneInput(0)` gives a large buffer back.
+#[wasm_bindgen(js_name = phoneInput)]
+pub fn phone_input(len: u32) -> u32 {
+    INPUT.with(|input| {
+        let mut input = input.borrow_mut();
+        let len = len as usize;
+        input.clear();
+        if input.capacity() > len.max(KEEP_INPUT) {
+            *input = Vec::new();
+        }
+        input.resize(len, 0);
+        input.as_mut_ptr() as u32
+    })
+}
+
+/// [`phone_check_joined`] on the first `len` bytes the glue wrote at [`phone_input`]'s
+/// address; `null` also when they are not UTF-8.
+#[wasm_bindgen(js_name = phoneCheckInput)]
+pub fn phone_check_input(len: u32, count: u32, region: u32) -> JsValue {
+    INPUT.with(|input| {
+        let mut input = input.borrow_mut();
+        let result = match input.get(..len as usize).map(std::str::from_utf8) {
+            Some(Ok(joined)) => check_joined(joined, count, region),
+            _ => JsValue::NULL,
+        };
+        if input.capacity() > KEEP_INPUT {
+            *input = Vec::new();
+        }
+        result
+    })
+}
+
+fn check_joined(joined: &str, count: u32, region: u32) -> JsValue {
     let count = count as usize;
     // At most one input per byte (and one more); texts are about as long as the inputs.
     let mut packed = Vec::with_capacity(count.min(joined.len() + 1));
-    let mut text = String::with_capacity(joined.len() + joined.len() / 4);
-    for input in joined.split(SEPARATOR) {
-        if packed.len() == count {
-            return JsValue::NULL;
-        }
-        packed.push(pack(&phone::check(input, region), &mut text));
-    }
-    if packed.len() != count {
+    let mut text = Vec::with_capacity(joined.len() + joined.len() / 4);
+    if !packed::check_joined(
+        joined,
+        SEPARATOR,
+        count,
+        region_at(region),
+        &mut packed,
+        &mut text,
+    ) {
         return JsValue::NULL;
     }
+    // ASCII by construction (else the glue falls back to one call per input).
+    let Ok(text) = std::str::from_utf8(&text) else {
+        return JsValue::NULL;
+    };
     Array::of2(
         &Uint32Array::from(packed.as_slice()),
-        &JsValue::from_str(&text),
+        &JsValue::from_str(text),
     )
     .into()
 }
