@@ -1,19 +1,24 @@
 // Helpers of the benchmarks in bench/: interleaved repetitions with median and spread, and
 // markdown tables. Timings are reported, never asserted.
 import { performance } from "node:perf_hooks";
+import v8 from "node:v8";
+import vm from "node:vm";
 
 /**
  * Runs every case `reps` times, round-robin (case 1, case 2, ..., case 1, ...) so that drifts of
  * the machine spread over all cases alike, after `warmup` unrecorded rounds.
  * A case is { name, items, run }: `run()` processes `items` items and returns anything (kept,
  * so that the work cannot be optimized away).
+ * `collect`: a full garbage collection before each timed run, outside the timing.
  * Returns, per case, { name, items, samples (ms), ...stats(samples, items) }.
  */
-export function runInterleaved(cases, { reps = 7, warmup = 1 } = {}) {
+export function runInterleaved(cases, { reps = 7, warmup = 1, collect = false } = {}) {
   const samples = cases.map(() => []);
   let sink = 0;
+  const gc = collect ? fullGc() : () => {};
   for (let round = 0; round < warmup + reps; round++) {
     cases.forEach((c, i) => {
+      gc(); // with `collect`: no case pays for the garbage of the one before
       const t0 = performance.now();
       const out = c.run();
       const ms = performance.now() - t0;
@@ -23,6 +28,12 @@ export function runInterleaved(cases, { reps = 7, warmup = 1 } = {}) {
   }
   globalThis.__benchSink = sink;
   return cases.map((c, i) => ({ name: c.name, items: c.items, samples: samples[i], ...stats(samples[i], c.items) }));
+}
+
+/** A full garbage collection, as `node --expose-gc` gives it, without the flag. */
+function fullGc() {
+  v8.setFlagsFromString("--expose-gc");
+  return vm.runInNewContext("gc");
 }
 
 /** Median, fastest and slowest rate (items/s) of timings in ms, and the spread (max − min) / median. */
