@@ -190,16 +190,7 @@ fn every_reason() {
     assert_reason("+44 1000 123456", "IN", Reason::InvalidNumber);
     assert_reason("9999999999", "IN", Reason::RepeatingDigits);
     assert_reason("9876543210", "IN", Reason::SequentialDigits);
-    for r in [
-        Reason::Empty,
-        Reason::InvalidCharacters,
-        Reason::TooShort,
-        Reason::TooLong,
-        Reason::InvalidCountryCode,
-        Reason::InvalidNumber,
-        Reason::RepeatingDigits,
-        Reason::SequentialDigits,
-    ] {
+    for r in crate::packed::REASONS {
         assert!(!r.message().is_empty());
         assert!(r.code().chars().all(|c| c.is_ascii_lowercase() || c == '_'));
     }
