@@ -258,17 +258,22 @@ function phoneFunctions(wasm, generation) {
     const region = regionIndex(options);
     if (!Array.isArray(inputs)) return wasm.validatePhones(inputs, options);
     const count = inputs.length;
+    // Each item is read once: a getter or a Proxy may answer differently on a second read
+    // (and the room made in wasm's memory is for what the first read said).
+    const items = [];
     let length = count - 1; // the separators
     for (let i = 0; i < count; i++) {
-      if (typeof inputs[i] !== "string") return wasm.validatePhones(inputs, options);
-      length += inputs[i].length;
+      const item = inputs[i];
+      if (typeof item !== "string") return wasm.validatePhones(inputs, options);
+      items.push(item);
+      length += item.length;
     }
     if (count === 0) return [];
-    const result = writeInput(inputs, length)
+    const result = writeInput(items, length)
       ? wasm.phoneCheckInput(length, count, region)
-      : wasm.phoneCheckJoined(inputs.join(separator), count, region);
+      : wasm.phoneCheckJoined(items.join(separator), count, region);
     // An input contained the separator: one call each.
-    if (result === null) return inputs.map((input) => validatePhone(input, options));
+    if (result === null) return items.map((input) => validatePhone(input, options));
     const [packed, text] = result;
     const checks = [];
     let start = 0;

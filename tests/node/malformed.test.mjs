@@ -605,6 +605,24 @@ const targeted = [];
       for (let i = 0; i < 5; i++) assert.equal(r[i].valid, false, `index ${i}: ${safeShow(r[i])}`);
       goodPhoneCheck(r[5]);
     } });
+  // Items that grow between reads: validatePhones reads each item once (and writes into wasm's
+  // memory only what that read said), and every later call still works.
+  const reads = new Map();
+  const growing = new Proxy(["1", "2", "3"], {
+    get(target, key, receiver) {
+      if (typeof key !== "string" || !/^\d+$/.test(key)) return Reflect.get(target, key, receiver);
+      reads.set(key, (reads.get(key) ?? 0) + 1);
+      return reads.get(key) === 1 ? target[key] : "9".repeat(200_000);
+    },
+  });
+  targeted.push({ name: "validatePhones(an array whose items grow between reads)", kind: "sync",
+    call: () => validatePhones(growing),
+    expect: (r) => {
+      assert.deepEqual([...reads.values()], [1, 1, 1], "each item read once");
+      assert.deepEqual(r.map((c) => c.reason), ["too_short", "too_short", "too_short"]);
+      const after = validatePhones(phones.slice(0, 3000));
+      after.forEach((c, i) => assert.deepEqual(c, validatePhone(phones[i]), `index ${i}`));
+    } });
   targeted.push({ name: "validatePhones(a sparse array)", kind: "sync", call: () => validatePhones(new Array(3)), expect: ARG });
   targeted.push({ name: "validatePhones(array with a throwing getter)", kind: "sync",
     call: () => validatePhones(Object.defineProperty([GOOD_PHONE], "0", { get() { throw new Error("getter"); } })), expect: ARG });
