@@ -617,6 +617,7 @@ async function runSearch() {
   const seq = ++search.seq;
   const summary = $("#search-summary");
   summary.textContent = "Searching…";
+  delete summary.dataset.total; // no total until this search's results are shown
   $("#search-submit").disabled = true;
   try {
     const page = await client().queryLeads(query);
