@@ -190,6 +190,10 @@ export function buildApi(wasm) {
 // else as one string joined by a separator. Arguments that are not what the fast path expects
 // go to wasm's own exports, which throw the VoxError.
 function phoneFunctions(wasm, generation) {
+  // The most text (UTF-16 code units, separators included) one call into wasm checks: larger
+  // batches go in parts, so that a batch never needs more than this much of wasm's memory
+  // (nor overflows its 32-bit lengths: an array can hold a 500 MB string many times over).
+  const MAX_PART = 1 << 24;
   let regions, reasons, memory, scratch, separator, view, defaultRegion, madeIn;
   let lastCountry, lastRegion;
 
@@ -268,14 +272,34 @@ function phoneFunctions(wasm, generation) {
       items.push(item);
       length += item.length;
     }
-    if (count === 0) return [];
+    const checks = [];
+    if (length <= MAX_PART) {
+      if (count > 0) checkPart(items, length, region, options, checks);
+      return checks;
+    }
+    // A batch of more text than that goes in parts (each of one item at least).
+    for (let first = 0; first < count; ) {
+      let end = first + 1;
+      let partLength = items[first].length;
+      while (end < count && partLength + 1 + items[end].length <= MAX_PART) partLength += 1 + items[end++].length;
+      checkPart(items.slice(first, end), partLength, region, options, checks);
+      first = end;
+    }
+    return checks;
+  }
+
+  // Appends the checks of `items` (`length`: their text and separators) to `checks`.
+  function checkPart(items, length, region, options, checks) {
+    const count = items.length;
     const result = writeInput(items, length)
       ? wasm.phoneCheckInput(length, count, region)
       : wasm.phoneCheckJoined(items.join(separator), count, region);
-    // An input contained the separator: one call each.
-    if (result === null) return items.map((input) => validatePhone(input, options));
+    if (result === null) {
+      // An input contained the separator: one call each.
+      for (const input of items) checks.push(validatePhone(input, options));
+      return;
+    }
     const [packed, text] = result;
-    const checks = [];
     let start = 0;
     for (let i = 0; i < count; i++) {
       const p = packed[i];
@@ -283,7 +307,6 @@ function phoneFunctions(wasm, generation) {
       checks.push(checkObject(p, text.slice(start, end), text.slice(end - ((p >>> 22) & 0x1f), end)));
       start = end;
     }
-    return checks;
   }
 
   // Writes the inputs, joined by the separator, where wasm's phoneInput says: quicker than

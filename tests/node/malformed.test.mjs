@@ -623,6 +623,14 @@ const targeted = [];
       const after = validatePhones(phones.slice(0, 3000));
       after.forEach((c, i) => assert.deepEqual(c, validatePhone(phones[i]), `index ${i}`));
     } });
+  const long = "9".repeat(10_000_000);
+  const parts = [GOOD_PHONE, long, "98453 17206", long, "12", "\uFF19" + long];
+  targeted.push({ name: "validatePhones(30 million characters: checked in parts, in order)", kind: "sync",
+    call: () => validatePhones(parts),
+    expect: (r) => {
+      assert.deepEqual(r.map((c) => c.reason ?? "valid"), ["valid", "too_long", "valid", "too_long", "too_short", "too_long"]);
+      r.forEach((c, i) => assert.deepEqual(c, validatePhone(parts[i]), `index ${i}`));
+    } });
   targeted.push({ name: "validatePhones(a sparse array)", kind: "sync", call: () => validatePhones(new Array(3)), expect: ARG });
   targeted.push({ name: "validatePhones(array with a throwing getter)", kind: "sync",
     call: () => validatePhones(Object.defineProperty([GOOD_PHONE], "0", { get() { throw new Error("getter"); } })), expect: ARG });
