@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the pure core (src/core) with cargo-fuzz (libFuzzer), bounded.
+# Coverage-guided fuzzing of the pure core (src/core, phone/) with cargo-fuzz (libFuzzer), bounded.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #       SECONDS_PER_TARGET  default 60; TARGETs default to all: phone lead response bulk_map

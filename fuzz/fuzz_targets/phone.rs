@@ -11,11 +11,14 @@
 //! * the region accessors agree (`region_index` / `region_at` / `is_known_region`);
 //! * `mask(x, k, '*')` shows at most `k` digits beyond the calling code (valid numbers:
 //!   `+<cc>` then the national number with all but its last `k` digits masked; anything else:
-//!   the characters as typed, with at most `k` digit-like characters left).
+//!   the characters as typed, with at most `k` digit-like characters left);
+//! * the batch path: the number's lines joined by NUL give, through `packed::check_joined`,
+//!   the packed verdicts and texts of `check` on each line (and `false` when a line holds a
+//!   NUL, which splits it).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vox_crm::core::phone::{self, check, mask, normalize, validate, PhoneCheck};
+use vox_crm::core::phone::{self, check, check_at, mask, normalize, packed, validate, PhoneCheck};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -124,4 +127,42 @@ fn run(input: &str, region: &str, keep: usize) {
     // Any mask character is accepted.
     let other = region.chars().next().unwrap_or('#');
     let _ = mask(input, keep, other);
+
+    batch(input, region);
+}
+
+fn batch(input: &str, region: &str) {
+    let trimmed = region.trim();
+    let index = phone::region_index(if trimmed.is_empty() {
+        phone::DEFAULT_REGION
+    } else {
+        trimmed
+    });
+    let lines: Vec<&str> = input.split('\n').collect();
+    let (mut packed, mut text) = (Vec::new(), Vec::new());
+    let ok = packed::check_joined(
+        &lines.join("\0"),
+        0,
+        lines.len(),
+        index,
+        &mut packed,
+        &mut text,
+    );
+    if lines.iter().any(|l| l.contains('\0')) {
+        assert!(!ok, "a NUL inside an input must make the count differ");
+        return;
+    }
+    assert!(ok, "check_joined refused {} inputs", lines.len());
+    let (mut one_packed, mut one_text) = (Vec::new(), Vec::new());
+    for line in &lines {
+        let v = check_at(line, index);
+        assert_eq!(
+            v,
+            check(line, region),
+            "check_at vs check for {line:?} / {region:?}"
+        );
+        one_packed.push(packed::pack(&v, &mut one_text));
+    }
+    assert_eq!(packed, one_packed);
+    assert_eq!(text, one_text);
 }
