@@ -56,6 +56,9 @@ pub fn pack(v: &Verdict, text: &mut Vec<u8>) -> u32 {
 /// region `region` ([`check_at`]), appending each packed verdict to `packed` and its text to
 /// `text`. `false` (and the output is to be ignored) when `joined` does not hold exactly
 /// `count` inputs: an input contained the separator.
+// Not inlined: a caller compiled for size would otherwise take the loop in and with it its
+// optimization level.
+#[inline(never)]
 pub fn check_joined(
     joined: &str,
     separator: u8,

@@ -174,11 +174,13 @@ pub fn phone_input(len: u32) -> u32 {
     INPUT.with(|input| {
         let mut input = input.borrow_mut();
         let len = len as usize;
-        input.clear();
         if input.capacity() > len.max(KEEP_INPUT) {
             *input = Vec::new();
         }
-        input.resize(len, 0);
+        // Only new room is zeroed: the glue overwrites what it uses.
+        if input.len() < len {
+            input.resize(len, 0);
+        }
         input.as_mut_ptr() as u32
     })
 }
