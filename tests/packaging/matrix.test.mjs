@@ -100,8 +100,14 @@ async function startStatic(root, { proxyTo } = {}) {
 
 /** The check every consumer runs, as the source of a function body taking (vox, options) and returning a result. */
 const CHECK = `
-  const { validatePhone, maskPhone, VoxClient, VoxError, normalizePhone } = vox;
+  const { validatePhone, validatePhones, maskPhone, VoxClient, VoxError, normalizePhone } = vox;
   const check = validatePhone(${JSON.stringify(PHONE)});
+  // An ASCII batch (written into wasm's memory by the glue) and one that is not (a joined string).
+  const brief = (checks) => checks.map((c) => c.e164 ?? c.reason);
+  const batches = [
+    brief(validatePhones([${JSON.stringify(PHONE)}, "12", "+44 20 7946 0958"])),
+    brief(validatePhones([${JSON.stringify(PHONE)}, "\uFF19\uFF18\uFF14\uFF15\uFF13 17206"])),
+  ];
   let invalid;
   try { normalizePhone("12345"); } catch (e) { invalid = { code: e.code, isVoxError: e instanceof VoxError, isError: e instanceof Error }; }
   const client = new VoxClient(options);
@@ -109,6 +115,7 @@ const CHECK = `
   return {
     names: Object.keys(vox).sort(),
     check,
+    batches,
     masked: maskPhone(check.e164),
     invalid,
     query: { isArray: Array.isArray(page.leads), limit: page.limit, page: page.page, total: page.total },
@@ -121,6 +128,7 @@ function assertResult(result, label) {
   }
   assert.equal(result.check.valid, true, `${label}: the phone is valid`);
   assert.equal(result.check.e164, E164, `${label}: E.164`);
+  assert.deepEqual(result.batches, [[E164, "too_short", "+442079460958"], [E164, E164]], `${label}: validatePhones`);
   assert.equal(result.masked, "+91******7206", `${label}: masked`);
   assert.deepEqual(result.invalid, { code: "invalid_phone", isVoxError: true, isError: true }, `${label}: VoxError`);
   assert.deepEqual(result.query, { isArray: true, limit: 1, page: 1, total: 1 }, `${label}: one call to the sandbox`);
