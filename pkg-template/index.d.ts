@@ -240,6 +240,10 @@ export interface PhoneOptions {
 }
 
 export declare function validatePhone(input: string, options?: PhoneOptions): PhoneCheck;
+/**
+ * validatePhone's verdicts on every input, in order, in one call into wasm (millions of
+ * numbers a second in Node). Each item is read once; huge batches are checked in parts.
+ */
 export declare function validatePhones(inputs: string[], options?: PhoneOptions): PhoneCheck[];
 /** E.164; throws VoxError "invalid_phone". */
 export declare function normalizePhone(input: string, options?: PhoneOptions): string;
