@@ -28,7 +28,7 @@ import { tmpdir, cpus } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { fmtInt, fmtPct, fmtRate, markdownTable, rng, runInterleaved, wasmFunctions, wasmSections } from "./lib.mjs";
+import { fmtInt, fmtPct, fmtRate, markdownTable, runInterleaved, wasmFunctions, wasmSections } from "./lib.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(join(root, "package.json"));
@@ -49,6 +49,7 @@ const raw = require(join(pkgDir, "vox_crm.js")); // the wasm-bindgen exports the
 const min = require("libphonenumber-js/min");
 const max = require("libphonenumber-js/max");
 const { generateCorpus } = await import(join(root, "tools/phone-gen/corpus.mjs"));
+const { mulberry32 } = await import(join(root, "tools/phone-gen/generate.mjs")); // seeded PRNG
 const libVersion = require("libphonenumber-js/package.json").version;
 
 console.log(`# Phone validation benchmark\n`);
@@ -58,7 +59,7 @@ console.log(`node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 
 // ---- the input set ------------------------------------------------------------------------------
 
 function inputSet(n) {
-  const r = rng(42);
+  const r = mulberry32(42);
   const int = (k) => Math.floor(r() * k);
   const pick = (xs) => xs[int(xs.length)];
   const digits = (k) => Array.from({ length: k }, () => int(10)).join("");

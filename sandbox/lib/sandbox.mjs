@@ -180,17 +180,22 @@ export function createSandbox(config, { origin, markDirty }) {
     send(res, faultReply(rule));
   }
 
+  /** The request body, or null when it cannot be read (one too large gets its 413 here). */
+  async function bodyOf(req, res) {
+    try {
+      return await readBody(req, config.maxBodyBytes);
+    } catch (err) {
+      if (err instanceof BodyTooLarge) send(res, fail(413, "Request body too large"));
+      return null;
+    }
+  }
+
   async function handleApi(req, res, route, handler, qs) {
     const { stats } = state;
     stats.requests++;
     stats.byRoute[route] = (stats.byRoute[route] ?? 0) + 1;
-    let raw;
-    try {
-      raw = await readBody(req, config.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) send(res, fail(413, "Request body too large"));
-      return;
-    }
+    const raw = await bodyOf(req, res);
+    if (raw === null) return;
     const rule = faults.pick(req.method, route.slice(route.indexOf(" ") + 1));
     if (rule) stats.faultsInjected++;
     if (rule && rule.when === "before") {
@@ -208,13 +213,8 @@ export function createSandbox(config, { origin, markDirty }) {
   }
 
   async function handleAdmin(req, res, handler) {
-    let raw;
-    try {
-      raw = await readBody(req, config.maxBodyBytes);
-    } catch (err) {
-      if (err instanceof BodyTooLarge) send(res, fail(413, "Request body too large"));
-      return;
-    }
+    const raw = await bodyOf(req, res);
+    if (raw === null) return;
     const ctx = { body: {} };
     const text = raw.toString("utf8");
     if (text.trim() !== "") {

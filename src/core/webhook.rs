@@ -228,6 +228,15 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The field names of a parsed payload, in order.
+    fn field_names(body: &Value) -> Vec<&'static str> {
+        parse_webhook_fields(body)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    }
     use crate::core::error::Code;
     use serde_json::json;
 
@@ -300,13 +309,8 @@ mod tests {
                 "raw": body,
             })
         );
-        let keys: Vec<_> = parse_webhook_fields(&body)
-            .unwrap()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
         assert_eq!(
-            keys,
+            field_names(&body),
             [
                 "kind",
                 "updateId",
@@ -355,13 +359,8 @@ mod tests {
             "interested"
         );
         assert_eq!(ev["raw"], body);
-        let keys: Vec<_> = parse_webhook_fields(&body)
-            .unwrap()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
         assert_eq!(
-            keys,
+            field_names(&body),
             [
                 "kind",
                 "activityId",
