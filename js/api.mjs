@@ -1,15 +1,7 @@
 // The package's public surface over the wasm exports (the same for the Node and the web
-// build): `VoxClient` adds `iterateLeads` as an async generator; everything else forwards,
+// build): `VoxClient` adds `iterateLeads` as a plain async iterator; everything else forwards,
 // through a guard that turns a wasm trap (a Rust panic, i.e. a bug) into a VoxError
 // "internal_error" and remakes the client's wasm handle on the restarted instance.
-
-// The wasm report names failed and unknown leads by index; each gets the caller's own input
-// object back (the very object passed in, not a copy).
-function withInputs(report, inputs) {
-  for (const item of report.failed) item.input = inputs[item.index];
-  for (const item of report.unknown) item.input = inputs[item.index];
-  return report;
-}
 
 export function buildApi(wasm) {
   const VoxError = wasm.voxErrorClass();
@@ -38,12 +30,69 @@ export function buildApi(wasm) {
     }
   }
 
-  async function guardAsync(fn) {
-    try {
-      return await fn();
-    } catch (e) {
-      throw fromTrap(e);
-    }
+  // Runs a task of the core (a `TaskCore`): makes the requests it starts, wakes it when it asks
+  // to be, hands each result back, until it is done. Every decision is the task's; this only
+  // performs them. The call's signal aborts every request in flight and wakes the task.
+  function drive(make) {
+    return new Promise((resolve, reject) => {
+      let task;
+      try {
+        task = make();
+      } catch (e) {
+        reject(fromTrap(e));
+        return;
+      }
+      const signal = task.signal;
+      const inFlight = new Set();
+      let timer;
+      let over = false;
+      const end = (ok, value) => {
+        if (over) return;
+        over = true;
+        clearTimeout(timer);
+        if (signal) signal.removeEventListener("abort", onAbort);
+        for (const c of inFlight) c.abort();
+        task.free();
+        (ok ? resolve : reject)(value);
+      };
+      // What `fn` returned, or false when it threw (the call then ends with that error).
+      const call = (fn) => {
+        try {
+          return fn() ?? true;
+        } catch (e) {
+          end(false, fromTrap(e));
+          return false;
+        }
+      };
+      const step = () => {
+        if (over) return;
+        clearTimeout(timer);
+        const s = call(() => task.step());
+        if (!s) return;
+        if (s.done) return end(true, s.value);
+        for (const r of s.sends) {
+          const controller = new AbortController();
+          inFlight.add(controller);
+          attempt(r.fetch, r.url, r.init, r.timeoutMs, controller).then(
+            (a) => {
+              inFlight.delete(controller);
+              if (!over && call(() => task.deliver(r.id, a.status, a.retryAfter, a.body))) step();
+            },
+            (f) => {
+              inFlight.delete(controller);
+              if (!over && call(() => task.fail(r.id, f.kind, f.message))) step();
+            },
+          );
+        }
+        if (s.wake >= 0) timer = setTimeout(step, s.wake);
+      };
+      const onAbort = () => {
+        for (const c of inFlight) c.abort();
+        step();
+      };
+      if (signal) signal.addEventListener("abort", onAbort);
+      step();
+    });
   }
 
   class VoxClient {
@@ -75,31 +124,31 @@ export function buildApi(wasm) {
     }
 
     initiateLead(lead, options) {
-      return guardAsync(() => this.#c().initiateLead(lead, options));
+      return drive(() => this.#c().initiateLead(lead, options));
     }
 
     initiateExistingLead(leadId, options) {
-      return guardAsync(() => this.#c().initiateExistingLead(leadId, options));
+      return drive(() => this.#c().initiateExistingLead(leadId, options));
     }
 
-    async bulkInitiateLeads(leads, options) {
-      return withInputs(await guardAsync(() => this.#c().bulkInitiateLeads(leads, options)), leads);
+    bulkInitiateLeads(leads, options) {
+      return drive(() => this.#c().bulkInitiateLeads(leads, options));
     }
 
-    async bulkInitiateExisting(leadIds, options) {
-      return withInputs(await guardAsync(() => this.#c().bulkInitiateExisting(leadIds, options)), leadIds);
+    bulkInitiateExisting(leadIds, options) {
+      return drive(() => this.#c().bulkInitiateExisting(leadIds, options));
     }
 
     updateLead(target, changes, options) {
-      return guardAsync(() => this.#c().updateLead(target, changes, options));
+      return drive(() => this.#c().updateLead(target, changes, options));
     }
 
     getLead(target, options) {
-      return guardAsync(() => this.#c().getLead(target, options));
+      return drive(() => this.#c().getLead(target, options));
     }
 
     queryLeads(query, options) {
-      return guardAsync(() => this.#c().queryLeads(query, options));
+      return drive(() => this.#c().queryLeads(query, options));
     }
 
     // A plain async iterator rather than an async generator: one promise per lead instead of
@@ -108,7 +157,6 @@ export function buildApi(wasm) {
       // Made at the first next(), so a bad query rejects there, as an async generator would.
       let pager = null;
       let made;
-      const core = () => this.#c();
       let page = [];
       let at = 0;
       let finished = false;
@@ -118,6 +166,7 @@ export function buildApi(wasm) {
           if (pager !== null && made === generation) pager.free();
         }
       };
+      const core = () => this.#c();
       return {
         [Symbol.asyncIterator]() {
           return this;
@@ -130,11 +179,13 @@ export function buildApi(wasm) {
               if (pager === null) {
                 pager = guard(() => core().pager(query, options));
                 made = generation;
+                const checked = pager.step(); // refuses a bad query or options
+                if (!checked.done) throw new VoxError("invalid_argument", "The query could not be read");
               }
-              leads = await guardAsync(() => pager.next());
+              leads = await drive(() => pager.nextPage());
             } catch (e) {
               close();
-              throw e;
+              throw fromTrap(e);
             }
             if (leads === null) {
               close();
@@ -153,7 +204,7 @@ export function buildApi(wasm) {
     }
 
     getActivity(activityId, options) {
-      return guardAsync(() => this.#c().getActivity(activityId, options));
+      return drive(() => this.#c().getActivity(activityId, options));
     }
 
     toString() {
@@ -332,4 +383,79 @@ function phoneFunctions(wasm, generation) {
   }
 
   return { validatePhone, validatePhones };
+}
+
+// ---- one HTTP attempt, for the driver ----------------------------------------------------
+
+function failure(kind, message) {
+  return { kind, message: String(message || kind) };
+}
+
+function isRefused(err) {
+  for (let e = err, i = 0; e && i < 5; e = e.cause, i++) {
+    if (e.code === "ECONNREFUSED") return true;
+    if (Array.isArray(e.errors) && e.errors.some((x) => x && x.code === "ECONNREFUSED")) return true;
+  }
+  return false;
+}
+
+function describe(err) {
+  const parts = [];
+  for (let e = err, i = 0; e && i < 4; e = e.cause, i++) {
+    if (typeof e.message === "string" && e.message && !parts.includes(e.message)) parts.push(e.message);
+  }
+  return parts.join(": ") || "fetch failed";
+}
+
+/**
+ * One HTTP attempt: `fetchFn(url, init)` with `init.signal` from `controller`, aborted after
+ * `timeoutMs`. Resolves `{ status, retryAfter, body }` (the body as `JSON.parse` reads it,
+ * `undefined` when it is empty or not JSON); rejects with `{ kind: "timeout" | "aborted" |
+ * "refused" | "network", message }` when there is no answer, also for a fetch that ignores its
+ * signal. A foreign response-like object is read defensively.
+ */
+function attempt(fetchFn, url, init, timeoutMs, controller) {
+  return new Promise((resolve, reject) => {
+    init.signal = controller.signal;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const fail = (err) => {
+      if (timedOut) return failure("timeout");
+      if (controller.signal.aborted) return failure("aborted");
+      return isRefused(err) ? failure("refused", describe(err)) : failure("network", describe(err));
+    };
+    const onAbort = () => settle(false, fail());
+    controller.signal.addEventListener("abort", onAbort, { once: true });
+    let settled = false;
+    const settle = (ok, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      controller.signal.removeEventListener("abort", onAbort);
+      (ok ? resolve : reject)(value);
+    };
+    Promise.resolve()
+      .then(() => fetchFn(url, init))
+      .then(async (res) => {
+        const status = Number(res.status) | 0;
+        let retryAfter;
+        try {
+          retryAfter = res.headers.get("retry-after") ?? undefined;
+        } catch {
+          retryAfter = undefined;
+        }
+        const text = await res.text();
+        let body;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = undefined;
+        }
+        return { status, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined, body };
+      })
+      .then((r) => settle(true, r), (err) => settle(false, fail(err)));
+  });
 }

@@ -1,5 +1,6 @@
-// Glue the wasm edge imports: the VoxError class, one fetch attempt with a timeout and the
-// caller's signal, an abortable sleep, and the browser check. No API rule lives here.
+// Glue: the VoxError class, one fetch attempt bounded by a timeout, the clock, the callers'
+// callbacks, the bulk report's lists, and the few reads of JS values that must not throw
+// through wasm. No API rule lives here.
 
 export class VoxError extends Error {
   constructor(code, message, extra) {
@@ -37,69 +38,81 @@ export function isBrowser() {
   return !isNode && (page || worker);
 }
 
-function failure(kind, message) {
-  return { kind, message: String(message || kind) };
+/** What a value is, as the core's `Kind`: 0 absent, 1 boolean, 2 number, 3 string, 4 Date, 5 array, 6 object, 7 function, 8 other. */
+export function kindOf(v) {
+  switch (typeof v) {
+    case "string": return 3;
+    case "number": return 2;
+    case "boolean": return 1;
+    case "undefined": return 0;
+    case "function": return 7;
+    case "object":
+      if (v === null) return 0;
+      if (Array.isArray(v)) return 5;
+      return v instanceof Date ? 4 : 6;
+    default: return 8;
+  }
 }
 
-function isRefused(err) {
-  for (let e = err, i = 0; e && i < 5; e = e.cause, i++) {
-    if (e.code === "ECONNREFUSED") return true;
-    if (Array.isArray(e.errors) && e.errors.some((x) => x && x.code === "ECONNREFUSED")) return true;
-  }
-  return false;
+/** A shallow copy with data properties only (getters run once, here); throws what they throw. */
+export function plain(v) {
+  return { ...v };
 }
 
-function describe(err) {
-  const parts = [];
-  for (let e = err, i = 0; e && i < 4; e = e.cause, i++) {
-    if (e.message && !parts.includes(e.message)) parts.push(e.message);
-  }
-  return parts.join(": ") || "fetch failed";
+export function keys(v) {
+  return Object.keys(v);
 }
+
+// An escaped lone surrogate in JSON.stringify's output (an odd number of backslashes before it).
+const LONE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f]/;
 
 /**
- * One HTTP attempt. Resolves `{ status, retryAfter, body }` for any HTTP answer; rejects with
- * `{ kind: "timeout" | "aborted" | "refused" | "network", message }` when there is none.
+ * `value` as JSON text, `patch` ([key, text | null, ...]) applied to a shallow copy first.
+ * Throws for what JSON cannot hold; `undefined` when the text would hold a lone surrogate.
  */
-export async function sendOnce(fetchFn, url, method, headers, body, timeoutMs, signal) {
-  if (signal && signal.aborted) throw failure("aborted");
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  const onAbort = () => controller.abort();
-  if (signal) signal.addEventListener("abort", onAbort, { once: true });
+export function toJson(value, patch) {
+  let v = value;
+  if (patch.length > 0) {
+    v = { ...value };
+    for (let i = 0; i < patch.length; i += 2) {
+      if (patch[i + 1] === null) delete v[patch[i]];
+      else v[patch[i]] = patch[i + 1];
+    }
+  }
+  const text = JSON.stringify(v);
+  if (typeof text !== "string") throw new TypeError("not representable as JSON");
+  return text.includes("\\ud") && LONE.test(text) ? undefined : text;
+}
+
+/** Calls a caller's callback; what it throws or rejects with is dropped (it must not break a call). */
+export function callBack(fn, arg) {
   try {
-    const init = { method, headers, signal: controller.signal };
-    if (body !== undefined && body !== null) init.body = body;
-    const res = await fetchFn(url, init);
-    const text = await res.text();
-    return { status: res.status, retryAfter: res.headers.get("retry-after"), body: text };
-  } catch (err) {
-    if (timedOut) throw failure("timeout");
-    if (signal && signal.aborted) throw failure("aborted");
-    if (isRefused(err)) throw failure("refused", describe(err));
-    throw failure("network", describe(err));
-  } finally {
-    clearTimeout(timer);
-    if (signal) signal.removeEventListener("abort", onAbort);
+    const r = fn(arg);
+    if (r !== null && typeof r === "object" && typeof r.then === "function") r.then(undefined, () => {});
+  } catch {
+    // ignored
   }
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms, signal) {
-  return new Promise((resolve) => {
-    if (signal && signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      if (signal) signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    if (signal) signal.addEventListener("abort", done, { once: true });
-  });
+/** Milliseconds of the realm's monotonic clock (never steps with the wall clock). */
+export function now() {
+  return performance.now();
+}
+
+/** The bulk report, built from the outcomes as the core decides them. */
+export function report() {
+  return { created: [], failed: [], unknown: [], requests: 0 };
+}
+
+const byIndex = (a, b) => a.index - b.index;
+
+/** Puts each list of the report in input order. */
+export function finishReport(r, requests) {
+  r.created.sort(byIndex);
+  r.failed.sort(byIndex);
+  r.unknown.sort(byIndex);
+  r.requests = requests;
+  return r;
 }
 
 // The last Rust panic message (masked). Kept here, in JS, because the panic makes the wasm

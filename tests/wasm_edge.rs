@@ -9,8 +9,8 @@
     clippy::indexing_slicing
 )]
 
-use js_sys::{Array, Object, Promise, Reflect};
-use vox_crm::wasm::client::VoxClientCore;
+use js_sys::{Array, Function, Object, Promise, Reflect, JSON};
+use vox_crm::wasm::client::{TaskCore, VoxClientCore};
 use vox_crm::wasm::phone::{
     mask_phone, normalize_phone, validate_lead, validate_phone, validate_phones,
 };
@@ -85,14 +85,59 @@ fn fresh_phone() -> String {
     }
 }
 
-async fn ok(p: Promise) -> JsValue {
-    JsFuture::from(p)
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(f: &Function, ms: f64);
+}
+
+/// Runs a task as the package's JS driver does, one request at a time: calls the fetch it
+/// names with its URL and `RequestInit`, and hands each answer (or failure) back.
+async fn drive(mut t: TaskCore) -> Result<JsValue, JsValue> {
+    loop {
+        let s = t.step()?;
+        if get(&s, "done").as_bool() == Some(true) {
+            return Ok(get(&s, "value"));
+        }
+        let sends: Array = get(&s, "sends").into();
+        if sends.length() == 0 {
+            let ms = get(&s, "wake").as_f64().unwrap_or(0.0).max(0.0);
+            let wait = Promise::new(&mut |resolve, _| set_timeout(&resolve, ms));
+            JsFuture::from(wait).await.unwrap();
+        }
+        for r in sends.iter() {
+            let id = get(&r, "id").as_f64().unwrap() as u32;
+            let fetch: Function = get(&r, "fetch").into();
+            let sent = fetch
+                .call2(&JsValue::NULL, &get(&r, "url"), &get(&r, "init"))
+                .unwrap();
+            match JsFuture::from(Promise::resolve(&sent)).await {
+                Ok(res) => {
+                    let status = get(&res, "status").as_f64().unwrap() as u16;
+                    let headers: web_sys::Headers = get(&res, "headers").into();
+                    let retry_after = headers.get("retry-after").unwrap();
+                    let text: Function = get(&res, "text").into();
+                    let text = JsFuture::from(Promise::from(text.call0(&res).unwrap()))
+                        .await
+                        .unwrap();
+                    let body =
+                        JSON::parse(&text.as_string().unwrap()).unwrap_or(JsValue::UNDEFINED);
+                    t.deliver(id, status, retry_after, body);
+                }
+                Err(e) => t.fail(id, "network", format!("{:?}", get(&e, "message"))),
+            }
+        }
+    }
+}
+
+async fn ok(t: TaskCore) -> JsValue {
+    drive(t)
         .await
         .unwrap_or_else(|e| panic!("rejected: {:?}", get(&e, "message")))
 }
 
-async fn err(p: Promise) -> JsValue {
-    match JsFuture::from(p).await {
+async fn err(t: TaskCore) -> JsValue {
+    match drive(t).await {
         Ok(v) => panic!("expected a rejection, got {v:?}"),
         Err(e) => e,
     }
@@ -268,7 +313,8 @@ fn phone_functions() {
         Array::of2(&"+919845317206".into(), &"12".into()).into(),
         JsValue::UNDEFINED,
     )
-    .unwrap();
+    .unwrap()
+    .into();
     assert_eq!(many.length(), 2);
     assert_eq!(get(&many.get(1), "valid").as_bool(), Some(false));
     assert_eq!(

@@ -1,11 +1,12 @@
 //! One request builder and one response reader per endpoint of API.md §3.
-//! Readers are tolerant (API.md §5): both error shapes, the lead flat or under `data`,
-//! unknown fields kept.
+//! Readers are tolerant (API.md §5): both error shapes, the lead flat or under `data`; what
+//! the server sent is handed on as the host parsed it, unknown fields kept, and only the fields
+//! the SDK needs are read.
 
 use crate::core::error::VoxError;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use serde_json::{json, Map, Value};
+use crate::core::lead::id_of;
+use crate::core::options::Changes;
+use crate::core::value::{Json, Parts, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -22,32 +23,34 @@ impl Method {
     }
 }
 
-/// An HTTP request relative to the base URL; the edge adds the base URL and the token.
+/// An HTTP request relative to the base URL; the engine adds the base URL and the headers.
 #[derive(Clone, Debug, PartialEq)]
-pub struct HttpRequest {
+pub struct HttpRequest<V> {
     pub method: Method,
     /// Path without the query, e.g. `/leads/get` (also what log events show).
-    pub path: String,
+    pub path: &'static str,
     /// Already encoded query, without `?`; may be empty.
     pub query: String,
-    pub body: Option<String>,
+    pub body: Option<Parts<V>>,
 }
 
-impl HttpRequest {
+impl<V> HttpRequest<V> {
     pub fn path_and_query(&self) -> String {
         if self.query.is_empty() {
-            self.path.clone()
+            self.path.to_string()
         } else {
             format!("{}?{}", self.path, self.query)
         }
     }
 }
 
+/// An answer: its status, its `Retry-After`, and its body as the host parsed it (`None` when
+/// it was empty or not JSON).
 #[derive(Clone, Debug, PartialEq)]
-pub struct HttpResponse {
+pub struct HttpResponse<V> {
     pub status: u16,
     pub retry_after: Option<String>,
-    pub body: String,
+    pub body: Option<V>,
 }
 
 /// Where a lead is: by id, or by referenceId within a process of the client's project.
@@ -60,30 +63,9 @@ pub enum Target {
     },
 }
 
-impl Target {
-    pub fn from_value(v: &Value) -> Result<Target, VoxError> {
-        let obj = v.as_object().ok_or_else(|| {
-            VoxError::invalid_argument("target must be { leadId } or { referenceId, processId }")
-        })?;
-        let s = |k: &str| obj.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
-        match (s("leadId"), s("referenceId"), s("processId")) {
-            (Some(id), _, _) => Ok(Target::LeadId(id.to_string())),
-            (None, Some(r), Some(p)) => Ok(Target::Reference {
-                reference_id: r.to_string(),
-                process_id: p.to_string(),
-            }),
-            (None, Some(_), None) => Err(VoxError::invalid_argument(
-                "target { referenceId } also needs processId",
-            )),
-            _ => Err(VoxError::invalid_argument(
-                "target must be { leadId } or { referenceId, processId }",
-            )),
-        }
-    }
-}
-
 /// Percent-encodes a query component (RFC 3986 unreserved characters stay).
 pub fn encode_component(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -91,16 +73,10 @@ pub fn encode_component(s: &str) -> String {
         } else {
             out.push('%');
             out.push(char::from(
-                b"0123456789ABCDEF"
-                    .get((b >> 4) as usize)
-                    .copied()
-                    .unwrap_or(b'0'),
+                HEX.get((b >> 4) as usize).copied().unwrap_or(b'0'),
             ));
             out.push(char::from(
-                b"0123456789ABCDEF"
-                    .get((b & 15) as usize)
-                    .copied()
-                    .unwrap_or(b'0'),
+                HEX.get((b & 15) as usize).copied().unwrap_or(b'0'),
             ));
         }
     }
@@ -115,135 +91,108 @@ fn query_string(pairs: &[(&str, String)]) -> String {
         .join("&")
 }
 
-fn post(path: &str, body: Value) -> HttpRequest {
+fn post<V>(path: &'static str, body: Parts<V>) -> HttpRequest<V> {
     HttpRequest {
         method: Method::Post,
-        path: path.to_string(),
-        query: String::new(),
-        body: Some(body.to_string()),
-    }
-}
-
-fn get(path: &str, pairs: &[(&str, String)]) -> HttpRequest {
-    HttpRequest {
-        method: Method::Get,
-        path: path.to_string(),
-        query: query_string(pairs),
-        body: None,
-    }
-}
-
-fn with_init(mut body: Map<String, Value>, init: Option<bool>) -> Value {
-    if let Some(i) = init {
-        body.insert("init".into(), json!(i));
-    }
-    Value::Object(body)
-}
-
-// ---- builders -------------------------------------------------------------------------
-
-pub fn initiate_lead(lead: &Value, init: Option<bool>) -> HttpRequest {
-    let mut m = Map::new();
-    m.insert("lead".into(), lead.clone());
-    post("/leads/initiate", with_init(m, init))
-}
-
-pub fn initiate_existing(lead_id: &str, init: Option<bool>) -> HttpRequest {
-    let mut m = Map::new();
-    m.insert("leadId".into(), json!(lead_id));
-    post("/leads/initiate", with_init(m, init))
-}
-
-/// `leads` are lead objects already as JSON text.
-pub fn bulk_initiate(leads: &[&str], init: Option<bool>) -> HttpRequest {
-    let mut body = String::with_capacity(leads.iter().map(|l| l.len() + 1).sum::<usize>() + 32);
-    body.push_str("{\"leads\":[");
-    body.push_str(&leads.join(","));
-    body.push(']');
-    if let Some(i) = init {
-        body.push_str(if i {
-            ",\"init\":true"
-        } else {
-            ",\"init\":false"
-        });
-    }
-    body.push('}');
-    HttpRequest {
-        method: Method::Post,
-        path: "/leads/bulk/initiate".to_string(),
+        path,
         query: String::new(),
         body: Some(body),
     }
 }
 
-pub fn bulk_initiate_existing(lead_ids: &[String], init: Option<bool>) -> HttpRequest {
-    let mut m = Map::new();
-    m.insert("leadIds".into(), json!(lead_ids));
-    post("/leads/bulk/initiate", with_init(m, init))
+fn get<V>(path: &'static str, pairs: &[(&str, String)]) -> HttpRequest<V> {
+    HttpRequest {
+        method: Method::Get,
+        path,
+        query: query_string(pairs),
+        body: None,
+    }
 }
 
-const UPDATE_FIELDS: [&str; 5] = ["metadata", "name", "targetState", "disposition", "userId"];
+/// `,"init":b` when `init` was given, then the closing brace.
+fn end_with_init<V>(mut body: Parts<V>, init: Option<bool>) -> Parts<V> {
+    match init {
+        Some(true) => body.raw(",\"init\":true}"),
+        Some(false) => body.raw(",\"init\":false}"),
+        None => body.raw("}"),
+    };
+    body
+}
 
-/// `changes` is `{ metadata?, name?, targetState?, disposition?, userId? }` (SDK.md).
-pub fn update_lead(
+// ---- builders -------------------------------------------------------------------------
+
+/// `lead` is the lead object as JSON text (a host string).
+pub fn initiate_lead<V>(lead: V, init: Option<bool>) -> HttpRequest<V> {
+    let mut b = Parts::default();
+    b.raw("{\"lead\":").host(lead);
+    post("/leads/initiate", end_with_init(b, init))
+}
+
+pub fn initiate_existing<V>(lead_id: &str, init: Option<bool>) -> HttpRequest<V> {
+    let mut b = Parts::default();
+    b.raw("{").key(true, "leadId").string(lead_id);
+    post("/leads/initiate", end_with_init(b, init))
+}
+
+/// `leads` are lead objects as JSON text (host strings).
+pub fn bulk_initiate<V: Clone>(leads: &[&V], init: Option<bool>) -> HttpRequest<V> {
+    let mut b = Parts::default();
+    b.raw("{\"leads\":[");
+    for (i, l) in leads.iter().enumerate() {
+        if i > 0 {
+            b.raw(",");
+        }
+        b.host((*l).clone());
+    }
+    b.raw("]");
+    post("/leads/bulk/initiate", end_with_init(b, init))
+}
+
+pub fn bulk_initiate_existing<V>(lead_ids: &[&str], init: Option<bool>) -> HttpRequest<V> {
+    let mut b = Parts::default();
+    b.raw("{\"leadIds\":[");
+    for (i, id) in lead_ids.iter().enumerate() {
+        if i > 0 {
+            b.raw(",");
+        }
+        b.string(id);
+    }
+    b.raw("]");
+    post("/leads/bulk/initiate", end_with_init(b, init))
+}
+
+/// The target's fields, then the changes; `metadata` is the caller's object as JSON text.
+/// Without `metadata` the server merges unknown top-level fields into metadata: only
+/// SDK.md's change fields are ever sent at the top level.
+pub fn update_lead<V: Value>(
     target: &Target,
     project_id: &str,
-    changes: &Value,
-) -> Result<HttpRequest, VoxError> {
-    let obj = changes
-        .as_object()
-        .ok_or_else(|| VoxError::invalid_argument("changes must be an object"))?;
-    let mut m = Map::new();
+    changes: &Changes<V>,
+    metadata_json: Option<V>,
+) -> HttpRequest<V> {
+    let mut b = Parts::default();
+    b.raw("{");
     match target {
         Target::LeadId(id) => {
-            m.insert("leadId".into(), json!(id));
+            b.key(true, "leadId").string(id);
         }
         Target::Reference {
             reference_id,
             process_id,
         } => {
-            m.insert("referenceId".into(), json!(reference_id));
-            m.insert("projectId".into(), json!(project_id));
-            m.insert("processId".into(), json!(process_id));
+            b.key(true, "referenceId").string(reference_id);
+            b.key(false, "projectId").string(project_id);
+            b.key(false, "processId").string(process_id);
         }
     }
-    let mut any = false;
-    for (k, v) in obj {
-        if v.is_null() {
-            continue;
-        }
-        if !UPDATE_FIELDS.contains(&k.as_str()) {
-            return Err(VoxError::invalid_argument(format!(
-                "unknown change '{k}': changes may hold {}",
-                UPDATE_FIELDS.join(", ")
-            )));
-        }
-        let ok = if k == "metadata" {
-            v.is_object()
-        } else {
-            v.is_string()
-        };
-        if !ok {
-            return Err(VoxError::invalid_argument(format!(
-                "changes.{k} must be {}",
-                if k == "metadata" {
-                    "an object"
-                } else {
-                    "a string"
-                }
-            )));
-        }
-        m.insert(k.clone(), v.clone());
-        any = true;
+    if let Some(m) = metadata_json {
+        b.key(false, "metadata").host(m);
     }
-    if !any {
-        return Err(VoxError::invalid_argument(
-            "changes must hold at least one change",
-        ));
+    for (k, v) in &changes.texts {
+        b.key(false, k).string(v);
     }
-    // Without `metadata` the server merges unknown top-level fields into metadata; sending
-    // an explicit (possibly empty) object keeps our fields from being read that way.
-    Ok(post("/leads/update", Value::Object(m)))
+    b.raw("}");
+    post("/leads/update", b)
 }
 
 fn target_pairs(target: &Target, project_id: &str) -> Vec<(&'static str, String)> {
@@ -260,7 +209,7 @@ fn target_pairs(target: &Target, project_id: &str) -> Vec<(&'static str, String)
     }
 }
 
-pub fn get_lead(target: &Target, project_id: &str, masked: bool) -> HttpRequest {
+pub fn get_lead<V>(target: &Target, project_id: &str, masked: bool) -> HttpRequest<V> {
     let mut pairs = target_pairs(target, project_id);
     if masked {
         pairs.push(("masked", "true".into()));
@@ -268,7 +217,7 @@ pub fn get_lead(target: &Target, project_id: &str, masked: bool) -> HttpRequest 
     get("/leads/get", &pairs)
 }
 
-pub fn get_activity(activity_id: &str, masked: bool) -> HttpRequest {
+pub fn get_activity<V>(activity_id: &str, masked: bool) -> HttpRequest<V> {
     let mut pairs = vec![("activityId", activity_id.to_string())];
     if masked {
         pairs.push(("masked", "true".into()));
@@ -276,24 +225,10 @@ pub fn get_activity(activity_id: &str, masked: bool) -> HttpRequest {
     get("/activities/get", &pairs)
 }
 
-const QUERY_FILTERS: [&str; 11] = [
-    "processId",
-    "state",
-    "disposition",
-    "groupId",
-    "referenceId",
-    "phone",
-    "email",
-    "createdFrom",
-    "createdTo",
-    "updatedFrom",
-    "updatedTo",
-];
-
-/// A validated lead query (API.md §3.5). Dates arrive as ISO strings (the edge turns
-/// `Date` objects into ISO strings).
+/// A checked lead query (API.md §3.5), read by `LeadQuery::read` (core::options).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LeadQuery {
+    /// `(filter, value)`, dates as ISO 8601 text.
     pub filters: Vec<(&'static str, String)>,
     pub sort: Option<String>,
     pub order: Option<String>,
@@ -302,92 +237,8 @@ pub struct LeadQuery {
     pub masked: bool,
 }
 
-fn positive_int(v: &Value, name: &str, min: u64, max: u64) -> Result<u64, VoxError> {
-    match v.as_f64() {
-        Some(f) if f.fract() == 0.0 && f >= min as f64 && f <= max as f64 => Ok(f as u64),
-        _ => Err(VoxError::invalid_argument(format!(
-            "{name} must be an integer between {min} and {max}"
-        ))),
-    }
-}
-
 impl LeadQuery {
-    pub fn from_value(v: &Value, default_region: &str) -> Result<LeadQuery, VoxError> {
-        let empty = Map::new();
-        let obj = match v {
-            Value::Null => &empty,
-            Value::Object(o) => o,
-            _ => return Err(VoxError::invalid_argument("query must be an object")),
-        };
-        let mut q = LeadQuery {
-            filters: Vec::new(),
-            sort: None,
-            order: None,
-            page: 1,
-            limit: None,
-            masked: false,
-        };
-        for (k, val) in obj {
-            if val.is_null() {
-                continue;
-            }
-            if let Some(name) = QUERY_FILTERS.iter().find(|f| **f == k.as_str()) {
-                let s = val.as_str().ok_or_else(|| {
-                    VoxError::invalid_argument(format!("query.{k} must be a string"))
-                })?;
-                let s = match *name {
-                    // Stored phones are E.164; a typed number is normalised the same way.
-                    "phone" => crate::core::phone::normalize(s, default_region)
-                        .unwrap_or_else(|_| s.to_string()),
-                    "email" => s.trim().to_ascii_lowercase(),
-                    n if n.ends_with("From") || n.ends_with("To") => {
-                        if !looks_like_iso_date(s) {
-                            return Err(VoxError::invalid_argument(format!(
-                                "query.{k} must be a Date or an ISO 8601 string"
-                            )));
-                        }
-                        s.to_string()
-                    }
-                    _ => s.to_string(),
-                };
-                q.filters.push((name, s));
-                continue;
-            }
-            match k.as_str() {
-                "sort" => match val.as_str() {
-                    Some(s @ ("createdAt" | "updatedAt")) => q.sort = Some(s.to_string()),
-                    _ => {
-                        return Err(VoxError::invalid_argument(
-                            "query.sort must be 'createdAt' or 'updatedAt'",
-                        ))
-                    }
-                },
-                "order" => match val.as_str() {
-                    Some(s @ ("asc" | "desc")) => q.order = Some(s.to_string()),
-                    _ => {
-                        return Err(VoxError::invalid_argument(
-                            "query.order must be 'asc' or 'desc'",
-                        ))
-                    }
-                },
-                "page" => q.page = positive_int(val, "query.page", 1, 1_000_000_000)?,
-                "limit" => q.limit = Some(positive_int(val, "query.limit", 1, 100)?),
-                "masked" => {
-                    q.masked = val.as_bool().ok_or_else(|| {
-                        VoxError::invalid_argument("query.masked must be a boolean")
-                    })?
-                }
-                other => {
-                    return Err(VoxError::invalid_argument(format!(
-                        "unknown query field '{other}'"
-                    )));
-                }
-            }
-        }
-        Ok(q)
-    }
-
-    pub fn request(&self, page: u64) -> HttpRequest {
+    pub fn request<V>(&self, page: u64) -> HttpRequest<V> {
         let mut pairs: Vec<(&str, String)> = self.filters.clone();
         if let Some(s) = &self.sort {
             pairs.push(("sort", s.clone()));
@@ -406,96 +257,75 @@ impl LeadQuery {
     }
 }
 
-/// `YYYY-MM-DD` optionally followed by a time: enough to refuse obvious garbage locally.
-fn looks_like_iso_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 10
-        && b.iter().take(4).all(u8::is_ascii_digit)
-        && b.get(4) == Some(&b'-')
-        && b.get(5..7)
-            .is_some_and(|m| m.iter().all(u8::is_ascii_digit))
-        && b.get(7) == Some(&b'-')
-        && b.get(8..10)
-            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
-}
-
 // ---- readers --------------------------------------------------------------------------
 
-pub fn parse_json(body: &str) -> Result<Value, VoxError> {
-    serde_json::from_str(body).map_err(|_| {
-        VoxError::invalid_response("The server answered 200 with a body that is not JSON")
-    })
+fn object<V: Value>(body: Option<&V>, what: &str) -> Result<V, VoxError> {
+    match body {
+        Some(v) if v.is_object() => Ok(v.clone()),
+        Some(_) => Err(VoxError::invalid_response(format!(
+            "Expected a {what} object in the response"
+        ))),
+        None => Err(VoxError::invalid_response(
+            "The server answered 200 with a body that is not JSON",
+        )),
+    }
 }
 
-/// A lead (or activity) object from a body: flat beside `success`, or under `data`.
-fn object_with_id(body: Value, what: &str) -> Result<Value, VoxError> {
-    let Value::Object(mut obj) = body else {
-        return Err(VoxError::invalid_response(format!(
-            "Expected a {what} object in the response"
-        )));
-    };
-    if let Some(Value::Object(_)) = obj.get("data") {
-        if let Some(Value::Object(inner)) = obj.remove("data") {
-            if inner.get("_id").is_some_and(Value::is_string) {
-                return Ok(Value::Object(inner));
-            }
-        }
+/// A lead (or activity) object from a body: under `data`, or flat beside `success` (which is
+/// then removed: it is the envelope's, not the lead's).
+fn object_with_id<V: Value>(body: Option<&V>, what: &str) -> Result<V, VoxError> {
+    let body = object(body, what)?;
+    let data = body.get("data");
+    if data.is_object() && id_of(&data).is_some() {
+        return Ok(data);
     }
-    if obj.get("_id").is_some_and(Value::is_string) {
-        if obj.get("success").is_some_and(Value::is_boolean) {
-            obj.remove("success");
+    if id_of(&body).is_some() {
+        if body.get("success").boolean().is_some() {
+            body.remove("success");
         }
-        return Ok(Value::Object(obj));
+        return Ok(body);
     }
     Err(VoxError::invalid_response(format!(
         "The response holds no {what} with an _id"
     )))
 }
 
-pub fn read_lead(body: &str) -> Result<Value, VoxError> {
-    object_with_id(parse_json(body)?, "lead")
+pub fn read_lead<V: Value>(body: Option<&V>) -> Result<V, VoxError> {
+    object_with_id(body, "lead")
 }
 
 /// Get Lead: the lead with its activities (an empty list when the server sent none).
-pub fn read_lead_with_activities(body: &str) -> Result<Value, VoxError> {
-    let mut lead = object_with_id(parse_json(body)?, "lead")?;
-    if let Value::Object(m) = &mut lead {
-        match m.get("activities") {
-            Some(Value::Array(_)) => {}
-            _ => {
-                m.insert("activities".into(), json!([]));
-            }
-        }
+pub fn read_lead_with_activities<V: Value>(body: Option<&V>) -> Result<V, VoxError> {
+    let lead = object_with_id(body, "lead")?;
+    if lead.get("activities").array_len().is_none() {
+        lead.set("activities", V::build(Json::Array(Vec::new())));
     }
     Ok(lead)
 }
 
-pub fn read_activity(body: &str) -> Result<Value, VoxError> {
-    object_with_id(parse_json(body)?, "activity")
+pub fn read_activity<V: Value>(body: Option<&V>) -> Result<V, VoxError> {
+    object_with_id(body, "activity")
 }
 
-pub fn read_update(body: &str) -> Result<Value, VoxError> {
-    let v = parse_json(body)?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| VoxError::invalid_response("Expected an object from update"))?;
-    let mut out = Map::new();
-    if let Some(id) = obj.get("updateId").filter(|v| v.is_string()) {
-        out.insert("updateId".into(), id.clone());
+/// Update Lead: `{ updateId?, message }`.
+pub fn read_update<V: Value>(body: Option<&V>) -> Result<V, VoxError> {
+    let body = object(body, "update")?;
+    let mut out = Vec::new();
+    if let Some(id) = body.get("updateId").string() {
+        out.push(("updateId", Json::Text(id)));
     }
-    let message = obj
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or("Lead update initiated");
-    out.insert("message".into(), json!(message));
-    Ok(Value::Object(out))
+    let message = body.get("message").string();
+    out.push((
+        "message",
+        Json::text(message.unwrap_or_else(|| "Lead update initiated".into())),
+    ));
+    Ok(V::build(Json::Object(out)))
 }
 
-/// The result of one page of Query Leads, in SDK.md's shape. Leads stay JSON text: they pass
-/// through to the caller untouched (only their `_id` is read), which keeps paging cheap.
+/// One page of Query Leads. The leads stay the host's values (only their `_id` is read).
 #[derive(Debug)]
-pub struct Page {
-    pub leads: Vec<Box<RawValue>>,
+pub struct Page<V> {
+    pub leads: Vec<V>,
     /// The `_id` of each lead, when it has one.
     pub ids: Vec<Option<String>>,
     pub page: u64,
@@ -505,93 +335,54 @@ pub struct Page {
     pub has_next_page: bool,
 }
 
-impl Page {
-    /// SDK.md's `{ leads, page, limit, total, totalPages, hasNextPage }` as JSON text.
-    pub fn into_json(self) -> String {
-        #[derive(Serialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Out {
-            leads: Vec<Box<RawValue>>,
-            page: u64,
-            limit: u64,
-            total: Option<u64>,
-            total_pages: Option<u64>,
-            has_next_page: bool,
-        }
-        let out = Out {
-            leads: self.leads,
-            page: self.page,
-            limit: self.limit,
-            total: self.total,
-            total_pages: self.total_pages,
-            has_next_page: self.has_next_page,
-        };
-        serde_json::to_string(&out).unwrap_or_else(|_| String::from("{}"))
+impl<V: Value> Page<V> {
+    /// SDK.md's `{ leads, page, limit, total, totalPages, hasNextPage }`.
+    pub fn into_value(self) -> V {
+        let num = |n: Option<u64>| n.map_or(Json::Null, |n| Json::Number(n as f64));
+        V::build(Json::Object(vec![
+            ("leads", leads_array(self.leads)),
+            ("page", num(Some(self.page))),
+            ("limit", num(Some(self.limit))),
+            ("total", num(self.total)),
+            ("totalPages", num(self.total_pages)),
+            ("hasNextPage", Json::Bool(self.has_next_page)),
+        ]))
     }
 }
 
-/// JSON text of an array of leads.
-pub fn leads_json(leads: &[Box<RawValue>]) -> String {
-    let mut out = String::with_capacity(leads.iter().map(|l| l.get().len() + 1).sum::<usize>() + 2);
-    out.push('[');
-    for (i, l) in leads.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(l.get());
-    }
-    out.push(']');
-    out
+/// An array of the host's values.
+pub fn leads_array<V>(leads: Vec<V>) -> Json<V> {
+    Json::Array(leads.into_iter().map(Json::Value).collect())
 }
 
-/// True when JSON text is an object. Checked before reading text into a struct: serde's derived
-/// readers also accept an array by position, which a response must never be read as.
-fn is_object_text(s: &str) -> bool {
-    s.trim_start().starts_with('{')
+/// The items of an array value.
+pub fn items<V: Value>(v: &V) -> Option<Vec<V>> {
+    let n = v.array_len()?;
+    Some((0..n).map(|i| v.at(i)).collect())
 }
 
-pub fn read_query(
-    body: &str,
+pub fn read_query<V: Value>(
+    body: Option<&V>,
     requested_page: u64,
     requested_limit: Option<u64>,
-) -> Result<Page, VoxError> {
-    #[derive(Deserialize)]
-    struct Body {
-        data: Option<Box<RawValue>>,
-        leads: Option<Box<RawValue>>,
-        pagination: Option<Value>,
+) -> Result<Page<V>, VoxError> {
+    let body = object(body, "query")?;
+    let mut list = body.get("data");
+    if list.array_len().is_none() {
+        list = body.get("leads");
     }
-    #[derive(Deserialize)]
-    struct Id {
-        #[serde(rename = "_id")]
-        id: Option<String>,
-    }
-    let no_list = || VoxError::invalid_response("The query response holds no lead list");
-    let not_object = || VoxError::invalid_response("The query response is not a JSON object");
-    if !is_object_text(body) {
-        return Err(not_object());
-    }
-    let b: Body = serde_json::from_str(body).map_err(|_| not_object())?;
-    let list = b.data.or(b.leads).ok_or_else(no_list)?;
-    let leads: Vec<Box<RawValue>> = serde_json::from_str(list.get()).map_err(|_| no_list())?;
-    let ids = leads
-        .iter()
-        .map(|l| {
-            is_object_text(l.get())
-                .then(|| serde_json::from_str::<Id>(l.get()).ok())
-                .flatten()
-                .and_then(|i| i.id)
-        })
-        .collect();
-    let pag = b.pagination.as_ref().and_then(Value::as_object);
-    let num = |k: &str| pag.and_then(|p| p.get(k)).and_then(Value::as_u64);
+    let leads = items(&list)
+        .ok_or_else(|| VoxError::invalid_response("The query response holds no lead list"))?;
+    let ids = leads.iter().map(id_of).collect();
+    let pag = body.get("pagination");
+    let num = |k: &str| pag.get(k).count();
     let limit = num("limit").or(requested_limit).unwrap_or(20);
     let page = num("page").unwrap_or(requested_page);
     let total = num("total");
     let total_pages = num("totalPages").or_else(|| total.map(|t| t.div_ceil(limit.max(1))));
     let has_next_page = pag
-        .and_then(|p| p.get("hasNextPage"))
-        .and_then(Value::as_bool)
+        .get("hasNextPage")
+        .boolean()
         .or_else(|| total_pages.map(|tp| page < tp))
         .unwrap_or(leads.len() as u64 >= limit);
     Ok(Page {
@@ -607,18 +398,20 @@ pub fn read_query(
 
 /// One per-lead error of a bulk answer, in either shape of API.md §5.
 #[derive(Clone, Debug, PartialEq)]
-pub struct BulkItemError {
+pub struct BulkItemError<V> {
     pub lead_id: Option<String>,
     pub reference_id: Option<String>,
-    pub data: Option<Value>,
+    /// The echoed lead input: its phone, its email, and its JSON text.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub data: Option<V>,
     pub error: String,
 }
 
-/// A lead the server created, kept as its JSON text with the few fields that map it back to
-/// an input: parsing every lead of a 1000-lead answer into objects would cost far more.
+/// A lead the server created, with the few fields that map it back to an input.
 #[derive(Clone, Debug)]
-pub struct CreatedLead {
-    pub raw: Box<RawValue>,
+pub struct CreatedLead<V> {
+    pub lead: V,
     pub id: String,
     pub reference_id: Option<String>,
     pub phone: Option<String>,
@@ -626,134 +419,132 @@ pub struct CreatedLead {
 }
 
 #[derive(Clone, Debug)]
-pub struct BulkAnswer {
-    pub created: Vec<CreatedLead>,
-    pub errors: Vec<BulkItemError>,
+pub struct BulkAnswer<V> {
+    pub created: Vec<CreatedLead<V>>,
+    pub errors: Vec<BulkItemError<V>>,
 }
 
-pub fn read_bulk(body: &str) -> Result<BulkAnswer, VoxError> {
-    #[derive(Deserialize)]
-    struct Body {
-        success: Option<Box<RawValue>>,
-        errors: Option<Value>,
-        data: Option<Box<RawValue>>,
-    }
-    #[derive(Deserialize)]
-    struct Keys {
-        #[serde(rename = "_id")]
-        id: Option<Value>,
-        #[serde(rename = "referenceId")]
-        reference_id: Option<Value>,
-        phone: Option<Value>,
-        email: Option<Value>,
-    }
-    let not_object = || VoxError::invalid_response("Expected an object from bulk initiate");
-    if !is_object_text(body) {
-        return Err(not_object());
-    }
-    let mut b: Body = serde_json::from_str(body).map_err(|_| not_object())?;
+pub fn read_bulk<V: Value>(body: Option<&V>) -> Result<BulkAnswer<V>, VoxError> {
+    let mut body = object(body, "bulk initiate")?;
     // Tolerate the whole answer wrapped in `data`.
-    let is_list = |r: &Option<Box<RawValue>>| {
-        r.as_ref()
-            .is_some_and(|r| r.get().trim_start().starts_with('['))
-    };
-    if !is_list(&b.success) {
-        if let Some(inner) = b.data.take().filter(|d| is_object_text(d.get())) {
-            if let Ok(inner) = serde_json::from_str::<Body>(inner.get()) {
-                b = inner;
-            }
-        }
+    if body.get("success").array_len().is_none() && body.get("data").is_object() {
+        body = body.get("data");
     }
-    let created = match &b.success {
-        None => Vec::new(),
-        Some(r) if r.get() == "null" => Vec::new(),
-        Some(r) => serde_json::from_str::<Vec<Box<RawValue>>>(r.get())
-            .map_err(|_| VoxError::invalid_response("Bulk answer 'success' is not a list"))?,
-    };
-    let text = |v: Option<Value>| match v {
-        Some(Value::String(s)) => Some(s),
-        _ => None,
+    let success = body.get("success");
+    let created = if success.is_absent() {
+        Vec::new()
+    } else {
+        items(&success)
+            .ok_or_else(|| VoxError::invalid_response("Bulk answer 'success' is not a list"))?
     };
     let created = created
         .into_iter()
-        .map(|raw| {
-            let not_lead =
-                || VoxError::invalid_response("A created lead in the bulk answer is not an object");
-            if !is_object_text(raw.get()) {
-                return Err(not_lead());
+        .map(|lead| {
+            if !lead.is_object() {
+                return Err(VoxError::invalid_response(
+                    "A created lead in the bulk answer is not an object",
+                ));
             }
-            let keys: Keys = serde_json::from_str(raw.get()).map_err(|_| not_lead())?;
-            let id = text(keys.id).ok_or_else(|| {
+            let id = id_of(&lead).ok_or_else(|| {
                 VoxError::invalid_response("A created lead in the bulk answer has no _id")
             })?;
             Ok(CreatedLead {
-                raw,
                 id,
-                reference_id: text(keys.reference_id),
-                phone: text(keys.phone),
-                email: text(keys.email).map(|e| e.to_ascii_lowercase()),
+                reference_id: lead.get("referenceId").string(),
+                phone: lead.get("phone").string(),
+                email: lead.get("email").string().map(|e| e.to_ascii_lowercase()),
+                lead,
             })
         })
         .collect::<Result<Vec<_>, VoxError>>()?;
-    let errors = match b.errors {
-        Some(Value::Array(a)) => a
-            .into_iter()
-            .map(|item| {
-                let s = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
-                let data = item
-                    .get("data")
-                    .or_else(|| item.get("lead"))
-                    .filter(|d| d.is_object())
-                    .cloned();
-                let reference_id = s("referenceId").or_else(|| {
-                    data.as_ref()
-                        .and_then(|d| d.get("referenceId"))
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                });
-                BulkItemError {
-                    lead_id: s("leadId"),
-                    reference_id,
-                    error: s("error")
-                        .or_else(|| s("message"))
-                        .unwrap_or_else(|| "Rejected by the server".to_string()),
-                    data,
-                }
-            })
-            .collect(),
-        None | Some(Value::Null) => Vec::new(),
-        Some(_) => {
-            return Err(VoxError::invalid_response(
-                "Bulk answer 'errors' is not a list",
-            ))
-        }
+    let errors = body.get("errors");
+    let errors = if errors.is_absent() {
+        Vec::new()
+    } else {
+        items(&errors)
+            .ok_or_else(|| VoxError::invalid_response("Bulk answer 'errors' is not a list"))?
     };
+    let errors = errors
+        .into_iter()
+        .map(|item| {
+            let mut data = item.get("data");
+            if !data.is_object() {
+                data = item.get("lead");
+            }
+            let data = data.is_object().then_some(data);
+            let of_data = |k: &str| data.as_ref().and_then(|d| d.get(k).string());
+            BulkItemError {
+                lead_id: item.get("leadId").string(),
+                reference_id: item
+                    .get("referenceId")
+                    .string()
+                    .or_else(|| of_data("referenceId")),
+                phone: of_data("phone"),
+                email: of_data("email").map(|e| e.to_ascii_lowercase()),
+                error: item
+                    .get("error")
+                    .string()
+                    .or_else(|| item.get("message").string())
+                    .unwrap_or_else(|| "Rejected by the server".to_string()),
+                data,
+            }
+        })
+        .collect();
     Ok(BulkAnswer { created, errors })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testkit::{body_text, parse, tv, Tv};
+    use serde_json::json;
+
+    fn read<T>(f: fn(Option<&Tv>) -> Result<T, VoxError>, text: &str) -> Result<T, VoxError> {
+        f(parse(text).as_ref())
+    }
 
     #[test]
     fn initiate_reads_flat_and_data() {
-        let flat = read_lead(r#"{"success":true,"_id":"a","name":"X","zz":1}"#).unwrap();
-        assert_eq!(flat, json!({"_id":"a","name":"X","zz":1}));
-        let wrapped = read_lead(r#"{"success":true,"data":{"_id":"a","extra":[1]}}"#).unwrap();
-        assert_eq!(wrapped, json!({"_id":"a","extra":[1]}));
-        let plain = read_lead(r#"{"_id":"a"}"#).unwrap();
-        assert_eq!(plain, json!({"_id":"a"}));
+        let flat = read(read_lead, r#"{"success":true,"_id":"a","name":"X","zz":1}"#).unwrap();
+        assert_eq!(flat.json(), json!({"_id":"a","name":"X","zz":1}));
+        let wrapped = read(
+            read_lead,
+            r#"{"success":true,"data":{"_id":"a","extra":[1]}}"#,
+        )
+        .unwrap();
+        assert_eq!(wrapped.json(), json!({"_id":"a","extra":[1]}));
         assert_eq!(
-            read_lead(r#"{"success":true}"#).unwrap_err().code(),
+            read(read_lead, r#"{"_id":"a"}"#).unwrap().json(),
+            json!({"_id":"a"})
+        );
+        assert_eq!(
+            read(read_lead, r#"{"success":true}"#).unwrap_err().code(),
             "invalid_response"
         );
-        assert_eq!(read_lead("<html>").unwrap_err().code(), "invalid_response");
+        assert_eq!(
+            read(read_lead, "<html>").unwrap_err().code(),
+            "invalid_response"
+        );
+        assert_eq!(
+            read(read_lead, "[1]").unwrap_err().code(),
+            "invalid_response"
+        );
     }
 
     #[test]
     fn get_lead_has_activities() {
-        let l = read_lead_with_activities(r#"{"success":true,"data":{"_id":"a"}}"#).unwrap();
-        assert_eq!(l["activities"], json!([]));
+        let l = read(
+            read_lead_with_activities,
+            r#"{"success":true,"data":{"_id":"a"}}"#,
+        )
+        .unwrap();
+        assert_eq!(l.json()["activities"], json!([]));
+        let kept = read(
+            read_lead_with_activities,
+            r#"{"data":{"_id":"a","activities":[{"_id":"b"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(kept.json()["activities"], json!([{"_id":"b"}]));
     }
 
     #[test]
@@ -761,25 +552,31 @@ mod tests {
         let body = r#"{"success":[{"_id":"1","phone":"+91"}],"errors":[
             {"data":{"name":"a","referenceId":"r2"},"referenceId":null,"error":"dup"},
             {"leadId":"x","error":"Lead with ID x not found"},
-            {"lead":{"name":"b"},"error":"bad"}]}"#;
-        let a = read_bulk(body).unwrap();
+            {"lead":{"name":"b","email":"B@X.CO"},"error":"bad"}]}"#;
+        let a = read(read_bulk, body).unwrap();
         assert_eq!(a.created.len(), 1);
         assert_eq!(
             (a.created[0].id.as_str(), a.created[0].phone.as_deref()),
             ("1", Some("+91"))
         );
         assert_eq!(
-            a.created[0].raw.get(),
-            r#"{"_id":"1","phone":"+91"}"#,
+            a.created[0].lead.json(),
+            json!({"_id":"1","phone":"+91"}),
             "kept as sent"
         );
         assert_eq!(a.errors.len(), 3);
         assert_eq!(a.errors[0].reference_id.as_deref(), Some("r2"));
         assert_eq!(a.errors[1].lead_id.as_deref(), Some("x"));
-        assert_eq!(a.errors[2].data, Some(json!({"name":"b"})));
-        let wrapped =
-            read_bulk(r#"{"data":{"success":[{"_id":"2","email":"A@B.CO"}],"errors":[]}}"#)
-                .unwrap();
+        assert_eq!(a.errors[2].email.as_deref(), Some("b@x.co"));
+        assert_eq!(
+            a.errors[2].data.as_ref().map(Tv::json),
+            Some(json!({"name":"b","email":"B@X.CO"}))
+        );
+        let wrapped = read(
+            read_bulk,
+            r#"{"data":{"success":[{"_id":"2","email":"A@B.CO"}],"errors":[]}}"#,
+        )
+        .unwrap();
         assert_eq!(wrapped.created[0].email.as_deref(), Some("a@b.co"));
         for bad in [
             r#"{"success":[{"name":"no id"}]}"#,
@@ -789,7 +586,7 @@ mod tests {
             "<html>",
         ] {
             assert_eq!(
-                read_bulk(bad).unwrap_err().code(),
+                read(read_bulk, bad).unwrap_err().code(),
                 "invalid_response",
                 "{bad}"
             );
@@ -798,45 +595,46 @@ mod tests {
 
     #[test]
     fn query_reads_pagination_or_infers_it() {
-        let p = read_query(
+        let body = parse(
             r#"{"success":true,"data":[{"_id":"a","x":[1]},{"noId":1}],"pagination":{"page":2,"limit":1,"total":3,"totalPages":3,"hasNextPage":true}}"#,
-            2,
-            Some(1),
-        )
-        .unwrap();
+        );
+        let p = read_query(body.as_ref(), 2, Some(1)).unwrap();
         assert_eq!(p.ids, vec![Some("a".to_string()), None]);
         assert_eq!(
             (p.page, p.limit, p.total, p.total_pages, p.has_next_page),
             (2, 1, Some(3), Some(3), true)
         );
-        let text = p.into_json();
-        let v: Value = serde_json::from_str(&text).unwrap();
+        let v = p.into_value().json();
         assert_eq!(
             v["leads"][0],
             json!({"_id":"a","x":[1]}),
             "leads pass through untouched"
         );
         assert_eq!(v["totalPages"], 3);
-        let bare = read_query(r#"{"data":[]}"#, 1, None).unwrap();
+        let bare = read_query(parse(r#"{"data":[]}"#).as_ref(), 1, None).unwrap();
         assert!(!bare.has_next_page);
         assert_eq!(
-            read_query(r#"{"data":{}}"#, 1, None).unwrap_err().code(),
+            read_query(parse(r#"{"data":{}}"#).as_ref(), 1, None)
+                .unwrap_err()
+                .code(),
             "invalid_response"
         );
         assert_eq!(
-            read_query("[1]", 1, None).unwrap_err().code(),
+            read_query(parse("[1]").as_ref(), 1, None)
+                .unwrap_err()
+                .code(),
             "invalid_response"
         );
     }
 
     #[test]
     fn query_building_and_checks() {
-        let q = LeadQuery::from_value(
-            &json!({"state":"new","email":"A@B.co","createdFrom":"2026-01-01T00:00:00.000Z","limit":50,"order":"asc"}),
+        let q = LeadQuery::read(
+            &tv(json!({"state":"new","email":"A@B.co","createdFrom":"2026-01-01T00:00:00.000Z","limit":50,"order":"asc"})),
             "IN",
         )
         .unwrap();
-        let r = q.request(3);
+        let r: HttpRequest<Tv> = q.request(3);
         assert_eq!(r.path, "/leads/query");
         assert!(r.query.contains("email=a%40b.co"));
         assert!(r.query.contains("createdFrom=2026-01-01T00%3A00%3A00.000Z"));
@@ -845,17 +643,25 @@ mod tests {
                 && r.query.contains("limit=50")
                 && r.query.contains("order=asc")
         );
+        let dated =
+            LeadQuery::read(&tv(json!({"createdTo": {"$date": 86_400_000.0}})), "IN").unwrap();
+        assert_eq!(
+            dated.filters,
+            vec![("createdTo", "1970-01-02T00:00:00.000Z".to_string())]
+        );
         for bad in [
             json!({"limit": 0}),
             json!({"limit": 101}),
             json!({"page": 1.5}),
             json!({"sort": "name"}),
             json!({"createdFrom": "yesterday"}),
+            json!({"createdFrom": {"$date": null}}),
+            json!({"processId": "x"}),
             json!({"bogus": 1}),
             json!([1]),
         ] {
             assert_eq!(
-                LeadQuery::from_value(&bad, "IN").unwrap_err().code(),
+                LeadQuery::read(&tv(bad.clone()), "IN").unwrap_err().code(),
                 "invalid_argument",
                 "{bad}"
             );
@@ -863,24 +669,41 @@ mod tests {
     }
 
     #[test]
-    fn update_checks_changes() {
+    fn update_sends_only_change_fields() {
         let t = Target::LeadId("a".into());
-        let r = update_lead(
-            &t,
-            "p",
-            &json!({"targetState":"interested","metadata":{"x":1}}),
-        )
-        .unwrap();
+        let changes =
+            Changes::read(&tv(json!({"targetState":"interested","metadata":{"x":1}}))).unwrap();
+        let meta = changes.metadata.as_ref().map(|m| m.to_json(&[]).unwrap());
+        let r = update_lead(&t, "p", &changes, meta);
         assert_eq!(
-            serde_json::from_str::<Value>(r.body.as_deref().unwrap()).unwrap(),
+            serde_json::from_str::<serde_json::Value>(&body_text(&r)).unwrap(),
             json!({"leadId":"a","targetState":"interested","metadata":{"x":1}})
         );
-        assert!(update_lead(&t, "p", &json!({})).is_err());
-        assert!(update_lead(&t, "p", &json!({"colour":"red"})).is_err());
-        assert!(update_lead(&t, "p", &json!({"metadata":"x"})).is_err());
-        let by_ref = Target::from_value(&json!({"referenceId":"r","processId":"q"})).unwrap();
-        let g = get_lead(&by_ref, "p", true);
+        assert!(Changes::read(&tv(json!({}))).is_err());
+        assert!(Changes::read(&tv(json!({"colour":"red"}))).is_err());
+        assert!(Changes::read(&tv(json!({"metadata":"x"}))).is_err());
+        let by_ref = Target::read(&tv(json!({"referenceId":"r","processId":"q"}))).unwrap();
+        let g: HttpRequest<Tv> = get_lead(&by_ref, "p", true);
         assert_eq!(g.query, "referenceId=r&projectId=p&processId=q&masked=true");
-        assert!(Target::from_value(&json!({"referenceId":"r"})).is_err());
+        assert!(Target::read(&tv(json!({"referenceId":"r"}))).is_err());
+        assert!(Target::read(&tv(json!({"leadId":"short"}))).is_err());
+    }
+
+    #[test]
+    fn bodies_are_json() {
+        let lead = tv(json!({"name": "A \"q\""}));
+        let texts = [
+            lead.to_json(&[]).unwrap(),
+            lead.to_json(&[("x", Some("y"))]).unwrap(),
+        ];
+        let r = bulk_initiate(&[&texts[0], &texts[1]], Some(false));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&body_text(&r)).unwrap(),
+            json!({"leads": [{"name": "A \"q\""}, {"name": "A \"q\"", "x": "y"}], "init": false})
+        );
+        let r: HttpRequest<Tv> = bulk_initiate_existing(&["a", "b"], None);
+        assert_eq!(body_text(&r), r#"{"leadIds":["a","b"]}"#);
+        let r: HttpRequest<Tv> = initiate_existing("a\"", Some(true));
+        assert_eq!(body_text(&r), r#"{"leadId":"a\"","init":true}"#);
     }
 }

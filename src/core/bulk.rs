@@ -1,113 +1,150 @@
 //! Bulk accounting: mapping the server's per-lead answers back to the inputs (the API
-//! returns no index) and the SDK.md `BulkResult` in which every input appears exactly once.
+//! returns no index), and the ledger in which every input gets exactly one outcome. Outcomes
+//! go to the host as they are decided, so the report is built outside the core and a run's
+//! memory here is the leads in flight plus one flag per input.
 
-use crate::core::api::{BulkAnswer, CreatedLead};
+use crate::core::api::BulkAnswer;
 use crate::core::error::{Code, VoxError};
-use serde::Serialize;
-use serde_json::value::RawValue;
-use serde_json::Value;
-use std::collections::{HashMap, VecDeque};
+use crate::core::hash::{hash, HashedMap};
+use crate::core::value::Value;
 
 /// Largest chunk the API takes (API.md §3.2).
 pub const MAX_CHUNK: usize = 1000;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BulkOptions {
+    pub init: Option<bool>,
+    pub chunk_size: usize,
+    pub concurrency: usize,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        BulkOptions {
+            init: None,
+            chunk_size: MAX_CHUNK,
+            concurrency: 4,
+        }
+    }
+}
+
 /// What was sent for one lead of a chunk, to recognise it in the answer.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Sent {
+pub struct Sent<V> {
     /// For existing leads (`leadIds`).
     pub lead_id: Option<String>,
     pub reference_id: Option<String>,
     pub phone: Option<String>,
     pub email: Option<String>,
-    /// The lead object as sent (new leads), as JSON text: compact for large bulks.
-    pub body: Option<String>,
+    /// The lead object as sent (new leads), as JSON text.
+    pub body: Option<V>,
 }
 
 /// The answer for one position of a chunk.
 #[derive(Clone, Debug)]
-pub enum ItemResult {
-    Created(Box<RawValue>),
+pub enum ItemResult<V> {
+    Created(V),
     Rejected(String),
     /// The answer did not mention this lead.
     Missing,
 }
 
-impl PartialEq for ItemResult {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (ItemResult::Created(a), ItemResult::Created(b)) => a.get() == b.get(),
-            (ItemResult::Rejected(a), ItemResult::Rejected(b)) => a == b,
-            (ItemResult::Missing, ItemResult::Missing) => true,
-            _ => false,
-        }
-    }
+/// Which key of a sent lead an index is by.
+#[derive(Clone, Copy)]
+enum Key {
+    Id,
+    Reference,
+    Phone,
+    Email,
 }
 
-fn str_field<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
-    v.get(k).and_then(Value::as_str)
+impl Key {
+    fn of<V>(self, s: &Sent<V>) -> Option<&str> {
+        match self {
+            Key::Id => s.lead_id.as_deref(),
+            Key::Reference => s.reference_id.as_deref(),
+            Key::Phone => s.phone.as_deref(),
+            Key::Email => s.email.as_deref(),
+        }
+    }
 }
 
 /// Positions of a chunk by one key, in input order; each position is handed out once.
-struct Index<'a>(HashMap<&'a str, VecDeque<usize>>);
+struct Index {
+    key: Key,
+    /// key hash -> first position with it; `next[i]`: the next position after `i` with the same.
+    first: HashedMap<usize>,
+    next: Vec<usize>,
+}
 
-impl<'a> Index<'a> {
-    fn new(sent: &'a [Sent], key: impl Fn(&'a Sent) -> Option<&'a str>) -> Self {
-        let mut m: HashMap<&str, VecDeque<usize>> = HashMap::new();
-        for (i, s) in sent.iter().enumerate() {
-            if let Some(k) = key(s) {
-                m.entry(k).or_default().push_back(i);
+impl Index {
+    fn new<V>(sent: &[&Sent<V>], key: Key) -> Self {
+        let mut first = HashedMap::default();
+        let mut next = vec![usize::MAX; sent.len()];
+        for (i, s) in sent.iter().enumerate().rev() {
+            if let Some(k) = key.of(s) {
+                if let Some(prev) = first.insert(hash(k), i) {
+                    if let Some(n) = next.get_mut(i) {
+                        *n = prev;
+                    }
+                }
             }
         }
-        Index(m)
+        Index { key, first, next }
     }
 
-    /// The first position with this key that is still free.
-    fn take(&mut self, key: Option<&str>, out: &[Option<ItemResult>]) -> Option<usize> {
-        let queue = self.0.get_mut(key?)?;
-        while let Some(i) = queue.pop_front() {
-            if out.get(i).is_some_and(Option::is_none) {
+    /// The first position whose key is `key` (checked, not just its hash) and that is free.
+    fn take<V>(
+        &self,
+        key: Option<&str>,
+        sent: &[&Sent<V>],
+        out: &[Option<ItemResult<V>>],
+    ) -> Option<usize> {
+        let key = key?;
+        let mut i = *self.first.get(&hash(key))?;
+        while i != usize::MAX {
+            let free = out.get(i).is_some_and(Option::is_none);
+            if free && sent.get(i).and_then(|s| self.key.of(s)) == Some(key) {
                 return Some(i);
             }
+            i = self.next.get(i).copied().unwrap_or(usize::MAX);
         }
         None
     }
 }
 
 /// Maps a bulk answer to the chunk's positions: errors by `leadId`, else `referenceId`, else
-/// their `data` (its phone or email, then equality); created leads by `_id` (existing leads),
-/// `referenceId`, phone or email; what is left, in order (the server keeps the input order).
-pub fn map_answer(sent: &[Sent], answer: BulkAnswer) -> Vec<ItemResult> {
-    let mut out: Vec<Option<ItemResult>> = vec![None; sent.len()];
-    let mut by_id = Index::new(sent, |s| s.lead_id.as_deref());
-    let mut by_ref = Index::new(sent, |s| s.reference_id.as_deref());
-    let mut by_phone = Index::new(sent, |s| s.phone.as_deref());
-    let mut by_email = Index::new(sent, |s| s.email.as_deref());
-    let put = |out: &mut Vec<Option<ItemResult>>, i: usize, r: ItemResult| {
+/// their echoed `data` (its phone or email, then its text); created leads by `_id` (existing
+/// leads), `referenceId`, phone or email; what is left, in order (the server keeps the input
+/// order).
+pub fn map_answer<V: Value>(sent: &[&Sent<V>], answer: BulkAnswer<V>) -> Vec<ItemResult<V>> {
+    let mut out: Vec<Option<ItemResult<V>>> = vec![None; sent.len()];
+    let by_id = Index::new(sent, Key::Id);
+    let by_ref = Index::new(sent, Key::Reference);
+    let by_phone = Index::new(sent, Key::Phone);
+    let by_email = Index::new(sent, Key::Email);
+    let put = |out: &mut Vec<Option<ItemResult<V>>>, i: usize, r: ItemResult<V>| {
         if let Some(slot) = out.get_mut(i) {
             *slot = Some(r);
         }
     };
     let mut left_errors = Vec::new();
     for e in answer.errors {
-        let data = e.data.as_ref();
-        let email = data
-            .and_then(|d| str_field(d, "email"))
-            .map(str::to_ascii_lowercase);
         let pos = by_id
-            .take(e.lead_id.as_deref(), &out)
-            .or_else(|| by_ref.take(e.reference_id.as_deref(), &out))
-            .or_else(|| by_phone.take(data.and_then(|d| str_field(d, "phone")), &out))
-            .or_else(|| by_email.take(email.as_deref(), &out))
+            .take(e.lead_id.as_deref(), sent, &out)
+            .or_else(|| by_ref.take(e.reference_id.as_deref(), sent, &out))
+            .or_else(|| by_phone.take(e.phone.as_deref(), sent, &out))
+            .or_else(|| by_email.take(e.email.as_deref(), sent, &out))
             .or_else(|| {
-                let d = data?;
+                let text = e.data.as_ref()?.to_json(&[]).ok()?.string()?;
                 (0..sent.len()).find(|&i| {
                     out.get(i).is_some_and(Option::is_none)
                         && sent
                             .get(i)
-                            .and_then(|s| s.body.as_deref())
-                            .and_then(|b| serde_json::from_str::<Value>(b).ok())
-                            .as_ref()
-                            == Some(d)
+                            .and_then(|s| s.body.as_ref())
+                            .and_then(Value::string)
+                            .as_deref()
+                            == Some(text.as_str())
                 })
             });
         match pos {
@@ -116,22 +153,15 @@ pub fn map_answer(sent: &[Sent], answer: BulkAnswer) -> Vec<ItemResult> {
         }
     }
     let mut left_created = Vec::new();
-    for lead in answer.created {
-        let CreatedLead {
-            raw,
-            id,
-            reference_id,
-            phone,
-            email,
-        } = lead;
+    for c in answer.created {
         let pos = by_id
-            .take(Some(&id), &out)
-            .or_else(|| by_ref.take(reference_id.as_deref(), &out))
-            .or_else(|| by_phone.take(phone.as_deref(), &out))
-            .or_else(|| by_email.take(email.as_deref(), &out));
+            .take(Some(&c.id), sent, &out)
+            .or_else(|| by_ref.take(c.reference_id.as_deref(), sent, &out))
+            .or_else(|| by_phone.take(c.phone.as_deref(), sent, &out))
+            .or_else(|| by_email.take(c.email.as_deref(), sent, &out));
         match pos {
-            Some(i) => put(&mut out, i, ItemResult::Created(raw)),
-            None => left_created.push(raw),
+            Some(i) => put(&mut out, i, ItemResult::Created(c.lead)),
+            None => left_created.push(c.lead),
         }
     }
     // Whatever could not be recognised fills the remaining positions in order.
@@ -149,26 +179,17 @@ pub fn map_answer(sent: &[Sent], answer: BulkAnswer) -> Vec<ItemResult> {
         .collect()
 }
 
-/// Splits `n` items into chunks of at most `size` (1..=1000).
-pub fn chunk_ranges(n: usize, size: usize) -> Vec<std::ops::Range<usize>> {
-    let size = size.clamp(1, MAX_CHUNK);
-    (0..n)
-        .step_by(size)
-        .map(|start| start..(start + size).min(n))
-        .collect()
-}
-
 #[derive(Clone, Debug)]
-pub enum Outcome {
-    Created(Box<RawValue>),
+pub enum Outcome<V> {
+    Created(V),
     Failed(VoxError),
     Unknown(VoxError),
 }
 
-/// The accounting of one bulk call: one outcome slot per input.
+/// The accounting of one bulk call: whether each input has its outcome, and the counts.
 #[derive(Debug)]
 pub struct Ledger {
-    outcomes: Vec<Option<Outcome>>,
+    decided: Vec<bool>,
     pub requests: u32,
     counts: [usize; 3],
 }
@@ -185,130 +206,96 @@ pub struct Progress {
 impl Ledger {
     pub fn new(total: usize) -> Self {
         Ledger {
-            outcomes: vec![None; total],
+            decided: vec![false; total],
             requests: 0,
             counts: [0; 3],
         }
     }
 
-    /// Records the outcome of input `index`; the first outcome recorded stands.
-    pub fn set(&mut self, index: usize, outcome: Outcome) {
-        if let Some(slot @ None) = self.outcomes.get_mut(index) {
-            let k = match &outcome {
-                Outcome::Created(_) => 0,
-                Outcome::Failed(_) => 1,
-                Outcome::Unknown(_) => 2,
-            };
-            if let Some(c) = self.counts.get_mut(k) {
-                *c += 1;
-            }
-            *slot = Some(outcome);
+    /// Records the outcome of input `index`: the first outcome recorded stands, and is returned
+    /// to be reported; a later one is dropped (`None`).
+    pub fn set<V>(&mut self, index: usize, outcome: Outcome<V>) -> Option<Outcome<V>> {
+        let slot = self.decided.get_mut(index).filter(|d| !**d)?;
+        *slot = true;
+        let k = match &outcome {
+            Outcome::Created(_) => 0,
+            Outcome::Failed(_) => 1,
+            Outcome::Unknown(_) => 2,
+        };
+        if let Some(c) = self.counts.get_mut(k) {
+            *c += 1;
         }
+        Some(outcome)
     }
 
     pub fn progress(&self) -> Progress {
         let [created, failed, unknown] = self.counts;
         Progress {
             done: created + failed + unknown,
-            total: self.outcomes.len(),
+            total: self.decided.len(),
             created,
             failed,
             unknown,
         }
     }
 
-    /// SDK.md `BulkResult` as JSON text, without the `input` of failed and unknown leads:
-    /// the caller's own objects are attached by index on the JS side.
-    /// An input without an outcome (which the engine never leaves) is reported unknown.
-    pub fn into_result(self) -> String {
-        #[derive(Serialize)]
-        struct Made {
-            index: usize,
-            lead: Box<RawValue>,
-        }
-        #[derive(Serialize)]
-        struct NotMade {
-            index: usize,
-            error: Value,
-        }
-        #[derive(Serialize)]
-        struct Report {
-            created: Vec<Made>,
-            failed: Vec<NotMade>,
-            unknown: Vec<NotMade>,
-            requests: u32,
-        }
-        let mut report = Report {
-            created: Vec::new(),
-            failed: Vec::new(),
-            unknown: Vec::new(),
-            requests: self.requests,
-        };
-        for (index, o) in self.outcomes.into_iter().enumerate() {
-            match o {
-                Some(Outcome::Created(lead)) => report.created.push(Made { index, lead }),
-                Some(Outcome::Failed(e)) => report.failed.push(NotMade {
-                    index,
-                    error: e.info(),
-                }),
-                Some(Outcome::Unknown(e)) => report.unknown.push(NotMade {
-                    index,
-                    error: e.info(),
-                }),
-                None => report.unknown.push(NotMade {
-                    index,
-                    error: VoxError::new(
-                        Code::InvalidResponse,
-                        "No outcome was recorded for this lead",
-                    )
-                    .info(),
-                }),
-            }
-        }
-        serde_json::to_string(&report).unwrap_or_else(|_| String::from("{}"))
+    /// The inputs without an outcome (which the engine never leaves), reported unknown.
+    pub fn undecided<V>(&mut self) -> Vec<(usize, Outcome<V>)> {
+        let left: Vec<usize> = (0..self.decided.len())
+            .filter(|&i| self.decided.get(i) == Some(&false))
+            .collect();
+        left.into_iter()
+            .filter_map(|i| {
+                let e = VoxError::new(
+                    Code::InvalidResponse,
+                    "No outcome was recorded for this lead",
+                );
+                self.set(i, Outcome::Unknown(e)).map(|o| (i, o))
+            })
+            .collect()
     }
-}
-
-/// A created lead kept as compact JSON text: a bulk of many thousand leads holds far less
-/// memory this way than as parsed objects.
-pub fn compact(lead: &Value) -> Box<RawValue> {
-    RawValue::from_string(lead.to_string()).unwrap_or_else(|_| RawValue::NULL.to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::api::BulkItemError;
-    use serde_json::json;
+    use crate::core::api::read_bulk;
+    use crate::core::testkit::{parse, tv, Tv};
+    use serde_json::{json, Value as J};
 
-    /// A created lead as read_bulk makes it.
-    fn made(v: Value) -> CreatedLead {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-        CreatedLead {
-            id: s("_id").unwrap(),
-            reference_id: s("referenceId"),
-            phone: s("phone"),
-            email: s("email"),
-            raw: compact(&v),
-        }
-    }
-
-    fn id(r: &ItemResult) -> Option<String> {
-        match r {
-            ItemResult::Created(raw) => serde_json::from_str::<Value>(raw.get()).unwrap()["_id"]
-                .as_str()
-                .map(str::to_string),
-            _ => None,
-        }
-    }
-
-    fn sent(r: Option<&str>, phone: &str) -> Sent {
+    fn sent(r: Option<&str>, phone: &str) -> Sent<Tv> {
         Sent {
             lead_id: None,
             reference_id: r.map(str::to_string),
             phone: Some(phone.to_string()),
             email: None,
-            body: Some(json!({"name": "x", "phone": phone, "referenceId": r}).to_string()),
+            body: Some(
+                tv(json!({"name": "x", "phone": phone, "referenceId": r}))
+                    .to_json(&[])
+                    .unwrap(),
+            ),
+        }
+    }
+
+    fn refs(s: &[Sent<Tv>]) -> Vec<&Sent<Tv>> {
+        s.iter().collect()
+    }
+
+    fn answer(v: J) -> BulkAnswer<Tv> {
+        read_bulk(parse(&v.to_string()).as_ref()).unwrap()
+    }
+
+    fn id(r: &ItemResult<Tv>) -> Option<String> {
+        match r {
+            ItemResult::Created(v) => v.get("_id").string(),
+            _ => None,
+        }
+    }
+
+    fn rejected(r: &ItemResult<Tv>) -> Option<&str> {
+        match r {
+            ItemResult::Rejected(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -320,39 +307,40 @@ mod tests {
             sent(None, "+913"),
             sent(Some("r3"), "+914"),
         ];
-        let answer = BulkAnswer {
-            created: vec![
-                made(json!({"_id": "b", "phone": "+913"})),
-                made(json!({"_id": "a", "referenceId": "r0", "phone": "+911"})),
-            ],
-            errors: vec![
-                BulkItemError {
-                    lead_id: None,
-                    reference_id: Some("r3".into()),
-                    data: None,
-                    error: "dup".into(),
-                },
-                BulkItemError {
-                    lead_id: None,
-                    reference_id: None,
-                    data: s[1]
-                        .body
-                        .as_deref()
-                        .map(|b| serde_json::from_str(b).unwrap()),
-                    error: "bad".into(),
-                },
-            ],
-        };
-        let r = map_answer(&s, answer);
+        let echoed: J =
+            serde_json::from_str(&s[1].body.as_ref().unwrap().string().unwrap()).unwrap();
+        let r = map_answer(
+            &refs(&s),
+            answer(json!({
+                "success": [{"_id": "b", "phone": "+913"}, {"_id": "a", "referenceId": "r0", "phone": "+911"}],
+                "errors": [{"referenceId": "r3", "error": "dup"}, {"data": echoed, "error": "bad"}],
+            })),
+        );
         assert_eq!(id(&r[0]).as_deref(), Some("a"));
-        assert_eq!(r[1], ItemResult::Rejected("bad".into()));
+        assert_eq!(rejected(&r[1]), Some("bad"));
         assert_eq!(id(&r[2]).as_deref(), Some("b"));
-        assert_eq!(r[3], ItemResult::Rejected("dup".into()));
+        assert_eq!(rejected(&r[3]), Some("dup"));
+        // Echoed data without keys is recognised by its text.
+        let plain = |name: &str| Sent::<Tv> {
+            lead_id: None,
+            reference_id: None,
+            phone: None,
+            email: None,
+            body: Some(tv(json!({"name": name})).to_json(&[]).unwrap()),
+        };
+        let r = map_answer(
+            &refs(&[plain("first"), plain("second")]),
+            answer(
+                json!({"success": [], "errors": [{"data": {"name": "second"}, "error": "late"}]}),
+            ),
+        );
+        assert_eq!(rejected(&r[1]), Some("late"));
+        assert_eq!(rejected(&r[0]), None);
     }
 
     #[test]
     fn existing_leads_map_by_id_and_missing_ones_are_reported() {
-        let s: Vec<Sent> = ["x", "y", "z"]
+        let s: Vec<Sent<Tv>> = ["x", "y", "z"]
             .iter()
             .map(|id| Sent {
                 lead_id: Some(id.to_string()),
@@ -362,50 +350,56 @@ mod tests {
                 body: None,
             })
             .collect();
-        let answer = BulkAnswer {
-            created: vec![made(json!({"_id": "z"}))],
-            errors: vec![BulkItemError {
-                lead_id: Some("x".into()),
-                reference_id: None,
-                data: None,
-                error: "nf".into(),
-            }],
-        };
-        let r = map_answer(&s, answer);
-        assert_eq!(r[0], ItemResult::Rejected("nf".into()));
-        assert_eq!(r[1], ItemResult::Missing);
+        let r = map_answer(
+            &refs(&s),
+            answer(json!({"success": [{"_id": "z"}], "errors": [{"leadId": "x", "error": "nf"}]})),
+        );
+        assert_eq!(rejected(&r[0]), Some("nf"));
+        assert!(matches!(r[1], ItemResult::Missing));
         assert_eq!(id(&r[2]).as_deref(), Some("z"));
+    }
+
+    #[test]
+    fn same_key_twice_goes_to_each_in_turn() {
+        let s = vec![sent(None, "+911"), sent(None, "+911")];
+        let r = map_answer(
+            &refs(&s),
+            answer(
+                json!({"success": [{"_id": "p", "phone": "+911"}, {"_id": "q", "phone": "+911"}]}),
+            ),
+        );
+        assert_eq!(
+            (id(&r[0]).as_deref(), id(&r[1]).as_deref()),
+            (Some("p"), Some("q"))
+        );
     }
 
     #[test]
     fn unrecognisable_items_fill_in_order() {
         let s = vec![sent(None, "+911"), sent(None, "+912")];
-        let answer = BulkAnswer {
-            created: vec![made(json!({"_id": "q"})), made(json!({"_id": "w"}))],
-            errors: vec![],
-        };
-        let r = map_answer(&s, answer);
+        let r = map_answer(
+            &refs(&s),
+            answer(json!({"success": [{"_id": "q"}, {"_id": "w"}]})),
+        );
         assert_eq!(id(&r[0]).as_deref(), Some("q"));
         assert_eq!(id(&r[1]).as_deref(), Some("w"));
     }
 
     #[test]
-    fn chunks() {
-        assert_eq!(
-            chunk_ranges(2500, 1000),
-            vec![0..1000, 1000..2000, 2000..2500]
-        );
-        assert_eq!(chunk_ranges(3, 5000), vec![0..3]);
-        assert_eq!(chunk_ranges(2, 0), vec![0..1, 1..2]);
-        assert!(chunk_ranges(0, 10).is_empty());
-    }
-
-    #[test]
     fn ledger_keeps_first_outcome_and_counts() {
         let mut l = Ledger::new(3);
-        l.set(0, Outcome::Created(compact(&json!({"_id": "a"}))));
-        l.set(0, Outcome::Failed(VoxError::new(Code::BadRequest, "x")));
-        l.set(2, Outcome::Unknown(VoxError::new(Code::Timeout, "t")));
+        assert!(l
+            .set(0, Outcome::Created(tv(json!({"_id": "a"}))))
+            .is_some());
+        assert!(l
+            .set(
+                0,
+                Outcome::<Tv>::Failed(VoxError::new(Code::BadRequest, "x"))
+            )
+            .is_none());
+        assert!(l
+            .set(2, Outcome::<Tv>::Unknown(VoxError::new(Code::Timeout, "t")))
+            .is_some());
         assert_eq!(
             l.progress(),
             Progress {
@@ -416,12 +410,9 @@ mod tests {
                 unknown: 1
             }
         );
-        let v: Value = serde_json::from_str(&l.into_result()).unwrap();
-        assert_eq!(v["created"][0]["index"], 0);
-        assert_eq!(
-            v["unknown"].as_array().unwrap().len(),
-            2,
-            "index 1 had no outcome"
-        );
+        let left = l.undecided::<Tv>();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].0, 1, "index 1 had no outcome");
+        assert_eq!(l.progress().done, 3);
     }
 }

@@ -1,13 +1,16 @@
 //! Engine behaviour with a fake clock and a fake CRM: what a user of each method notices.
 
-use crate::core::engine::{BulkOptions, Client, Config, LeadPager, TransportError};
+use crate::core::bulk::BulkOptions;
+use crate::core::engine::{Client, Config, LeadPager, TransportError};
+use crate::core::error::VoxError;
 use crate::core::limits::{GuardConfig, RateConfig, WINDOW_MARGIN_MS};
-use crate::core::testkit::{key_blocked, rate_limited, status, FakeHost, Fault};
-use futures_executor::block_on;
-use serde_json::{json, Value};
+use crate::core::testkit::{key_blocked, rate_limited, run, status, tv, FakeHost, Fault, Tv};
+use crate::core::value::Value;
+use serde_json::{json, Value as J};
 
 const PROJECT: &str = "6650a1b2c3d4e5f601234567";
 const PROC: &str = "6650a1b2c3d4e5f6012345a1";
+const MISSING: &str = "0123456789abcdef01234567";
 
 fn client() -> Client {
     Client::isolated(Config::new(PROJECT))
@@ -24,33 +27,66 @@ fn phone(i: usize) -> String {
     format!("+9198{:08}", 10_000_000 + i * 7 + 13)
 }
 
-fn lead(i: usize) -> Value {
+fn lead_json(i: usize) -> J {
     json!({"name": format!("Lead {i}"), "phone": phone(i), "processId": PROC})
 }
 
-fn lead_ref(i: usize) -> Value {
-    let mut l = lead(i);
+fn lead(i: usize) -> Tv {
+    tv(lead_json(i))
+}
+
+fn lead_ref(i: usize) -> Tv {
+    let mut l = lead_json(i);
     l["referenceId"] = json!(format!("ref-{i}"));
-    l
+    tv(l)
 }
 
-/// A bulk report (JSON text) as a value.
-fn report(text: String) -> Value {
-    serde_json::from_str(&text).unwrap()
+fn target(id: &str) -> Tv {
+    tv(json!({ "leadId": id }))
 }
 
-fn len(v: &Value, k: &str) -> usize {
+/// Runs a bulk of these inputs; the report as SDK.md shapes it (from the host's outcomes).
+fn bulk(c: &Client, h: &FakeHost, inputs: Vec<J>, opts: BulkOptions) -> J {
+    let requests = run(c, h, c.bulk_initiate(&tv(J::Array(inputs)), false, opts))
+        .unwrap()
+        .json();
+    let mut r = h.report();
+    r["requests"] = requests;
+    h.outcomes.borrow_mut().clear();
+    r
+}
+
+/// Runs the task `f` makes with `c`.
+fn go(
+    c: &Client,
+    h: &FakeHost,
+    f: impl FnOnce(&Client) -> crate::core::engine::Task<Tv>,
+) -> Result<Tv, VoxError> {
+    run(c, h, f(c))
+}
+
+fn leads(n: usize, f: fn(usize) -> J) -> Vec<J> {
+    (0..n).map(f).collect()
+}
+
+fn lead_ref_json(i: usize) -> J {
+    lead_ref(i).json()
+}
+
+fn len(v: &J, k: &str) -> usize {
     v[k].as_array().map_or(usize::MAX, Vec::len)
 }
 
 #[test]
 fn initiate_returns_the_lead_with_unknown_fields() {
     let h = FakeHost::default();
-    let l = block_on(client().initiate_lead(&h, &lead(1), None)).unwrap();
+    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead(1), None))
+        .unwrap()
+        .json();
     assert_eq!(l["phone"], json!(phone(1)));
     assert_eq!(l["serverOnly"], json!({"kept": true}));
     assert!(l.get("success").is_none());
-    let sent: Value = serde_json::from_str(h.sent.borrow()[0].1.body.as_deref().unwrap()).unwrap();
+    let sent = h.sent.borrow()[0].1.json();
     assert_eq!(
         sent["lead"]["projectId"], PROJECT,
         "the client's project is filled in"
@@ -62,11 +98,39 @@ fn initiate_returns_the_lead_with_unknown_fields() {
 }
 
 #[test]
+fn requests_carry_the_token_and_the_base_url() {
+    let h = FakeHost::default();
+    let c = client_with(|c| {
+        c.token = Some("sk_test_Secret1".into());
+        c.base_url = "http://127.0.0.1:4010/api/v1".into();
+    });
+    go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap();
+    let sent = h.sent.borrow();
+    let r = &sent[0].1;
+    assert_eq!(r.url, "http://127.0.0.1:4010/api/v1/leads/initiate");
+    let header = |k: &str| {
+        r.headers
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(header("Authorization"), Some("Bearer sk_test_Secret1"));
+    assert_eq!(header("Content-Type"), Some("application/json"));
+    assert_eq!(header("Accept"), Some("application/json"));
+}
+
+#[test]
 fn invalid_lead_costs_no_request() {
     let h = FakeHost::default();
-    let err = block_on(client().initiate_lead(&h, &json!({"phone": "12"}), None)).unwrap_err();
+    let err = go(&client(), &h, |c| {
+        c.initiate_lead(&h, &tv(json!({"phone": "12"})), None)
+    })
+    .unwrap_err();
     assert_eq!(err.code(), "validation_error");
-    assert!(err.details.as_ref().unwrap().as_array().unwrap().len() >= 2);
+    let Some(crate::core::error::Details::Fields(fields)) = &err.details else {
+        panic!("{err:?}")
+    };
+    assert!(fields.len() >= 2);
     assert_eq!(h.requests(), 0);
 }
 
@@ -74,10 +138,11 @@ fn invalid_lead_costs_no_request() {
 fn duplicate_guard_refuses_a_recent_phone_locally() {
     let h = FakeHost::default();
     let c = client();
-    block_on(c.initiate_lead(&h, &lead(1), None)).unwrap();
-    let mut again = lead(1);
+    go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap();
+    let mut again = lead_json(1);
     again["name"] = json!("Someone else");
-    let err = block_on(c.initiate_lead(&h, &again, None)).unwrap_err();
+    let again = tv(again);
+    let err = go(&c, &h, |c| c.initiate_lead(&h, &again, None)).unwrap_err();
     assert_eq!(err.code(), "duplicate_submission");
     assert!(
         !err.message.contains(&phone(1)),
@@ -87,7 +152,7 @@ fn duplicate_guard_refuses_a_recent_phone_locally() {
     assert!(h.log_kinds().contains(&"duplicate_refused"));
     // After the window it reaches the server, which rejects it as a duplicate.
     h.advance(60_001.0);
-    let err = block_on(c.initiate_lead(&h, &again, None)).unwrap_err();
+    let err = go(&c, &h, |c| c.initiate_lead(&h, &again, None)).unwrap_err();
     assert_eq!(err.code(), "bad_request");
     assert!(err.message.contains("already been made"));
 }
@@ -105,7 +170,7 @@ fn duplicate_rejections_never_reach_the_block_threshold() {
     let c = client();
     let mut server_rejections = 0;
     for i in 0..10 {
-        match block_on(c.initiate_lead(&h, &lead(i), None))
+        match go(&c, &h, |c| c.initiate_lead(&h, &lead(i), None))
             .unwrap_err()
             .code()
         {
@@ -121,7 +186,7 @@ fn duplicate_rejections_never_reach_the_block_threshold() {
     assert_eq!(h.requests(), 5);
     h.advance(60_000.0);
     assert_eq!(
-        block_on(c.initiate_lead(&h, &lead(7), None))
+        go(&c, &h, |c| c.initiate_lead(&h, &lead(7), None))
             .unwrap_err()
             .code(),
         "bad_request"
@@ -132,9 +197,9 @@ fn duplicate_rejections_never_reach_the_block_threshold() {
 fn guard_can_be_turned_off() {
     let h = FakeHost::default();
     let c = client_with(|c| c.guard = None);
-    block_on(c.initiate_lead(&h, &lead(1), None)).unwrap();
+    go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap();
     assert_eq!(
-        block_on(c.initiate_lead(&h, &lead(1), None))
+        go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None))
             .unwrap_err()
             .code(),
         "bad_request"
@@ -147,7 +212,9 @@ fn rate_limit_429_is_waited_out_and_resent() {
     let h = FakeHost::default();
     h.script(vec![Some(Fault::Before(Ok(rate_limited(3))))]);
     let t0 = h.now.get();
-    let l = block_on(client().initiate_lead(&h, &lead(1), None)).unwrap();
+    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead(1), None))
+        .unwrap()
+        .json();
     assert_eq!(l["phone"], json!(phone(1)));
     assert_eq!(h.requests(), 2);
     let (t1, _) = h.sent.borrow()[1].clone();
@@ -165,15 +232,15 @@ fn key_block_fails_fast_until_it_expires() {
     let h = FakeHost::default();
     h.script(vec![Some(Fault::Before(Ok(key_blocked(120))))]);
     let c = client();
-    let err = block_on(c.get_lead(&h, &json!({"leadId": "a"}), false)).unwrap_err();
+    let err = go(&c, &h, |c| c.get_lead(&target(MISSING), false)).unwrap_err();
     assert_eq!(err.code(), "key_blocked");
     assert_eq!(err.retry_after_ms, Some(120_000.0));
-    let err = block_on(c.initiate_lead(&h, &lead(1), None)).unwrap_err();
+    let err = go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap_err();
     assert_eq!(err.code(), "key_blocked");
     assert!(err.retry_after_ms.unwrap() <= 120_000.0);
     assert_eq!(h.requests(), 1, "no request while blocked");
     h.advance(120_000.0);
-    block_on(c.initiate_lead(&h, &lead(1), None)).unwrap();
+    go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap();
     assert_eq!(h.requests(), 2);
 }
 
@@ -184,7 +251,9 @@ fn ambiguous_write_with_reference_is_reconciled_not_resent() {
     h.script(vec![Some(Fault::After(Err(TransportError::Network(
         "reset".into(),
     ))))]);
-    let l = block_on(client().initiate_lead(&h, &lead_ref(1), None)).unwrap();
+    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead_ref(1), None))
+        .unwrap()
+        .json();
     assert_eq!(l["referenceId"], "ref-1");
     assert!(l.get("activities").is_none());
     assert_eq!(h.crm.borrow().created, 1, "created once");
@@ -198,7 +267,9 @@ fn ambiguous_write_not_created_is_resent_once_looked_up() {
         502,
         "<html>Bad gateway</html>",
     ))))]);
-    let l = block_on(client().initiate_lead(&h, &lead_ref(2), None)).unwrap();
+    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead_ref(2), None))
+        .unwrap()
+        .json();
     assert_eq!(l["referenceId"], "ref-2");
     assert_eq!(h.crm.borrow().created, 1);
     assert_eq!(
@@ -212,7 +283,7 @@ fn after_a_timeout_the_lookup_waits_for_the_request_to_finish() {
     let h = FakeHost::default();
     h.script(vec![Some(Fault::After(Err(TransportError::Timeout)))]);
     let c = client_with(|c| c.timeout_ms = 3000.0);
-    block_on(c.initiate_lead(&h, &lead_ref(6), None)).unwrap();
+    go(&c, &h, |c| c.initiate_lead(&h, &lead_ref(6), None)).unwrap();
     let sent = h.sent.borrow();
     assert_eq!(sent[1].1.path, "/leads/get");
     assert!(sent[1].0 - sent[0].0 >= 3000.0, "grace before the lookup");
@@ -225,7 +296,9 @@ fn a_resend_refused_as_our_own_late_lead_counts_as_created() {
     // "not found": the resend is then refused as a duplicate of our own lead.
     let h = FakeHost::default();
     h.script(vec![Some(Fault::Late(2, Err(TransportError::Timeout)))]);
-    let l = block_on(client().initiate_lead(&h, &lead_ref(7), None)).unwrap();
+    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead_ref(7), None))
+        .unwrap()
+        .json();
     assert_eq!(l["referenceId"], "ref-7");
     assert_eq!(h.crm.borrow().created, 1);
     assert_eq!(
@@ -245,12 +318,12 @@ fn bulk_resend_refused_as_our_own_late_leads_counts_them_created() {
     let mut script = vec![Some(Fault::Late(6, Err(TransportError::Timeout)))];
     script.extend(vec![None; 5]); // five lookups: not found yet
     h.script(script);
-    let leads: Vec<Value> = (0..5).map(lead_ref).collect();
-    let r = report(block_on(client().bulk_initiate(
+    let r = bulk(
+        &client(),
         &h,
-        leads.clone(),
+        leads(5, lead_ref_json),
         BulkOptions::default(),
-    )));
+    );
     assert_eq!(len(&r, "created"), 5, "{r}");
     assert_eq!(h.crm.borrow().created, 5);
 }
@@ -259,12 +332,12 @@ fn bulk_resend_refused_as_our_own_late_leads_counts_them_created() {
 fn ambiguous_write_without_reference_is_never_resent() {
     let h = FakeHost::default();
     h.script(vec![Some(Fault::After(Err(TransportError::Timeout)))]);
-    let err = block_on(client().initiate_lead(&h, &lead(3), None)).unwrap_err();
+    let err = go(&client(), &h, |c| c.initiate_lead(&h, &lead(3), None)).unwrap_err();
     assert_eq!(err.code(), "timeout");
     assert_eq!(h.requests(), 1);
     // The phone stays taken: sending it again now could create it twice.
     assert_eq!(
-        block_on(client().initiate_lead(&h, &lead(3), None))
+        go(&client(), &h, |c| c.initiate_lead(&h, &lead(3), None))
             .unwrap_err()
             .code(),
         "bad_request"
@@ -277,7 +350,7 @@ fn refused_connection_is_resent() {
     h.script(vec![Some(Fault::Before(Err(TransportError::Refused(
         "ECONNREFUSED".into(),
     ))))]);
-    block_on(client().initiate_lead(&h, &lead(4), None)).unwrap();
+    go(&client(), &h, |c| c.initiate_lead(&h, &lead(4), None)).unwrap();
     assert_eq!(h.requests(), 2);
 }
 
@@ -285,16 +358,21 @@ fn refused_connection_is_resent() {
 fn reads_retry_on_5xx_and_malformed_bodies() {
     let h = FakeHost::default();
     let c = client();
-    let created = block_on(c.initiate_lead(&h, &lead(5), None)).unwrap();
+    let created = go(&c, &h, |c| c.initiate_lead(&h, &lead(5), None))
+        .unwrap()
+        .json();
+    let id = created["_id"].as_str().unwrap().to_string();
     h.script(vec![
         Some(Fault::Before(Ok(status(503, "unavailable")))),
         Some(Fault::Before(Ok(status(200, "{\"success\":tr")))),
     ]);
-    let got = block_on(c.get_lead(&h, &json!({"leadId": created["_id"]}), false)).unwrap();
+    let got = go(&c, &h, |c| c.get_lead(&target(&id), false))
+        .unwrap()
+        .json();
     assert_eq!(got["activities"], json!([]));
     assert_eq!(h.requests(), 4);
     h.script(vec![Some(Fault::Before(Ok(status(500, "{}")))); 3]);
-    let err = block_on(c.get_lead(&h, &json!({"leadId": created["_id"]}), false)).unwrap_err();
+    let err = go(&c, &h, |c| c.get_lead(&target(&id), false)).unwrap_err();
     assert_eq!((err.code(), err.status), ("server_error", Some(500)));
     assert_eq!(h.requests(), 7, "maxRetries 2: three attempts");
 }
@@ -302,7 +380,7 @@ fn reads_retry_on_5xx_and_malformed_bodies() {
 #[test]
 fn errors_carry_the_servers_reason() {
     let h = FakeHost::default();
-    let err = block_on(client().get_lead(&h, &json!({"leadId": "nope"}), false)).unwrap_err();
+    let err = go(&client(), &h, |c| c.get_lead(&target(MISSING), false)).unwrap_err();
     assert_eq!((err.code(), err.status), ("not_found", Some(404)));
     assert_eq!(err.message, "Lead not found");
 }
@@ -320,7 +398,7 @@ fn the_rate_limiter_spaces_requests_in_a_sliding_window() {
         })
     });
     for i in 0..250 {
-        block_on(c.get_lead(&h, &json!({"leadId": format!("x{i}")}), false)).unwrap_err();
+        go(&c, &h, |c| c.get_lead(&target(&format!("{i:024x}")), false)).unwrap_err();
     }
     let times: Vec<f64> = h.sent.borrow().iter().map(|(t, _)| *t).collect();
     let window = 5000.0 + WINDOW_MARGIN_MS;
@@ -338,15 +416,11 @@ fn the_rate_limiter_spaces_requests_in_a_sliding_window() {
 #[test]
 fn bulk_chunks_maps_and_accounts_every_input() {
     let h = FakeHost::default();
-    let mut leads: Vec<Value> = (0..2500).map(lead).collect();
+    let mut leads = leads(2500, lead_json);
     leads[10] = json!({"name": "no phone", "processId": PROC});
-    leads[20] = lead(19); // same phone as #19: refused locally
+    leads[20] = lead_json(19); // same phone as #19: refused locally
     leads[30]["name"] = json!("REJECT"); // the server refuses it inside a 200
-    let r = report(block_on(client().bulk_initiate(
-        &h,
-        leads.clone(),
-        BulkOptions::default(),
-    )));
+    let r = bulk(&client(), &h, leads, BulkOptions::default());
     assert_eq!(r["requests"], 3);
     assert_eq!(len(&r, "created"), 2497);
     assert_eq!(len(&r, "failed"), 3);
@@ -394,13 +468,13 @@ fn bulk_ambiguous_chunks_are_reconciled_by_reference() {
     script.extend(vec![None; 10]); // the ten lookups
     script.push(Some(Fault::Before(Ok(status(502, "<html></html>")))));
     h.script(script);
-    let leads: Vec<Value> = (0..20).map(lead_ref).collect();
+    let inputs = leads(20, lead_ref_json);
     let opts = BulkOptions {
         chunk_size: 10,
         concurrency: 1,
         ..Default::default()
     };
-    let r = report(block_on(client().bulk_initiate(&h, leads.clone(), opts)));
+    let r = bulk(&client(), &h, inputs.clone(), opts);
     assert_eq!(len(&r, "created"), 20);
     assert_eq!(h.crm.borrow().created, 20, "nothing created twice");
     // 2 chunks + 20 lookups + 1 resend of the 10 not created.
@@ -411,13 +485,13 @@ fn bulk_ambiguous_chunks_are_reconciled_by_reference() {
 fn bulk_ambiguous_without_reference_reports_unknown() {
     let h = FakeHost::default();
     h.script(vec![None, Some(Fault::After(Err(TransportError::Timeout)))]);
-    let leads: Vec<Value> = (0..20).map(lead).collect();
+    let inputs = leads(20, lead_json);
     let opts = BulkOptions {
         chunk_size: 10,
         concurrency: 1,
         ..Default::default()
     };
-    let r = report(block_on(client().bulk_initiate(&h, leads.clone(), opts)));
+    let r = bulk(&client(), &h, inputs.clone(), opts);
     assert_eq!(len(&r, "created"), 10);
     assert_eq!(len(&r, "unknown"), 10);
     assert_eq!(r["unknown"][0]["error"]["code"], "timeout");
@@ -431,12 +505,8 @@ fn bulk_request_level_error_fails_its_leads() {
         404,
         r#"{"error":"Process not found for lead with processId: x"}"#,
     ))))]);
-    let leads: Vec<Value> = (0..5).map(lead).collect();
-    let r = report(block_on(client().bulk_initiate(
-        &h,
-        leads.clone(),
-        BulkOptions::default(),
-    )));
+    let inputs = leads(5, lead_json);
+    let r = bulk(&client(), &h, inputs.clone(), BulkOptions::default());
     assert_eq!(len(&r, "failed"), 5);
     assert_eq!(
         r["failed"][0]["error"],
@@ -444,11 +514,7 @@ fn bulk_request_level_error_fails_its_leads() {
         "message": "Process not found for lead with processId: x"})
     );
     // The keys were not used up: the same leads may be sent again at once.
-    let r = report(block_on(client().bulk_initiate(
-        &h,
-        leads.clone(),
-        BulkOptions::default(),
-    )));
+    let r = bulk(&client(), &h, inputs.clone(), BulkOptions::default());
     assert_eq!(len(&r, "created"), 5);
 }
 
@@ -456,13 +522,13 @@ fn bulk_request_level_error_fails_its_leads() {
 fn bulk_key_block_stops_the_rest() {
     let h = FakeHost::default();
     h.script(vec![None, Some(Fault::Before(Ok(key_blocked(3600))))]);
-    let leads: Vec<Value> = (0..30).map(lead).collect();
+    let inputs = leads(30, lead_json);
     let opts = BulkOptions {
         chunk_size: 10,
         concurrency: 1,
         ..Default::default()
     };
-    let r = report(block_on(client().bulk_initiate(&h, leads.clone(), opts)));
+    let r = bulk(&client(), &h, inputs.clone(), opts);
     assert_eq!(len(&r, "created"), 10);
     assert_eq!(len(&r, "failed"), 20);
     assert!(r["failed"]
@@ -488,13 +554,13 @@ fn bulk_duplicate_budget_stops_sending() {
             window_ms: 60_000.0,
         })
     });
-    let leads: Vec<Value> = (0..30).map(lead).collect();
+    let inputs = leads(30, lead_json);
     let opts = BulkOptions {
         chunk_size: 10,
         concurrency: 1,
         ..Default::default()
     };
-    let r = report(block_on(c.bulk_initiate(&h, leads.clone(), opts)));
+    let r = bulk(&c, &h, inputs.clone(), opts);
     assert_eq!(len(&r, "created"), 7);
     assert_eq!(
         r["failed"]
@@ -512,13 +578,13 @@ fn bulk_duplicate_budget_stops_sending() {
 fn bulk_abort_accounts_for_what_was_sent() {
     let h = FakeHost::default();
     h.abort_after_requests.set(Some(1));
-    let leads: Vec<Value> = (0..30).map(lead).collect();
+    let inputs = leads(30, lead_json);
     let opts = BulkOptions {
         chunk_size: 10,
         concurrency: 1,
         ..Default::default()
     };
-    let r = report(block_on(client().bulk_initiate(&h, leads.clone(), opts)));
+    let r = bulk(&client(), &h, inputs.clone(), opts);
     assert_eq!(len(&r, "created"), 10);
     assert_eq!(len(&r, "failed"), 20);
     assert_eq!(r["failed"][0]["error"]["code"], "aborted");
@@ -528,13 +594,17 @@ fn bulk_abort_accounts_for_what_was_sent() {
 fn bulk_existing_validates_and_maps_ids() {
     let h = FakeHost::default();
     let c = client();
-    let a = block_on(c.initiate_lead(&h, &lead(1), Some(false))).unwrap();
+    let a = go(&c, &h, |c| c.initiate_lead(&h, &lead(1), Some(false)))
+        .unwrap()
+        .json();
     let ids = vec![a["_id"].clone(), json!("not-an-id"), json!(42)];
-    let r = report(block_on(c.bulk_initiate_existing(
+    run(
+        &c,
         &h,
-        ids.clone(),
-        BulkOptions::default(),
-    )));
+        c.bulk_initiate(&tv(J::Array(ids)), true, BulkOptions::default()),
+    )
+    .unwrap();
+    let r = h.report();
     assert_eq!(len(&r, "failed"), 2);
     assert_eq!(r["failed"][1]["error"]["code"], "validation_error");
 }
@@ -543,12 +613,8 @@ fn bulk_existing_validates_and_maps_ids() {
 fn pager_yields_each_lead_once_while_new_leads_shift_pages() {
     let h = FakeHost::default();
     let c = client_with(|c| c.guard = None);
-    let leads: Vec<Value> = (0..45).map(lead).collect();
-    report(block_on(c.bulk_initiate(
-        &h,
-        leads.clone(),
-        BulkOptions::default(),
-    )));
+    let inputs = leads(45, lead_json);
+    bulk(&c, &h, inputs, BulkOptions::default());
     let added = std::cell::Cell::new(0);
     *h.before_send.borrow_mut() = Some(Box::new(move |crm| {
         // Every page request, two new leads appear at the head of the newest-first order.
@@ -559,18 +625,30 @@ fn pager_yields_each_lead_once_while_new_leads_shift_pages() {
                 .push(json!({"_id": format!("new{:021}", n + k), "phone": "x"}));
         }
     }));
-    let mut pager = LeadPager::new(&json!({"limit": 10}), "IN").unwrap();
+    let mut pager = LeadPager::new(&tv(json!({"limit": 10})), "IN").unwrap();
     let mut ids = Vec::new();
-    while let Some(page) = block_on(pager.next(&c, &h)).unwrap() {
-        let page: Vec<Value> = serde_json::from_str(&page).unwrap();
+    loop {
+        let mut task = pager.next();
+        let page = loop {
+            match task.step(&c, &h) {
+                crate::core::engine::Step::Done(r) => break r.unwrap(),
+                crate::core::engine::Step::Pending { .. } => {
+                    for s in task.take_sends() {
+                        let r = h.send(&s);
+                        task.deliver(s.id, r);
+                    }
+                }
+            }
+        };
+        pager = task.into_pager().unwrap();
+        let Some(page) = page.json().as_array().cloned() else {
+            break;
+        };
         ids.extend(page.iter().map(|l| l["_id"].as_str().unwrap().to_string()));
         assert!(ids.len() < 1000);
     }
     let unique: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "no lead twice");
-    for l in &leads {
-        let _ = l;
-    }
     assert!(ids.len() >= 45, "every original lead seen");
 }
 
@@ -579,35 +657,37 @@ fn invalid_arguments_are_reported_without_requests() {
     let h = FakeHost::default();
     let c = client();
     assert_eq!(
-        block_on(c.get_lead(&h, &json!({}), false))
+        go(&c, &h, |c| c.get_lead(&tv(json!({})), false))
             .unwrap_err()
             .code(),
         "invalid_argument"
     );
     assert_eq!(
-        block_on(c.update_lead(&h, &json!({"leadId": "a"}), &json!({})))
+        go(&c, &h, |c| c.update_lead(&target(MISSING), &tv(json!({}))))
             .unwrap_err()
             .code(),
         "invalid_argument"
     );
     assert_eq!(
-        block_on(c.initiate_existing(&h, "zz", None))
+        go(&c, &h, |c| c.initiate_existing(&tv(json!("zz")), None))
             .unwrap_err()
             .code(),
         "invalid_argument"
     );
     assert_eq!(
-        block_on(c.query_leads(&h, &json!({"limit": 500})))
+        go(&c, &h, |c| c.query_leads(&tv(json!({"limit": 500}))))
             .unwrap_err()
             .code(),
         "invalid_argument"
     );
     assert_eq!(
-        block_on(c.get_activity(&h, "", false)).unwrap_err().code(),
+        go(&c, &h, |c| c.get_activity(&tv(json!("")), false))
+            .unwrap_err()
+            .code(),
         "invalid_argument"
     );
     assert_eq!(
-        block_on(c.initiate_lead(&h, &json!("a lead"), None))
+        go(&c, &h, |c| c.initiate_lead(&h, &tv(json!("a lead")), None))
             .unwrap_err()
             .code(),
         "invalid_argument"
@@ -619,9 +699,12 @@ fn invalid_arguments_are_reported_without_requests() {
 fn log_events_never_show_phones_or_queries() {
     let h = FakeHost::default();
     let c = client();
-    block_on(c.query_leads(&h, &json!({"phone": "+919845317206"}))).unwrap();
+    go(&c, &h, |c| {
+        c.query_leads(&tv(json!({"phone": "+919845317206"})))
+    })
+    .unwrap();
     for e in h.logs.borrow().iter() {
-        let s = e.to_value().to_string();
+        let s = Tv::build(e.to_json()).json().to_string();
         assert!(!s.contains("9845317206"), "{s}");
     }
 }

@@ -2,7 +2,8 @@
 //! HTTP status and body to an error. Messages never carry the token, and phone numbers in
 //! them are masked.
 
-use serde_json::{json, Map, Value};
+use crate::core::lead::FieldError;
+use crate::core::value::{Json, Value};
 use std::fmt;
 
 /// SDK.md's error codes.
@@ -47,13 +48,22 @@ impl Code {
     }
 }
 
+/// What an error's `details` hold.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Details {
+    /// `validation_error`: the fields that failed.
+    Fields(Vec<FieldError>),
+    /// `invalid_phone`: `{ reason }`, the phone check's reason code.
+    Reason(&'static str),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct VoxError {
     pub code: Code,
     pub message: String,
     pub status: Option<u16>,
     pub retry_after_ms: Option<f64>,
-    pub details: Option<Value>,
+    pub details: Option<Details>,
 }
 
 impl VoxError {
@@ -85,7 +95,7 @@ impl VoxError {
         self
     }
 
-    pub fn with_details(mut self, details: Value) -> Self {
+    pub fn with_details(mut self, details: Details) -> Self {
         self.details = Some(details);
         self
     }
@@ -95,34 +105,44 @@ impl VoxError {
     }
 
     /// `{ code, message, status? }`: the per-lead error of a bulk result (SDK.md `VoxErrorInfo`).
-    pub fn info(&self) -> Value {
-        let mut m = Map::new();
-        m.insert("code".into(), json!(self.code()));
-        m.insert("message".into(), json!(self.message));
+    pub fn info<V>(&self) -> Json<V> {
+        let mut m = vec![
+            ("code", Json::text(self.code())),
+            ("message", Json::text(self.message.as_str())),
+        ];
         if let Some(s) = self.status {
-            m.insert("status".into(), json!(s));
+            m.push(("status", Json::Number(f64::from(s))));
         }
-        Value::Object(m)
+        Json::Object(m)
     }
 
     /// Every field, for the edge to build a JS `VoxError` from.
-    pub fn to_value(&self) -> Value {
-        let mut v = self.info();
-        if let Value::Object(m) = &mut v {
-            if let Some(ms) = self.retry_after_ms {
-                m.insert("retryAfterMs".into(), json!(ms));
-            }
-            if let Some(d) = &self.details {
-                m.insert("details".into(), d.clone());
-            }
+    pub fn to_json<V>(&self) -> Json<V> {
+        let Json::Object(mut m) = self.info() else {
+            return Json::Null;
+        };
+        if let Some(ms) = self.retry_after_ms {
+            m.push(("retryAfterMs", Json::Number(ms)));
         }
-        v
+        match &self.details {
+            Some(Details::Fields(fields)) => m.push((
+                "details",
+                Json::Array(fields.iter().map(FieldError::to_json).collect()),
+            )),
+            Some(Details::Reason(r)) => {
+                m.push(("details", Json::Object(vec![("reason", Json::text(*r))])))
+            }
+            None => {}
+        }
+        Json::Object(m)
     }
 }
 
 impl fmt::Display for VoxError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message)
+        f.write_str(self.code())?;
+        f.write_str(": ")?;
+        f.write_str(&self.message)
     }
 }
 
@@ -131,18 +151,15 @@ impl std::error::Error for VoxError {}
 /// The reason a server gave in an error body, from either shape of API.md §1
 /// (`{"error": ...}` or `{"success": false, "error": ...}`, also `message`), or `None`
 /// for a body that is not JSON (an HTML page from a proxy).
-pub fn server_reason(body: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(body).ok()?;
-    let obj = v.as_object()?;
+pub fn server_reason<V: Value>(body: Option<&V>) -> Option<String> {
+    let body = body?;
     for key in ["error", "message"] {
-        match obj.get(key) {
-            Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
-            Some(Value::Object(inner)) => {
-                if let Some(Value::String(s)) = inner.get("message") {
-                    return Some(s.clone());
-                }
-            }
-            _ => {}
+        let v = body.get(key);
+        if let Some(s) = v.string().filter(|s| !s.is_empty()) {
+            return Some(s);
+        }
+        if let Some(s) = v.get("message").string() {
+            return Some(s);
         }
     }
     None
@@ -162,7 +179,11 @@ pub fn is_duplicate_reason(reason: &str) -> bool {
 }
 
 /// Maps a non-2xx answer to an error: status decides the code, the body gives the reason.
-pub fn from_status(status: u16, body: &str, retry_after_ms: Option<f64>) -> VoxError {
+pub fn from_status<V: Value>(
+    status: u16,
+    body: Option<&V>,
+    retry_after_ms: Option<f64>,
+) -> VoxError {
     let reason = server_reason(body);
     let code = match status {
         400 | 405 | 409 | 413 | 422 => Code::BadRequest,
@@ -190,17 +211,33 @@ pub fn from_status(status: u16, body: &str, retry_after_ms: Option<f64>) -> VoxE
         .with_retry_after(retry_after_ms)
 }
 
-/// Parses `Retry-After` (whole seconds, possibly fractional; HTTP dates are not used by this API).
-/// A value above a day is taken as a day: nothing this API says lasts longer (a block lasts an
-/// hour), and an absurd value must not stall a client for ever.
+/// Parses `Retry-After` as seconds (digits, optionally with a fraction; HTTP dates are not used
+/// by this API). Read by hand: `str::parse::<f64>` would link float parsing tables (10 KB) into
+/// the module. A value above a day is taken as a day: nothing this API says lasts longer (a
+/// block lasts an hour), and an absurd value must not stall a client for ever.
 pub fn parse_retry_after(value: Option<&str>) -> Option<f64> {
     const MAX_MS: f64 = 86_400_000.0;
-    let secs: f64 = value?.trim().parse().ok()?;
-    if secs.is_finite() && secs >= 0.0 {
-        Some((secs * 1000.0).min(MAX_MS))
-    } else {
-        None
+    let v = value?.trim();
+    let (whole, fraction) = v.split_once('.').unwrap_or((v, ""));
+    if whole.is_empty()
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
     }
+    let mut ms = 0.0;
+    for b in whole.bytes() {
+        ms = (ms * 10.0 + f64::from(b - b'0')).min(MAX_MS);
+    }
+    ms *= 1000.0;
+    let mut scale = 100.0;
+    for b in fraction.bytes().take(3) {
+        ms += f64::from(b - b'0') * scale;
+        scale /= 10.0;
+    }
+    Some(ms.min(MAX_MS))
 }
 
 /// Masks anything that looks like a phone number (a run of 7+ digits, possibly with `+`,
@@ -254,14 +291,25 @@ pub fn mask_phones_in_text(text: &str) -> String {
 mod tests {
     use super::*;
 
+    use crate::core::testkit::{parse, Tv};
+
+    fn reason(body: &str) -> Option<String> {
+        server_reason(parse(body).as_ref())
+    }
+
+    fn from_status(status: u16, body: &str, retry_after_ms: Option<f64>) -> VoxError {
+        super::from_status::<Tv>(status, parse(body).as_ref(), retry_after_ms)
+    }
+
     #[test]
     fn both_error_shapes_and_html() {
-        assert_eq!(server_reason(r#"{"error":"x"}"#).as_deref(), Some("x"));
+        assert_eq!(reason(r#"{"error":"x"}"#).as_deref(), Some("x"));
         assert_eq!(
-            server_reason(r#"{"success":false,"error":"y"}"#).as_deref(),
+            reason(r#"{"success":false,"error":"y"}"#).as_deref(),
             Some("y")
         );
-        assert_eq!(server_reason("<html>502 Bad Gateway</html>"), None);
+        assert_eq!(reason(r#"{"error":{"message":"z"}}"#).as_deref(), Some("z"));
+        assert_eq!(reason("<html>502 Bad Gateway</html>"), None);
         let e = from_status(502, "<html>bad</html>", None);
         assert_eq!(e.code, Code::ServerError);
         assert_eq!(e.status, Some(502));
@@ -322,12 +370,16 @@ mod tests {
     #[test]
     fn retry_after() {
         assert_eq!(parse_retry_after(Some("3")), Some(3000.0));
+        assert_eq!(parse_retry_after(Some(" 1.25 ")), Some(1250.0));
+        assert_eq!(parse_retry_after(Some("")), None);
+        assert_eq!(parse_retry_after(Some(".5")), None);
         assert_eq!(parse_retry_after(Some("x")), None);
         assert_eq!(
-            parse_retry_after(Some("1e308")),
+            parse_retry_after(Some("9".repeat(400).as_str())),
             Some(86_400_000.0),
             "capped, finite"
         );
+        assert_eq!(parse_retry_after(Some("1e308")), None, "not seconds");
         assert_eq!(parse_retry_after(Some("-1")), None);
         assert_eq!(parse_retry_after(None), None);
     }

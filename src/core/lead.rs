@@ -1,31 +1,84 @@
-//! Lead input rules (API.md §2) and the normalised form a lead is sent in.
-//! Leads and activities coming back are kept as JSON objects, so every field the
-//! server sends, unknown ones included, reaches the user untouched.
+//! Lead input rules (API.md §2) and the form a lead is sent in. The caller's lead object is
+//! sent as the caller wrote it, fields this SDK does not know included, with the core's
+//! changes applied (projectId filled in, phone in E.164, email trimmed and lowercased, empty
+//! optional fields dropped). Leads and activities coming back are the host's values, passed
+//! through untouched.
 
-use crate::core::error::{Code, VoxError};
+use crate::core::error::{Code, Details, VoxError};
 use crate::core::phone;
-use serde_json::{json, Map, Value};
+use crate::core::value::{Json, JsonError, Kind, TextError, Value};
+use serde::Deserialize;
+
+/// The longest text a lead field may hold (in UTF-16 code units).
+pub const MAX_FIELD: usize = 10_000;
+/// The longest referenceId (a key, not prose).
+pub const MAX_REFERENCE: usize = 256;
+/// The deepest nesting `metadata` may have (the CRM's document store refuses deep ones; 100
+/// levels for a whole document in MongoDB).
+pub const MAX_METADATA_DEPTH: usize = 32;
+
+/// True when `v` nests more than `levels` objects or arrays, itself included, one in the other.
+pub fn nests_deeper<V: Value>(v: &V, levels: usize) -> bool {
+    let children: Vec<V> = match v.kind() {
+        Kind::Object => v.keys().iter().map(|k| v.get(k)).collect(),
+        Kind::Array => (0..v.array_len().unwrap_or(0)).map(|i| v.at(i)).collect(),
+        _ => return false,
+    };
+    levels == 0 || children.iter().any(|c| nests_deeper(c, levels - 1))
+}
+
+/// `metadata` as a lead or a change may hold it: an object that nests at most
+/// [`MAX_METADATA_DEPTH`] deep. `None` when it is fine.
+pub fn metadata_problem<V: Value>(m: &V) -> Option<&'static str> {
+    if !m.is_object() {
+        Some("metadata must be an object")
+    } else if nests_deeper(m, MAX_METADATA_DEPTH) {
+        Some("metadata nests more than 32 levels deep")
+    } else {
+        None
+    }
+}
 
 /// One problem with one field of a lead input: SDK.md `validateLead` errors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: String,
+    pub field: &'static str,
     pub code: &'static str,
     pub message: String,
 }
 
 impl FieldError {
-    fn new(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+    fn new(field: &'static str, code: &'static str, message: impl Into<String>) -> Self {
         FieldError {
-            field: field.to_string(),
+            field,
             code,
             message: message.into(),
         }
     }
 
-    pub fn to_value(&self) -> Value {
-        json!({ "field": self.field, "code": self.code, "message": self.message })
+    pub fn to_json<V>(&self) -> Json<V> {
+        Json::Object(vec![
+            ("field", Json::text(self.field)),
+            ("code", Json::text(self.code)),
+            ("message", Json::text(self.message.as_str())),
+        ])
     }
+}
+
+/// A lead input's fields (API.md §2); each value is the caller's, read by the rules below.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", bound = "V: Value")]
+pub struct LeadInput<V> {
+    pub name: Option<V>,
+    pub first_name: Option<V>,
+    pub last_name: Option<V>,
+    pub phone: Option<V>,
+    pub email: Option<V>,
+    pub reference_id: Option<V>,
+    pub group_id: Option<V>,
+    pub process_id: Option<V>,
+    pub project_id: Option<V>,
+    pub metadata: Option<V>,
 }
 
 /// True for a 24-character lowercase hex id (API.md §1).
@@ -57,72 +110,152 @@ pub fn is_email(s: &str) -> bool {
         && !local.ends_with('.')
 }
 
-fn non_empty_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    match obj.get(key) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.as_str()),
-        _ => None,
-    }
+/// A lead whose fields passed the rules, in the form the core needs.
+struct Checked {
+    phone: Option<String>,
+    email: Option<String>,
+    reference_id: Option<String>,
+    process_id: String,
+    project_id: Option<String>,
+    /// Optional fields given as null or blank: left out of the body.
+    blank: Vec<&'static str>,
 }
 
-/// Checks a lead input against API.md §2, `projectId` excepted (the client fills it in).
-pub fn validate_lead(lead: &Value, default_region: &str) -> Vec<FieldError> {
+/// A string field: `None` when absent (or blank, when `blank` is given); an error entry when it
+/// is not text.
+fn text_field<V: Value>(
+    v: &Option<V>,
+    field: &'static str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+    blank: Option<&mut Vec<&'static str>>,
+) -> Option<String> {
+    let v = v.as_ref()?;
+    let text = match v.kind() {
+        Kind::Absent => None,
+        Kind::Text => match v.text(max) {
+            Ok(s) => Some(s),
+            Err(TextError::TooLong) => {
+                errors.push(FieldError::new(
+                    field,
+                    "too_long",
+                    format!("{field} is longer than {max} characters"),
+                ));
+                return None;
+            }
+            Err(_) => {
+                errors.push(FieldError::new(
+                    field,
+                    "invalid_text",
+                    format!("{field} is not valid text (it holds a lone surrogate)"),
+                ));
+                return None;
+            }
+        },
+        _ => {
+            errors.push(FieldError::new(
+                field,
+                "invalid_type",
+                format!("{field} must be a string"),
+            ));
+            return None;
+        }
+    };
+    let text = text.filter(|s| !s.trim().is_empty());
+    if text.is_none() {
+        if let Some(b) = blank {
+            b.push(field);
+        }
+    }
+    text
+}
+
+fn check<V: Value>(lead: &LeadInput<V>, default_region: &str) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let Some(obj) = lead.as_object() else {
-        errors.push(FieldError::new(
-            "lead",
-            "invalid_type",
-            "A lead must be an object",
-        ));
-        return errors;
-    };
-    let type_err = |field: &str, what: &str| {
-        FieldError::new(field, "invalid_type", format!("{field} must be {what}"))
-    };
-    for key in [
-        "name",
+    let mut blank = Vec::new();
+    let name = text_field(&lead.name, "name", MAX_FIELD, &mut errors, None);
+    let first = text_field(
+        &lead.first_name,
         "firstName",
+        MAX_FIELD,
+        &mut errors,
+        Some(&mut blank),
+    );
+    text_field(
+        &lead.last_name,
         "lastName",
+        MAX_FIELD,
+        &mut errors,
+        Some(&mut blank),
+    );
+    let phone = text_field(
+        &lead.phone,
         "phone",
+        MAX_FIELD,
+        &mut errors,
+        Some(&mut blank),
+    );
+    let email = text_field(
+        &lead.email,
         "email",
+        MAX_FIELD,
+        &mut errors,
+        Some(&mut blank),
+    );
+    let reference_id = text_field(
+        &lead.reference_id,
         "referenceId",
+        MAX_REFERENCE,
+        &mut errors,
+        Some(&mut blank),
+    );
+    text_field(
+        &lead.group_id,
         "groupId",
-        "processId",
-        "projectId",
-    ] {
-        if let Some(v) = obj.get(key) {
-            if !v.is_string() && !v.is_null() {
-                errors.push(type_err(key, "a string"));
+        MAX_FIELD,
+        &mut errors,
+        Some(&mut blank),
+    );
+    let before = errors.len();
+    let process_id = text_field(&lead.process_id, "processId", MAX_FIELD, &mut errors, None);
+    let process_typed = errors.len() > before;
+    let project_id = text_field(&lead.project_id, "projectId", MAX_FIELD, &mut errors, None);
+    match &lead.metadata {
+        Some(m) if m.is_absent() => blank.push("metadata"),
+        Some(m) => {
+            if let Some(problem) = metadata_problem(m) {
+                let code = if m.is_object() {
+                    "too_deep"
+                } else {
+                    "invalid_type"
+                };
+                errors.push(FieldError::new("metadata", code, problem));
             }
         }
+        None => {}
     }
-    if let Some(v) = obj.get("metadata") {
-        if !v.is_object() && !v.is_null() {
-            errors.push(type_err("metadata", "an object"));
-        }
-    }
-    match obj.get("processId") {
-        Some(Value::String(p)) if is_object_id(p) => {}
-        Some(Value::String(p)) if !p.trim().is_empty() => errors.push(FieldError::new(
+    match &process_id {
+        Some(p) if is_object_id(p) => {}
+        Some(_) => errors.push(FieldError::new(
             "processId",
             "invalid_format",
             "processId must be a 24-character hex id",
         )),
-        Some(v) if !v.is_string() && !v.is_null() => {}
-        _ => errors.push(FieldError::new(
+        // A processId of the wrong type is reported as that already.
+        None if process_typed => {}
+        None => errors.push(FieldError::new(
             "processId",
             "required",
             "processId is required",
         )),
     }
-    if non_empty_str(obj, "name").is_none() && non_empty_str(obj, "firstName").is_none() {
+    if name.is_none() && first.is_none() {
         errors.push(FieldError::new(
             "name",
             "required",
             "Either name or firstName is required",
         ));
     }
-    let phone = non_empty_str(obj, "phone");
-    let email = non_empty_str(obj, "email");
     if phone.is_none() && email.is_none() {
         errors.push(FieldError::new(
             "phone",
@@ -130,38 +263,65 @@ pub fn validate_lead(lead: &Value, default_region: &str) -> Vec<FieldError> {
             "Either phone or email is required",
         ));
     }
-    if let Some(p) = phone {
-        let check = phone::validate(p, default_region);
-        if let Some(reason) = check.reason {
+    let phone = phone.and_then(|p| match phone::normalize(&p, default_region) {
+        Ok(e164) => Some(e164),
+        Err(check) => {
+            let reason = check.reason.unwrap_or(phone::Reason::InvalidNumber);
             errors.push(FieldError::new("phone", reason.code(), reason.message()));
+            None
         }
+    });
+    let email = email.map(|e| e.trim().to_ascii_lowercase());
+    if email.as_deref().is_some_and(|e| !is_email(e)) {
+        errors.push(FieldError::new(
+            "email",
+            "invalid_format",
+            "Invalid email address",
+        ));
     }
-    if let Some(e) = email {
-        if !is_email(e.trim()) {
-            errors.push(FieldError::new(
-                "email",
-                "invalid_format",
-                "Invalid email address",
-            ));
-        }
+    if !errors.is_empty() {
+        return Err(errors);
     }
-    if let Some(r) = obj.get("referenceId").and_then(Value::as_str) {
-        if r.len() > 256 {
-            errors.push(FieldError::new(
-                "referenceId",
-                "too_long",
-                "referenceId is longer than 256 characters",
-            ));
+    Ok(Checked {
+        phone,
+        email,
+        reference_id,
+        process_id: process_id.unwrap_or_default(),
+        project_id,
+        blank,
+    })
+}
+
+/// Checks a lead input against API.md §2, `projectId` excepted (the client fills it in).
+/// `metadata` must also be writable as JSON (no cycle, no BigInt).
+pub fn validate_lead<V: Value>(lead: &LeadInput<V>, default_region: &str) -> Vec<FieldError> {
+    let mut errors = check(lead, default_region).err().unwrap_or_default();
+    if let Some(m) = lead.metadata.as_ref().filter(|m| m.is_object()) {
+        if m.to_json(&[]).is_err() {
+            errors.push(unwritable("metadata"));
         }
     }
     errors
 }
 
-/// A lead as it will be sent: projectId filled in, phone in E.164, email trimmed and
-/// lowercased, empty optional fields dropped. Also the keys the duplicate guard uses.
+fn unwritable(field: &'static str) -> FieldError {
+    FieldError::new(
+        field,
+        "invalid_json",
+        format!("{field} cannot be written as JSON (a cycle, a BigInt, a lone surrogate or a value that throws?)"),
+    )
+}
+
+/// A field error for a lead that could not be read at all (not an object, or it throws).
+pub fn not_a_lead() -> FieldError {
+    FieldError::new("lead", "invalid_type", "A lead must be an object")
+}
+
+/// A lead as it will be sent, and the keys the duplicate guard and bulk mapping use.
 #[derive(Clone, Debug, PartialEq)]
-pub struct PreparedLead {
-    pub body: Value,
+pub struct PreparedLead<V> {
+    /// The lead object as JSON text (a host string).
+    pub body: V,
     pub phone: Option<String>,
     pub email: Option<String>,
     pub reference_id: Option<String>,
@@ -169,7 +329,7 @@ pub struct PreparedLead {
 }
 
 /// The error a refused lead input yields: `validation_error` with the field list as details.
-pub fn validation_error(errors: &[FieldError]) -> VoxError {
+pub fn validation_error(errors: Vec<FieldError>) -> VoxError {
     let summary: Vec<String> = errors
         .iter()
         .map(|e| format!("{}: {}", e.field, e.message))
@@ -178,108 +338,123 @@ pub fn validation_error(errors: &[FieldError]) -> VoxError {
         Code::ValidationError,
         format!("Invalid lead ({})", summary.join("; ")),
     )
-    .with_details(Value::Array(
-        errors.iter().map(FieldError::to_value).collect(),
-    ))
+    .with_details(Details::Fields(errors))
 }
 
-/// Validates and normalises one lead input for the client's project.
-pub fn prepare_lead(
-    lead: &Value,
+/// Validates one lead input (`source`, read into `lead`) for the client's project and writes
+/// the JSON text it is sent as.
+pub fn prepare_lead<V: Value>(
+    source: &V,
+    lead: &LeadInput<V>,
     project_id: &str,
     default_region: &str,
-) -> Result<PreparedLead, VoxError> {
-    let mut errors = validate_lead(lead, default_region);
-    let Some(obj) = lead.as_object() else {
-        return Err(validation_error(&errors));
-    };
-    if let Some(p) = non_empty_str(obj, "projectId") {
-        if p != project_id {
-            errors.push(FieldError::new(
-                "projectId",
-                "mismatch",
-                "projectId does not match the client's project",
-            ));
+) -> Result<PreparedLead<V>, VoxError> {
+    let c = check(lead, default_region).map_err(validation_error)?;
+    if c.project_id.as_deref().is_some_and(|p| p != project_id) {
+        return Err(validation_error(vec![FieldError::new(
+            "projectId",
+            "mismatch",
+            "projectId does not match the client's project",
+        )]));
+    }
+    let mut patch: Vec<(&str, Option<&str>)> = c.blank.iter().map(|f| (*f, None)).collect();
+    patch.push(("projectId", Some(project_id)));
+    if let Some(p) = &c.phone {
+        patch.push(("phone", Some(p)));
+    }
+    if let Some(e) = &c.email {
+        patch.push(("email", Some(e)));
+    }
+    let body = source.to_json(&patch).map_err(|e| {
+        let mut f = unwritable("lead");
+        if e == JsonError::NotWellFormed {
+            f.message = "lead holds text that is not valid (a lone surrogate)".into();
         }
-    }
-    if !errors.is_empty() {
-        return Err(validation_error(&errors));
-    }
-    let mut body = Map::with_capacity(obj.len() + 1);
-    for (k, v) in obj {
-        if v.is_null() || (v.as_str().is_some_and(|s| s.trim().is_empty()) && k != "name") {
-            continue;
-        }
-        body.insert(k.clone(), v.clone());
-    }
-    body.insert("projectId".into(), json!(project_id));
-    let phone = match non_empty_str(obj, "phone") {
-        Some(p) => {
-            let e164 = phone::normalize(p, default_region)
-                .map_err(|_| VoxError::new(Code::ValidationError, "Invalid phone number"))?;
-            body.insert("phone".into(), json!(e164));
-            Some(e164)
-        }
-        None => None,
-    };
-    let email = non_empty_str(obj, "email").map(|e| e.trim().to_ascii_lowercase());
-    if let Some(e) = &email {
-        body.insert("email".into(), json!(e));
-    }
+        validation_error(vec![f])
+    })?;
     Ok(PreparedLead {
-        body: Value::Object(body),
-        phone,
-        email,
-        reference_id: non_empty_str(obj, "referenceId").map(str::to_string),
-        process_id: non_empty_str(obj, "processId")
-            .unwrap_or_default()
-            .to_string(),
+        body,
+        phone: c.phone,
+        email: c.email,
+        reference_id: c.reference_id,
+        process_id: c.process_id,
     })
 }
 
+/// Reads a lead input from a host value; anything that is not a readable object is refused.
+pub fn read_lead<V: Value>(source: &V) -> Result<LeadInput<V>, VoxError> {
+    match source.kind() {
+        Kind::Object => source
+            .read()
+            .ok_or_else(|| validation_error(vec![not_a_lead()])),
+        _ => Err(validation_error(vec![not_a_lead()])),
+    }
+}
+
 /// The `_id` of a lead or activity object.
-pub fn id_of(v: &Value) -> Option<&str> {
-    v.get("_id").and_then(Value::as_str)
+pub fn id_of<V: Value>(v: &V) -> Option<String> {
+    v.get("_id").string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testkit::{tv, Tv};
+    use serde_json::json;
 
     const PROC: &str = "6650a1b2c3d4e5f6012345a1";
 
-    fn codes(errors: &[FieldError]) -> Vec<(String, &'static str)> {
-        errors.iter().map(|e| (e.field.clone(), e.code)).collect()
+    fn input(v: &Tv) -> LeadInput<Tv> {
+        read_lead(v).unwrap()
+    }
+
+    fn codes(errors: &[FieldError]) -> Vec<(&'static str, &'static str)> {
+        errors.iter().map(|e| (e.field, e.code)).collect()
+    }
+
+    fn sent(p: &PreparedLead<Tv>) -> serde_json::Value {
+        serde_json::from_str(&p.body.string().unwrap()).unwrap()
     }
 
     #[test]
     fn a_good_lead_passes_and_is_normalised() {
-        let lead = json!({"name": "Asha Rao", "phone": "098453 17206", "email": " Asha@Example.COM ",
-                          "processId": PROC, "metadata": {"k": 1}, "extra": true, "groupId": ""});
-        assert!(validate_lead(&lead, "IN").is_empty());
-        let p = prepare_lead(&lead, "6650a1b2c3d4e5f601234567", "IN").unwrap();
+        let lead = tv(
+            json!({"name": "Asha Rao", "phone": "098453 17206", "email": " Asha@Example.COM ",
+                          "processId": PROC, "metadata": {"k": 1}, "extra": true, "groupId": ""}),
+        );
+        assert!(validate_lead(&input(&lead), "IN").is_empty());
+        let p = prepare_lead(&lead, &input(&lead), "6650a1b2c3d4e5f601234567", "IN").unwrap();
         assert_eq!(p.phone.as_deref(), Some("+919845317206"));
         assert_eq!(p.email.as_deref(), Some("asha@example.com"));
-        assert_eq!(p.body["projectId"], "6650a1b2c3d4e5f601234567");
+        let body = sent(&p);
+        assert_eq!(body["projectId"], "6650a1b2c3d4e5f601234567");
+        assert_eq!(body["phone"], "+919845317206");
+        assert_eq!(body["email"], "asha@example.com");
         assert_eq!(
-            p.body["extra"], true,
+            body["extra"], true,
             "unknown input fields are sent as given"
         );
+        assert_eq!(body["metadata"], json!({"k": 1}));
         assert!(
-            p.body.get("groupId").is_none(),
+            body.get("groupId").is_none(),
             "empty optional fields are dropped"
+        );
+        assert_eq!(
+            lead.get("phone").string().unwrap(),
+            "098453 17206",
+            "the input is untouched"
         );
     }
 
     #[test]
     fn every_missing_field_is_reported() {
-        let errors = validate_lead(&json!({}), "IN");
+        let errors = validate_lead(&input(&tv(json!({}))), "IN");
         assert_eq!(
             codes(&errors),
             vec![
-                ("processId".to_string(), "required"),
-                ("name".to_string(), "required"),
-                ("phone".to_string(), "required")
+                ("processId", "required"),
+                ("name", "required"),
+                ("phone", "required")
             ]
         );
     }
@@ -287,34 +462,57 @@ mod tests {
     #[test]
     fn bad_formats_are_reported() {
         let lead =
-            json!({"firstName": "A", "phone": "9999999999", "email": "nope", "processId": "x"});
-        let errors = validate_lead(&lead, "IN");
+            tv(json!({"firstName": "A", "phone": "9999999999", "email": "nope", "processId": "x"}));
         assert_eq!(
-            codes(&errors),
+            codes(&validate_lead(&input(&lead), "IN")),
             vec![
-                ("processId".to_string(), "invalid_format"),
-                ("phone".to_string(), "repeating_digits"),
-                ("email".to_string(), "invalid_format")
+                ("processId", "invalid_format"),
+                ("phone", "repeating_digits"),
+                ("email", "invalid_format")
             ]
         );
-        let not_object = validate_lead(&json!([1]), "IN");
-        assert_eq!(not_object.len(), 1);
-        let wrong_types = validate_lead(
-            &json!({"name": 5, "email": "a@b.co", "processId": PROC, "metadata": "x"}),
-            "IN",
+        assert_eq!(
+            read_lead(&tv(json!([1]))).unwrap_err().code,
+            Code::ValidationError
         );
-        assert!(wrong_types
+        let wrong = tv(json!({"name": 5, "email": "a@b.co", "processId": PROC, "metadata": "x"}));
+        let errors = validate_lead(&input(&wrong), "IN");
+        assert!(errors
             .iter()
             .any(|e| e.field == "name" && e.code == "invalid_type"));
-        assert!(wrong_types.iter().any(|e| e.field == "metadata"));
+        assert!(errors.iter().any(|e| e.field == "metadata"));
+        let long = tv(
+            json!({"name": "A", "email": "a@b.co", "processId": PROC, "referenceId": "r".repeat(300)}),
+        );
+        assert_eq!(
+            codes(&validate_lead(&input(&long), "IN")),
+            vec![("referenceId", "too_long")]
+        );
+        let mut deep = json!({});
+        for _ in 0..40 {
+            deep = json!({ "x": [deep] });
+        }
+        let deep = tv(json!({"name": "A", "email": "a@b.co", "processId": PROC, "metadata": deep}));
+        assert_eq!(
+            codes(&validate_lead(&input(&deep), "IN")),
+            vec![("metadata", "too_deep")]
+        );
+        // Four containers, one in the other.
+        assert!(!nests_deeper(&tv(json!({"a": {"b": [1, {"c": 2}]}})), 4));
+        assert!(nests_deeper(&tv(json!({"a": {"b": [1, {"c": 2}]}})), 3));
     }
 
     #[test]
     fn project_mismatch_is_refused() {
-        let lead = json!({"name": "A", "email": "a@b.co", "processId": PROC, "projectId": "6650a1b2c3d4e5f60123456f"});
-        let err = prepare_lead(&lead, "6650a1b2c3d4e5f601234567", "IN").unwrap_err();
+        let lead = tv(
+            json!({"name": "A", "email": "a@b.co", "processId": PROC, "projectId": "6650a1b2c3d4e5f60123456f"}),
+        );
+        let err = prepare_lead(&lead, &input(&lead), "6650a1b2c3d4e5f601234567", "IN").unwrap_err();
         assert_eq!(err.code, Code::ValidationError);
-        assert!(err.details.unwrap()[0]["field"] == "projectId");
+        let Some(Details::Fields(f)) = err.details else {
+            panic!()
+        };
+        assert_eq!(f[0].field, "projectId");
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! duplicate guard and the key-block state. Time is always passed in (milliseconds), never
 //! read, so every rule is tested with a fake clock.
 
+use crate::core::hash::{hash, HashedMap};
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// Extra room added to the window for clock granularity between this client and the server.
@@ -114,11 +115,11 @@ impl Refusal {
     }
 }
 
-/// SDK.md "Duplicate guard". Keys are `phone:<E.164>` and `email:<lowercase>`.
+/// SDK.md "Duplicate guard". Keys are `phone:<E.164>` and `email:<lowercase>`, kept as hashes.
 #[derive(Debug, Default)]
 pub struct DuplicateGuard {
-    /// key -> time it was last submitted (in flight counts as submitted).
-    sent: HashMap<String, f64>,
+    /// key hash -> time it was last submitted (in flight counts as submitted).
+    sent: HashedMap<f64>,
     rejections: VecDeque<f64>,
     prune_above: usize,
 }
@@ -154,10 +155,11 @@ impl DuplicateGuard {
 
     /// Rule 1 alone: was one of these keys submitted within the window (or is it in flight)?
     pub fn check_recent(&self, keys: &[String], now: f64, cfg: GuardConfig) -> Result<(), Refusal> {
-        match keys
-            .iter()
-            .find(|k| self.sent.get(*k).is_some_and(|&t| t > now - cfg.window_ms))
-        {
+        match keys.iter().find(|k| {
+            self.sent
+                .get(&hash(k))
+                .is_some_and(|&t| t > now - cfg.window_ms)
+        }) {
             Some(k) => Err(Refusal::Recent(k.clone())),
             None => Ok(()),
         }
@@ -172,14 +174,14 @@ impl DuplicateGuard {
     /// The lead is being sent (or was accepted, or was rejected as a duplicate).
     pub fn mark_sent(&mut self, keys: &[String], now: f64) {
         for k in keys {
-            self.sent.insert(k.clone(), now);
+            self.sent.insert(hash(k), now);
         }
     }
 
     /// The server refused the lead for another reason: its keys were not used up.
     pub fn release(&mut self, keys: &[String]) {
         for k in keys {
-            self.sent.remove(k);
+            self.sent.remove(&hash(k));
         }
     }
 
@@ -230,10 +232,11 @@ impl Shared {
     }
 }
 
-type Registry = HashMap<(String, String), Rc<RefCell<Shared>>>;
+/// `(base URL, project)` and its state; a realm has a handful of them.
+type Registry = Vec<((String, String), Rc<RefCell<Shared>>)>;
 
 thread_local! {
-    static REGISTRY: RefCell<Registry> = RefCell::new(HashMap::new());
+    static REGISTRY: RefCell<Registry> = const { RefCell::new(Vec::new()) };
 }
 
 /// The state for (base URL, project), shared by every client of this realm (JS realm = wasm instance).
@@ -242,7 +245,15 @@ pub fn shared_for(base_url: &str, project_id: &str) -> Rc<RefCell<Shared>> {
         base_url.trim_end_matches('/').to_string(),
         project_id.to_string(),
     );
-    REGISTRY.with(|r| r.borrow_mut().entry(key).or_default().clone())
+    REGISTRY.with(|r| {
+        let mut r = r.borrow_mut();
+        if let Some((_, s)) = r.iter().find(|(k, _)| *k == key) {
+            return s.clone();
+        }
+        let s = Rc::<RefCell<Shared>>::default();
+        r.push((key, s.clone()));
+        s
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! the Bearer token or custom header the customer configured, in constant time.
 
 use crate::core::error::VoxError;
-use serde_json::Value;
+use crate::core::options::MAX_SHORT;
+use crate::core::value::{Json, Kind, Value};
 
 /// The fields of an update result, in output order (after `kind`).
 const UPDATE_FIELDS: [&str; 6] = [
@@ -25,53 +26,39 @@ const ACTIVITY_FIELDS: [&str; 6] = [
     "timestamp",
 ];
 
-/// Reads a webhook body given as JSON text. Text that is not JSON is an `invalid_argument`.
-pub fn parse_webhook_text(body: &str) -> Result<Value, VoxError> {
-    parse_webhook(&read_text(body)?)
+/// The error for a webhook body given as text that is not JSON.
+pub fn not_json() -> VoxError {
+    // The parser's own message (line and column) is left out: numbers in it would be masked
+    // as phones.
+    VoxError::invalid_argument("webhook body is not JSON text")
 }
 
-/// A webhook body's JSON text as a value; text that is not JSON is an `invalid_argument`.
-pub fn read_text(body: &str) -> Result<Value, VoxError> {
-    // serde's own message (line and column) is left out: numbers in it would be masked as phones.
-    serde_json::from_str(body).map_err(|e| {
-        let why = if e.is_eof() {
-            " (it ends too early)"
-        } else {
-            ""
-        };
-        VoxError::invalid_argument(format!("webhook body is not JSON text{why}"))
-    })
+/// An id-like field that marks a payload kind: present and text.
+fn marker<V: Value>(body: &V, key: &str) -> bool {
+    body.get(key).text(MAX_SHORT).is_ok()
 }
 
-/// Reads a webhook body: `{ kind: "update_result" | "activity", ...the kind's fields (null when
-/// absent), timestamp, time, data | activity, raw }`. `raw` is the whole body, untouched, so
+/// Reads a webhook body (the host's value: an object the caller passed, or what the host
+/// parsed of its text): `{ kind: "update_result" | "activity", ...the kind's fields (null when
+/// absent), timestamp, time, data | activity, raw }`. `raw` is the body itself, untouched, so
 /// fields this SDK does not know are never lost. A body that is neither kind is an
 /// `invalid_argument`.
-pub fn parse_webhook(body: &Value) -> Result<Value, VoxError> {
-    let fields = parse_webhook_fields(body)?;
-    Ok(Value::Object(
-        fields
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect(),
-    ))
-}
-
-/// [`parse_webhook`]'s event as `(key, value)` pairs in the documented order (`kind` first,
-/// `raw` last), for an edge that builds its own object and wants that order whatever the JSON
-/// map type keeps.
-pub fn parse_webhook_fields(body: &Value) -> Result<Vec<(&'static str, Value)>, VoxError> {
-    let Value::Object(obj) = body else {
+pub fn parse_webhook<V: Value>(body: &V) -> Result<Json<V>, VoxError> {
+    if !body.is_object() {
         return Err(VoxError::invalid_argument(format!(
             "webhook body must be a JSON object, not {}",
-            kind_of(body)
+            kind_of(body.kind())
         )));
-    };
-    let present = |key: &str| obj.get(key).is_some_and(|v| !v.is_null());
-    let is_activity = present("activityId") || obj.get("activity").is_some_and(Value::is_object);
+    }
+    if body.to_json(&[]).is_err() {
+        return Err(VoxError::invalid_argument(
+            "webhook body cannot be written as JSON (a cycle, a BigInt or a lone surrogate?): it is not one the CRM sent",
+        ));
+    }
+    let is_activity = marker(body, "activityId") || body.get("activity").is_object();
     let (kind, fields, payload) = if is_activity {
         ("activity", ACTIVITY_FIELDS, "activity")
-    } else if present("updateId") {
+    } else if marker(body, "updateId") {
         ("update_result", UPDATE_FIELDS, "data")
     } else {
         return Err(VoxError::invalid_argument(
@@ -80,46 +67,59 @@ pub fn parse_webhook_fields(body: &Value) -> Result<Vec<(&'static str, Value)>, 
         ));
     };
 
-    let field = |key: &str| obj.get(key).cloned().unwrap_or(Value::Null);
+    let field = |key: &str| {
+        let v = body.get(key);
+        if v.is_absent() {
+            Json::Null
+        } else {
+            Json::Value(v)
+        }
+    };
     let mut out = Vec::with_capacity(fields.len() + 4);
-    out.push(("kind", Value::String(kind.into())));
+    out.push(("kind", Json::text(kind)));
     for key in fields {
         out.push((key, field(key)));
     }
-    let time = obj
-        .get("timestamp")
-        .and_then(epoch_ms)
-        .and_then(iso_from_epoch_ms)
-        .map_or(Value::Null, Value::String);
-    out.push(("time", time));
+    let time = epoch_ms(&body.get("timestamp")).and_then(iso_from_epoch_ms);
+    out.push(("time", Json::opt_text(time)));
     out.push((payload, field(payload)));
-    out.push(("raw", body.clone()));
-    Ok(out)
+    out.push(("raw", Json::Value(body.clone())));
+    Ok(Json::Object(out))
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+fn kind_of(k: Kind) -> &'static str {
+    match k {
+        Kind::Absent => "null",
+        Kind::Bool(_) => "a boolean",
+        Kind::Number(_) => "a number",
+        Kind::Text => "a string",
+        Kind::Array => "an array",
+        _ => "another value",
     }
 }
 
 /// Epoch milliseconds from a JSON number or a numeric string (fractions are floored).
-fn epoch_ms(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            let f = n.as_f64()?.floor();
+fn epoch_ms<V: Value>(v: &V) -> Option<i64> {
+    match v.kind() {
+        Kind::Number(n) => {
+            let f = n.floor();
             // Beyond ±2^53 a float is no longer an exact millisecond count; such a value is
             // outside the supported years anyway.
             (f.is_finite() && f.abs() <= 9_007_199_254_740_992.0).then_some(f as i64)
-        }),
-        Value::String(s) => s.trim().parse::<i64>().ok(),
+        }
+        Kind::Text => v.text(32).ok()?.trim().parse::<i64>().ok(),
         _ => None,
     }
+}
+
+/// Header `(name, value)` pairs of a plain object of header values (Node's `req.headers`, or a
+/// `Headers` the host turned into one); entries whose value is not a string are left out.
+pub fn header_pairs<V: Value>(headers: &V) -> Vec<(String, String)> {
+    headers
+        .keys()
+        .into_iter()
+        .filter_map(|k| Some((k.clone(), headers.get(&k).string()?)))
+        .collect()
 }
 
 /// Milliseconds of 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: the years that
@@ -229,13 +229,25 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    use crate::core::testkit::{parse, tv, Tv};
+    use crate::core::value::Value as _;
+    use serde_json::Value;
+
+    fn parse_webhook(body: &Value) -> Result<Value, VoxError> {
+        super::parse_webhook(&tv(body.clone())).map(|j| Tv::build(j).json())
+    }
+
+    fn parse_webhook_text(text: &str) -> Result<Value, VoxError> {
+        let body = parse(text).ok_or_else(not_json)?;
+        super::parse_webhook(&body).map(|j| Tv::build(j).json())
+    }
+
     /// The field names of a parsed payload, in order.
     fn field_names(body: &Value) -> Vec<&'static str> {
-        parse_webhook_fields(body)
-            .unwrap()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect()
+        match super::parse_webhook(&tv(body.clone())).unwrap() {
+            Json::Object(m) => m.iter().map(|(k, _)| *k).collect(),
+            _ => panic!("not an object"),
+        }
     }
     use crate::core::error::Code;
     use serde_json::json;

@@ -1,146 +1,124 @@
-//! The core's `Host` in JS: fetch (the global one or the caller's), timers, the caller's
-//! `AbortSignal`, the logger and the progress callback.
+//! The core's `Host` in JS (a monotonic clock, the caller's `AbortSignal`, the logger, the
+//! progress callback, the bulk report), and the requests a task starts as what the JS driver
+//! needs to make them: the caller's `fetch` (or the global one), the URL and a web-sys
+//! `RequestInit` with its `Headers`.
 
-use super::{get, to_js};
-use crate::core::api::{HttpRequest, HttpResponse};
-use crate::core::bulk::Progress;
-use crate::core::engine::{Host, LogEvent, TransportError};
-use js_sys::{Function, Object, Promise, Reflect};
+use super::{call_back, Js};
+use crate::core::bulk::{Outcome, Progress};
+use crate::core::engine::{Host, LogEvent, Outgoing};
+use crate::core::error::VoxError;
+use crate::core::options::Hooks;
+use crate::core::value::{Json, Part, Value};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, RequestInit};
 
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = sendOnce)]
-    fn send_once(
-        fetch: &Function,
-        url: &str,
-        method: &str,
-        headers: &JsValue,
-        body: &JsValue,
-        timeout_ms: f64,
-        signal: &JsValue,
-    ) -> Promise;
-    #[wasm_bindgen(js_name = sleep)]
-    fn sleep_js(ms: f64, signal: &JsValue) -> Promise;
+    pub(crate) fn report() -> JsValue;
+    #[wasm_bindgen(js_name = finishReport)]
+    pub(crate) fn finish_report(report: &JsValue, requests: f64) -> JsValue;
+    fn now() -> f64;
 }
 
-/// What every call of one client shares.
-pub struct Transport {
-    pub fetch: Function,
-    pub base_url: String,
-    pub token: Option<String>,
-    pub logger: Option<Function>,
-}
-
-impl Transport {
-    /// Removes the token from any text that leaves the library.
-    pub fn scrub(&self, text: &str) -> String {
-        match &self.token {
-            Some(t) if t.len() >= 4 && text.contains(t.as_str()) => {
-                text.replace(t.as_str(), "[token]")
-            }
-            _ => text.to_string(),
-        }
-    }
-}
-
-pub struct WasmHost<'a> {
-    pub transport: &'a Transport,
+/// One call's host: the client's hooks, the call's signal and progress callback, and for a
+/// bulk its report and inputs.
+pub struct WasmHost {
     pub signal: JsValue,
-    pub on_progress: Option<Function>,
+    pub on_progress: Option<Js>,
+    pub logger: Option<Js>,
+    /// `(report, inputs)` of a bulk call.
+    pub report: Option<(JsValue, Js)>,
 }
 
-impl WasmHost<'_> {
-    fn headers(&self, with_body: bool) -> JsValue {
-        let h = Object::new();
-        let set = |k: &str, v: &str| {
-            let _ = Reflect::set(&h, &JsValue::from_str(k), &JsValue::from_str(v));
-        };
-        set("Accept", "application/json");
-        if with_body {
-            set("Content-Type", "application/json");
-        }
-        if let Some(t) = &self.transport.token {
-            set("Authorization", &format!("Bearer {t}"));
-        }
-        h.into()
-    }
-}
+impl Host for WasmHost {
+    type V = Js;
 
-impl Host for WasmHost<'_> {
     fn now_ms(&self) -> f64 {
-        js_sys::Date::now()
+        now()
     }
 
     fn random(&self) -> f64 {
         js_sys::Math::random()
     }
 
-    async fn sleep(&self, ms: f64) {
-        let _ = JsFuture::from(sleep_js(ms, &self.signal)).await;
-    }
-
-    async fn send(
-        &self,
-        req: &HttpRequest,
-        timeout_ms: f64,
-    ) -> Result<HttpResponse, TransportError> {
-        let url = format!("{}{}", self.transport.base_url, req.path_and_query());
-        let body = req
-            .body
-            .as_deref()
-            .map_or(JsValue::UNDEFINED, JsValue::from_str);
-        let promise = send_once(
-            &self.transport.fetch,
-            &url,
-            req.method.as_str(),
-            &self.headers(req.body.is_some()),
-            &body,
-            timeout_ms,
-            &self.signal,
-        );
-        match JsFuture::from(promise).await {
-            Ok(res) => Ok(HttpResponse {
-                status: get(&res, "status").as_f64().map_or(0, |s| s as u16),
-                retry_after: get(&res, "retryAfter").as_string(),
-                body: get(&res, "body").as_string().unwrap_or_default(),
-            }),
-            Err(e) => {
-                let message = self
-                    .transport
-                    .scrub(&get(&e, "message").as_string().unwrap_or_default());
-                Err(match get(&e, "kind").as_string().as_deref() {
-                    Some("timeout") => TransportError::Timeout,
-                    Some("aborted") => TransportError::Aborted,
-                    Some("refused") => TransportError::Refused(message),
-                    _ => TransportError::Network(message),
-                })
-            }
-        }
-    }
-
     fn aborted(&self) -> bool {
-        get(&self.signal, "aborted").as_bool().unwrap_or(false)
+        Js(self.signal.clone()).get("aborted").boolean() == Some(true)
     }
 
     fn log(&self, event: &LogEvent) {
-        if let Some(logger) = &self.transport.logger {
-            let mut v = event.to_value();
-            if let Some(serde_json::Value::String(m)) = v.get_mut("message") {
-                *m = self.transport.scrub(m);
-            }
-            // A logger that throws must not break the call.
-            let _ = logger.call1(&JsValue::NULL, &to_js(&v));
+        if let Some(logger) = &self.logger {
+            call_back(&logger.0, &Js::build(event.to_json()).0);
         }
     }
 
     fn progress(&self, p: Progress) {
         if let Some(f) = &self.on_progress {
-            let v = serde_json::json!({
-                "done": p.done, "total": p.total, "created": p.created, "failed": p.failed, "unknown": p.unknown
-            });
-            let _ = f.call1(&JsValue::NULL, &to_js(&v));
+            call_back(&f.0, &Js::build(p.to_json()).0);
         }
     }
+
+    fn outcome(&self, index: usize, outcome: Outcome<Js>) {
+        let Some((report, inputs)) = &self.report else {
+            return;
+        };
+        let i = Json::Number(index as f64);
+        let not_made = |i, e: VoxError| {
+            vec![
+                ("index", i),
+                ("input", Json::Value(inputs.at(index))),
+                ("error", e.info()),
+            ]
+        };
+        let (list, item) = match outcome {
+            Outcome::Created(lead) => ("created", vec![("index", i), ("lead", Json::Value(lead))]),
+            Outcome::Failed(e) => ("failed", not_made(i, e)),
+            Outcome::Unknown(e) => ("unknown", not_made(i, e)),
+        };
+        let list: Array = Reflect::get(report, &JsValue::from_str(list))
+            .unwrap_or_default()
+            .unchecked_into();
+        list.push(&Js::build(Json::Object(item)).0);
+    }
+}
+
+/// `{ id, fetch, url, init, timeoutMs }` for the driver, or `None` when there is no `fetch`
+/// to call (neither the caller's nor a global one).
+pub fn request(hooks: &Hooks<Js>, out: Outgoing<Js>) -> Option<JsValue> {
+    let fetch = match &hooks.fetch {
+        Some(f) => f.0.clone(),
+        None => Reflect::get(&js_sys::global(), &JsValue::from_str("fetch")).unwrap_or_default(),
+    };
+    if !fetch.is_function() {
+        return None;
+    }
+    let init = RequestInit::new();
+    init.set_method(out.method);
+    if let Ok(headers) = Headers::new() {
+        for (k, v) in &out.headers {
+            let _ = headers.set(k, v);
+        }
+        init.set_headers(&headers);
+    }
+    if let Some(body) = out.body {
+        let parts: Array = body
+            .0
+            .into_iter()
+            .map(|p| match p {
+                Part::Str(s) => JsValue::from_str(&s),
+                Part::Text(t) => t.0,
+            })
+            .collect();
+        init.set_body(&parts.join("").into());
+    }
+    Some(
+        Js::build(Json::Object(vec![
+            ("id", Json::Number(f64::from(out.id))),
+            ("fetch", Json::Value(Js(fetch))),
+            ("url", Json::Text(out.url)),
+            ("init", Json::Value(Js(init.into()))),
+            ("timeoutMs", Json::Number(out.timeout_ms)),
+        ]))
+        .0,
+    )
 }

@@ -1,5 +1,6 @@
-//! The wasm edge: converts between JS values and the core's types, supplies fetch and time
-//! (through `js/host.js`), and turns core errors into JS `VoxError`s. No API rule lives here.
+//! The wasm edge: the core's `Value` for JS values (read with serde-wasm-bindgen and a few
+//! calls into `js/host.js` that cannot throw through wasm), the core's trees as JS values, core
+//! errors as JS `VoxError`s, and the exports. No API rule lives here.
 
 pub mod client;
 mod host;
@@ -11,8 +12,10 @@ pub mod webhook;
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 use crate::core::error::VoxError;
-use js_sys::{Reflect, JSON};
-use serde_json::Value;
+use crate::core::value::{Json, JsonError, Kind, TextError, Value};
+use js_sys::{Array, JsString, Object, Reflect};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/js/host.js")]
@@ -23,6 +26,16 @@ extern "C" {
     fn vox_error_class_js() -> JsValue;
     #[wasm_bindgen(js_name = isBrowser)]
     fn is_browser() -> bool;
+    #[wasm_bindgen(js_name = kindOf)]
+    fn kind_of(v: &JsValue) -> u8;
+    #[wasm_bindgen(catch)]
+    fn plain(v: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    fn keys(v: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = toJson)]
+    fn to_json_js(v: &JsValue, patch: &Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = callBack)]
+    fn call_back(f: &JsValue, arg: &JsValue);
     #[wasm_bindgen(js_name = notePanic)]
     fn note_panic(message: &str);
     #[wasm_bindgen(js_name = takePanic)]
@@ -63,155 +76,117 @@ pub fn vox_error_class() -> JsValue {
     vox_error_class_js()
 }
 
-/// A core error as a JS `VoxError`.
-pub(crate) fn js_error(e: &VoxError) -> JsValue {
-    make_error(&to_js(&e.to_value()))
-}
+/// A JS value as the core's `Value`.
+#[derive(Clone, Debug)]
+pub struct Js(pub JsValue);
 
-/// A JS value as JSON (`Date`s become ISO strings, `undefined` fields vanish). Cycles,
-/// `BigInt`s and other values JSON cannot hold are an `invalid_argument`.
-pub(crate) fn to_value(js: &JsValue, what: &str) -> Result<Value, VoxError> {
-    if js.is_undefined() || js.is_null() {
-        return Ok(Value::Null);
-    }
-    let text = JSON::stringify(js).map_err(|_| {
-        VoxError::invalid_argument(format!(
-            "{what} cannot be read as JSON (a cycle or a BigInt?)"
-        ))
-    })?;
-    let Some(text) = text.as_string() else {
-        return Err(VoxError::invalid_argument(format!(
-            "{what} must be a JSON value, not a function or symbol"
-        )));
-    };
-    serde_json::from_str(&text).map_err(|_| {
-        VoxError::invalid_argument(format!(
-            "{what} cannot be read: it holds text that is not valid Unicode (a lone surrogate?)"
-        ))
-    })
-}
-
-/// A JSON value as a plain JS value.
-pub(crate) fn to_js(v: &Value) -> JsValue {
-    match v {
-        Value::Null => JsValue::NULL,
-        Value::Bool(b) => JsValue::from_bool(*b),
-        Value::String(s) => JsValue::from_str(s),
-        _ => JSON::parse(&v.to_string()).unwrap_or(JsValue::NULL),
+impl<'de> Deserialize<'de> for Js {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde_wasm_bindgen::preserve::deserialize(d).map(Js)
     }
 }
 
-/// `obj[key]`, or `undefined` when `obj` is not an object.
-pub(crate) fn get(obj: &JsValue, key: &str) -> JsValue {
-    if obj.is_object() || obj.is_function() {
-        Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-    } else {
-        JsValue::UNDEFINED
-    }
-}
-
-/// An options argument: `undefined`, `null` or an object.
-pub(crate) fn check_options(opts: &JsValue, what: &str) -> Result<(), VoxError> {
-    if opts.is_undefined() || opts.is_null() || opts.is_object() {
-        Ok(())
-    } else {
-        Err(VoxError::invalid_argument(format!(
-            "{what} must be an object"
-        )))
-    }
-}
-
-pub(crate) fn opt_bool(opts: &JsValue, key: &str) -> Result<Option<bool>, VoxError> {
-    let v = get(opts, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_bool()
-        .map(Some)
-        .ok_or_else(|| VoxError::invalid_argument(format!("{key} must be a boolean")))
-}
-
-/// An optional number within `[min, max]`; `integer` refuses fractions.
-pub(crate) fn opt_number(
-    opts: &JsValue,
-    key: &str,
-    min: f64,
-    max: f64,
-    integer: bool,
-) -> Result<Option<f64>, VoxError> {
-    let v = get(opts, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    match v.as_f64() {
-        Some(n) if n >= min && n <= max && (!integer || n.fract() == 0.0) => Ok(Some(n)),
-        // Integer formatting: f64 Display would pull float printing into the .wasm.
-        _ => Err(VoxError::invalid_argument(format!(
-            "{key} must be {} between {} and {}",
-            if integer { "an integer" } else { "a number" },
-            min as i64,
-            max as i64
-        ))),
-    }
-}
-
-pub(crate) fn opt_string(opts: &JsValue, key: &str) -> Result<Option<String>, VoxError> {
-    let v = get(opts, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    js_string(&v, key).map(Some)
-}
-
-/// Longest string accepted where an id, a code or an option is expected.
-pub(crate) const MAX_SHORT_STRING: usize = 1024;
-
-/// A JS string as Rust text: refused when it is not a string, not well-formed UTF-16 (a lone
-/// surrogate would otherwise turn into U+FFFD silently) or longer than `MAX_SHORT_STRING`.
-pub(crate) fn js_string(v: &JsValue, what: &str) -> Result<String, VoxError> {
-    let Some(js) = v.dyn_ref::<js_sys::JsString>() else {
-        return Err(VoxError::invalid_argument(format!(
-            "{what} must be a string"
-        )));
-    };
-    if js.length() as usize > MAX_SHORT_STRING {
-        return Err(VoxError::invalid_argument(format!(
-            "{what} is too long (more than {MAX_SHORT_STRING} characters)"
-        )));
-    }
-    if !js.is_valid_utf16() {
-        return Err(VoxError::invalid_argument(format!(
-            "{what} is not valid text (it holds a lone surrogate)"
-        )));
-    }
-    Ok(String::from(js))
-}
-
-/// Refuses an object argument whose listed fields are present but not strings (a `Date` or a
-/// number would otherwise be turned into text by JSON and sent).
-pub(crate) fn check_string_fields(
-    obj: &JsValue,
-    what: &str,
-    keys: &[&str],
-) -> Result<(), VoxError> {
-    for key in keys {
-        let v = get(obj, key);
-        if !(v.is_undefined() || v.is_null()) {
-            js_string(&v, &format!("{what}.{key}"))?;
+impl Value for Js {
+    fn kind(&self) -> Kind {
+        match kind_of(&self.0) {
+            0 => Kind::Absent,
+            1 => Kind::Bool(self.0.as_bool().unwrap_or(false)),
+            2 => Kind::Number(self.0.as_f64().unwrap_or(f64::NAN)),
+            3 => Kind::Text,
+            4 => Kind::Date(self.0.unchecked_ref::<js_sys::Date>().get_time()),
+            5 => Kind::Array,
+            6 => Kind::Object,
+            7 => Kind::Function,
+            _ => Kind::Other,
         }
     }
-    Ok(())
+
+    fn text(&self, max: usize) -> Result<String, TextError> {
+        let s = self.0.dyn_ref::<JsString>().ok_or(TextError::NotText)?;
+        if s.length() as usize > max {
+            Err(TextError::TooLong)
+        } else if !s.is_valid_utf16() {
+            Err(TextError::NotWellFormed)
+        } else {
+            Ok(String::from(s))
+        }
+    }
+
+    fn get(&self, key: &str) -> Self {
+        Js(Reflect::get(&self.0, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED))
+    }
+
+    fn array_len(&self) -> Option<usize> {
+        Array::is_array(&self.0).then(|| self.0.unchecked_ref::<Array>().length() as usize)
+    }
+
+    fn at(&self, i: usize) -> Self {
+        Js(Reflect::get_u32(&self.0, i as u32).unwrap_or(JsValue::UNDEFINED))
+    }
+
+    fn keys(&self) -> Vec<String> {
+        keys(&self.0).map_or_else(
+            |_| Vec::new(),
+            |k| k.iter().filter_map(|k| k.as_string()).collect(),
+        )
+    }
+
+    fn read<T: DeserializeOwned>(&self) -> Option<T> {
+        serde_wasm_bindgen::from_value(plain(&self.0).ok()?).ok()
+    }
+
+    fn to_json(&self, patch: &[(&str, Option<&str>)]) -> Result<Self, JsonError> {
+        let p = Array::new();
+        for (k, v) in patch {
+            p.push(&JsValue::from_str(k));
+            p.push(&v.map_or(JsValue::NULL, JsValue::from_str));
+        }
+        match to_json_js(&self.0, &p) {
+            Ok(t) if t.is_undefined() => Err(JsonError::NotWellFormed),
+            Ok(t) => Ok(Js(t)),
+            Err(_) => Err(JsonError::Unwritable),
+        }
+    }
+
+    fn build(json: Json<Self>) -> Self {
+        Js(match json {
+            Json::Null => JsValue::NULL,
+            Json::Bool(b) => JsValue::from_bool(b),
+            Json::Number(n) => JsValue::from_f64(n),
+            Json::Text(s) => JsValue::from_str(&s),
+            Json::Value(v) => v.0,
+            Json::Object(m) => {
+                let o = Object::new();
+                for (k, v) in m {
+                    let _ = Reflect::set(&o, &JsValue::from_str(k), &Js::build(v).0);
+                }
+                o.into()
+            }
+            Json::Array(a) => a
+                .into_iter()
+                .map(|v| Js::build(v).0)
+                .collect::<Array>()
+                .into(),
+        })
+    }
+
+    fn set(&self, key: &str, value: Self) {
+        let _ = Reflect::set(&self.0, &JsValue::from_str(key), &value.0);
+    }
+
+    fn remove(&self, key: &str) {
+        if let Some(o) = self.0.dyn_ref::<Object>() {
+            let _ = Reflect::delete_property(o, &JsValue::from_str(key));
+        }
+    }
 }
 
-pub(crate) fn opt_function(
-    opts: &JsValue,
-    key: &str,
-) -> Result<Option<js_sys::Function>, VoxError> {
-    let v = get(opts, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.dyn_into::<js_sys::Function>()
-        .map(Some)
-        .map_err(|_| VoxError::invalid_argument(format!("{key} must be a function")))
+/// A core error as a JS `VoxError`.
+pub(crate) fn js_error(e: &VoxError) -> JsValue {
+    make_error(&Js::build(e.to_json()).0)
+}
+
+/// A core result as the JS value an export returns or throws.
+pub(crate) fn js_result(r: Result<Json<Js>, VoxError>) -> Result<JsValue, JsValue> {
+    r.map(|j| Js::build(j).0).map_err(|e| js_error(&e))
 }

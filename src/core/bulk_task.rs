@@ -1,0 +1,499 @@
+//! SDK.md's bulk initiate as a state machine: inputs are read and prepared a chunk at a time,
+//! just before the chunk is sent (so a run holds only the leads in flight), up to
+//! `concurrency` chunks are in flight, and each lead's outcome is decided once: created,
+//! failed or unknown, after reconciliation by referenceId where an answer was ambiguous.
+
+use crate::core::api::{self};
+use crate::core::bulk::{self, BulkOptions, ItemResult, Ledger, Outcome, Sent};
+use crate::core::engine::{
+    elapsed, found, grace_ms, lookup, Answer, Client, Cx, Host, Poll, Reader, Request,
+};
+use crate::core::error::{self, Code, VoxError};
+use crate::core::hash::{hash, HashedMap};
+use crate::core::lead::{self, PreparedLead};
+use crate::core::limits::{self, GuardConfig, Refusal};
+use crate::core::options::object_id;
+use crate::core::retry::{self, Kind};
+use crate::core::value::{Json, Value};
+use std::collections::VecDeque;
+
+/// Lookups in flight at once while reconciling one ambiguous chunk.
+const LOOKUP_CONCURRENCY: usize = 16;
+
+/// One lead of a bulk, ready to send.
+#[derive(Clone, Debug)]
+pub(crate) struct Item<V> {
+    sent: Sent<V>,
+    process_id: String,
+    keys: Vec<String>,
+}
+
+/// What a chunk's answer decided for one lead.
+enum Decided<V> {
+    Created(V),
+    /// Refused; `Some(reason)` settles the lead's guard keys with that reason.
+    Failed(VoxError, Option<String>),
+    /// Outcome not known: the lead's guard keys stay taken.
+    Unknown(VoxError),
+    /// Reconciliation showed it was not created: it goes again in a later chunk.
+    Resend,
+}
+
+/// Why a chunk looks its leads up by referenceId.
+enum Why {
+    /// Resent leads refused as duplicates (with the reason): created by an earlier attempt if
+    /// they exist.
+    Recheck(Vec<String>),
+    /// The chunk's request failed ambiguously (with this error).
+    Reconcile(VoxError),
+}
+
+enum CState<V> {
+    Sending(Request<V>),
+    /// After a timeout the request may still be running on the server: wait, then reconcile.
+    Grace {
+        until: f64,
+        err: VoxError,
+    },
+    Lookups {
+        why: Why,
+        /// The positions (in `pending`) not yet looked up, and those in flight.
+        next: usize,
+        running: Vec<(usize, Request<V>)>,
+        done: Vec<Option<Result<Option<V>, VoxError>>>,
+    },
+    Done,
+}
+
+struct Chunk<V> {
+    /// Leads sent, not decided yet.
+    items: Vec<(usize, Item<V>)>,
+    /// Leads to look up (after `items` were decided or moved here).
+    pending: Vec<(usize, Item<V>)>,
+    decided: Vec<(usize, Item<V>, Decided<V>)>,
+    resends: u32,
+    state: CState<V>,
+}
+
+impl<V: Value> Chunk<V> {
+    fn poll<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, existing: bool) -> bool {
+        loop {
+            match &mut self.state {
+                CState::Sending(req) => match req.poll(cx) {
+                    Poll::Pending => return false,
+                    Poll::Ready(Ok(Answer::Bulk(answer))) => {
+                        let sent: Vec<&Sent<V>> =
+                            self.items.iter().map(|(_, it)| &it.sent).collect();
+                        let results = bulk::map_answer(&sent, answer);
+                        let mut reasons = Vec::new();
+                        for ((i, item), r) in
+                            std::mem::take(&mut self.items).into_iter().zip(results)
+                        {
+                            let d = match r {
+                                ItemResult::Created(lead) => Decided::Created(lead),
+                                // On a resend, a duplicate may be our own earlier attempt, processed late.
+                                ItemResult::Rejected(reason)
+                                    if self.resends > 0
+                                        && error::is_duplicate_reason(&reason)
+                                        && item.sent.reference_id.is_some() =>
+                                {
+                                    reasons.push(reason);
+                                    self.pending.push((i, item));
+                                    continue;
+                                }
+                                ItemResult::Rejected(reason) => rejected(reason),
+                                ItemResult::Missing => {
+                                    Decided::Unknown(VoxError::invalid_response(
+                                        "The bulk answer did not mention this lead",
+                                    ))
+                                }
+                            };
+                            self.decided.push((i, item, d));
+                        }
+                        self.state = lookups(Why::Recheck(reasons), self.pending.len());
+                    }
+                    Poll::Ready(Ok(_)) => self.state = CState::Done,
+                    Poll::Ready(Err(f)) if !f.ambiguous => {
+                        let reason =
+                            (f.err.code == Code::BadRequest).then(|| f.err.message.clone());
+                        let settle = Some(reason.unwrap_or_default());
+                        for (i, item) in std::mem::take(&mut self.items) {
+                            self.decided.push((
+                                i,
+                                item,
+                                Decided::Failed(f.err.clone(), settle.clone()),
+                            ));
+                        }
+                        self.state = CState::Done;
+                    }
+                    Poll::Ready(Err(f)) => {
+                        let reconcilable = !existing && f.err.code != Code::Aborted;
+                        for (i, item) in std::mem::take(&mut self.items) {
+                            if reconcilable && item.sent.reference_id.is_some() {
+                                self.pending.push((i, item));
+                            } else {
+                                self.decided
+                                    .push((i, item, Decided::Unknown(f.err.clone())));
+                            }
+                        }
+                        let grace = grace_ms(cx.cfg(), &f.err);
+                        self.state = if self.pending.is_empty() {
+                            CState::Done
+                        } else if grace > 0.0 {
+                            CState::Grace {
+                                until: cx.now() + grace,
+                                err: f.err,
+                            }
+                        } else {
+                            lookups(Why::Reconcile(f.err), self.pending.len())
+                        };
+                    }
+                },
+                CState::Grace { until, err } => {
+                    if !elapsed(cx, *until) {
+                        return false;
+                    }
+                    self.state = lookups(Why::Reconcile(err.clone()), self.pending.len());
+                }
+                CState::Lookups {
+                    why,
+                    next,
+                    running,
+                    done,
+                } => {
+                    // Start lookups while there is room; a slow one (retrying) holds no other back.
+                    while running.len() < LOOKUP_CONCURRENCY && *next < self.pending.len() {
+                        if let Some((_, item)) = self.pending.get(*next) {
+                            let r = item.sent.reference_id.as_deref().unwrap_or_default();
+                            running.push((*next, lookup(cx.cfg(), r, &item.process_id)));
+                        }
+                        *next += 1;
+                    }
+                    let mut k = 0;
+                    while let Some((pos, req)) = running.get_mut(k) {
+                        match req.poll(cx) {
+                            Poll::Pending => k += 1,
+                            Poll::Ready(r) => {
+                                if let Some(slot) = done.get_mut(*pos) {
+                                    *slot = Some(found(r));
+                                }
+                                running.swap_remove(k);
+                            }
+                        }
+                    }
+                    if !running.is_empty() || *next < self.pending.len() {
+                        return false;
+                    }
+                    let budget = retry::reconcile_budget(cx.cfg().max_retries);
+                    let results = std::mem::take(done);
+                    for (n, ((i, item), lookup)) in std::mem::take(&mut self.pending)
+                        .into_iter()
+                        .zip(results)
+                        .enumerate()
+                    {
+                        let d = match (&*why, lookup) {
+                            (_, Some(Ok(Some(lead)))) => Decided::Created(lead),
+                            (Why::Recheck(reasons), _) => {
+                                rejected(reasons.get(n).cloned().unwrap_or_default())
+                            }
+                            (Why::Reconcile(_), Some(Ok(None))) if self.resends < budget => {
+                                Decided::Resend
+                            }
+                            (Why::Reconcile(err), _) => Decided::Unknown(err.clone()),
+                        };
+                        self.decided.push((i, item, d));
+                    }
+                    self.state = CState::Done;
+                }
+                CState::Done => return true,
+            }
+        }
+    }
+}
+
+/// The server refused this lead inside a 200.
+fn rejected<V>(reason: String) -> Decided<V> {
+    let err = VoxError::new(Code::BadRequest, reason.clone()).with_status(200);
+    Decided::Failed(err, Some(reason))
+}
+
+fn lookups<V>(why: Why, n: usize) -> CState<V> {
+    CState::Lookups {
+        why,
+        next: 0,
+        running: Vec::new(),
+        done: (0..n).map(|_| None).collect(),
+    }
+}
+
+/// Leads of a chunk to send again, with how often they were sent already.
+type Resend<V> = (Vec<(usize, Item<V>)>, u32);
+
+/// A bulk initiate in progress.
+pub struct BulkTask<V> {
+    inputs: V,
+    total: usize,
+    existing: bool,
+    opts: BulkOptions,
+    guard: Option<GuardConfig>,
+    ledger: Ledger,
+    /// Keys of the inputs prepared so far (a later input with one of them is refused).
+    seen_in_input: HashedMap<()>,
+    next_input: usize,
+    /// Leads that reconciliation showed were not created, to send again, with their resend count.
+    resend: VecDeque<Resend<V>>,
+    chunks: Vec<Chunk<V>>,
+    reported: bool,
+}
+
+impl<V: Value> BulkTask<V> {
+    pub(crate) fn new(
+        client: &Client,
+        inputs: &V,
+        existing: bool,
+        opts: BulkOptions,
+    ) -> Result<Self, VoxError> {
+        let what = if existing { "leadIds" } else { "leads" };
+        let total = inputs
+            .array_len()
+            .ok_or_else(|| VoxError::invalid_argument(format!("{what} must be an array")))?;
+        Ok(BulkTask {
+            inputs: inputs.clone(),
+            total,
+            existing,
+            opts,
+            guard: if existing { None } else { client.cfg.guard },
+            ledger: Ledger::new(total),
+            seen_in_input: HashedMap::default(),
+            next_input: 0,
+            resend: VecDeque::new(),
+            chunks: Vec::new(),
+            reported: false,
+        })
+    }
+
+    /// Records the outcome of input `i` and hands it to the host (the first one stands).
+    fn decide<H: Host<V = V>>(&mut self, cx: &Cx<'_, H>, i: usize, outcome: Outcome<V>) {
+        let outcome = match outcome {
+            Outcome::Failed(e) => Outcome::Failed(cx.cfg().scrubbed(e)),
+            Outcome::Unknown(e) => Outcome::Unknown(cx.cfg().scrubbed(e)),
+            created => created,
+        };
+        if let Some(o) = self.ledger.set(i, outcome) {
+            cx.host.outcome(i, o);
+        }
+    }
+
+    pub(crate) fn poll<H: Host<V = V>>(
+        &mut self,
+        cx: &mut Cx<'_, H>,
+    ) -> Option<Result<V, VoxError>> {
+        loop {
+            self.fill(cx);
+            let mut finished = Vec::new();
+            let mut k = 0;
+            while let Some(chunk) = self.chunks.get_mut(k) {
+                if chunk.poll(cx, self.existing) {
+                    finished.push(self.chunks.swap_remove(k));
+                } else {
+                    k += 1;
+                }
+            }
+            if finished.is_empty() {
+                break;
+            }
+            for chunk in finished {
+                self.settle(cx, chunk);
+            }
+        }
+        if !self.chunks.is_empty() || !self.resend.is_empty() || self.next_input < self.total {
+            return None;
+        }
+        let left = self.ledger.undecided();
+        for (i, o) in left {
+            cx.host.outcome(i, o);
+        }
+        self.ledger.requests = cx.requests();
+        if !self.reported || self.ledger.progress().done < self.total {
+            cx.host.progress(self.ledger.progress());
+        }
+        Some(Ok(V::build(Json::Number(f64::from(self.ledger.requests)))))
+    }
+
+    /// Starts chunks while fewer than `concurrency` are in flight and leads are left.
+    fn fill<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>) {
+        while self.chunks.len() < self.opts.concurrency.max(1) {
+            let (items, resends) = match self.resend.pop_front() {
+                Some(c) => c,
+                None => {
+                    let mut items = Vec::new();
+                    while items.len() < self.opts.chunk_size.clamp(1, bulk::MAX_CHUNK)
+                        && self.next_input < self.total
+                    {
+                        let i = self.next_input;
+                        self.next_input += 1;
+                        match self.prepare(cx, &self.inputs.at(i)) {
+                            Ok(item) => items.push((i, item)),
+                            Err(e) => self.decide(cx, i, Outcome::Failed(e)),
+                        }
+                    }
+                    if items.is_empty() {
+                        return;
+                    }
+                    (items, 0)
+                }
+            };
+            if let Some(err) = self.blocker(cx) {
+                for (i, _) in &items {
+                    self.decide(cx, *i, Outcome::Failed(err.clone()));
+                }
+                continue;
+            }
+            if self.guard.is_some() {
+                let now = cx.now();
+                let mut s = cx.shared();
+                for (_, it) in &items {
+                    s.guard.mark_sent(&it.keys, now);
+                }
+            }
+            let req = if self.existing {
+                let ids: Vec<&str> = items
+                    .iter()
+                    .filter_map(|(_, it)| it.sent.lead_id.as_deref())
+                    .collect();
+                api::bulk_initiate_existing(&ids, self.opts.init)
+            } else {
+                let bodies: Vec<&V> = items
+                    .iter()
+                    .filter_map(|(_, it)| it.sent.body.as_ref())
+                    .collect();
+                api::bulk_initiate(&bodies, self.opts.init)
+            };
+            let mut chunk = Chunk {
+                items,
+                pending: Vec::new(),
+                decided: Vec::new(),
+                resends,
+                state: CState::Sending(Request::new(
+                    req,
+                    Kind::Write,
+                    Reader::Bulk,
+                    cx.cfg().max_retries,
+                )),
+            };
+            // Its first poll starts the request (or waits for the rate limiter).
+            if chunk.poll(cx, self.existing) {
+                self.settle(cx, chunk);
+            } else {
+                self.chunks.push(chunk);
+            }
+        }
+    }
+
+    /// A chunk is decided: its outcomes, its guard keys, its resends, and the progress report.
+    fn settle<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, chunk: Chunk<V>) {
+        let mut again = Vec::new();
+        for (i, item, decided) in chunk.decided {
+            match decided {
+                Decided::Resend => again.push((i, item)),
+                Decided::Created(lead) => {
+                    cx.settle_keys(&item.keys, Ok(()));
+                    self.decide(cx, i, Outcome::Created(lead));
+                }
+                Decided::Failed(e, settle) => {
+                    if let Some(reason) = settle {
+                        cx.settle_keys(&item.keys, Err(&reason));
+                    }
+                    self.decide(cx, i, Outcome::Failed(e));
+                }
+                Decided::Unknown(e) => self.decide(cx, i, Outcome::Unknown(e)),
+            }
+        }
+        if !again.is_empty() {
+            self.resend.push_back((again, chunk.resends + 1));
+        }
+        self.ledger.requests = cx.requests();
+        cx.host.progress(self.ledger.progress());
+        self.reported = true;
+    }
+
+    /// Why the next chunk may not be sent at all: aborted, key blocked, or the duplicate
+    /// guard's rejection budget used up (rule 2).
+    fn blocker<H: Host<V = V>>(&self, cx: &Cx<'_, H>) -> Option<VoxError> {
+        if cx.host.aborted() {
+            return Some(VoxError::new(
+                Code::Aborted,
+                "Not sent: the operation was aborted",
+            ));
+        }
+        let now = cx.now();
+        if let Some(left) = cx.shared().blocked_for(now) {
+            return Some(
+                VoxError::new(
+                    Code::KeyBlocked,
+                    "Not sent: the API key is blocked for repeated duplicate submissions",
+                )
+                .with_retry_after(Some(left)),
+            );
+        }
+        let cfg = self.guard?;
+        let refusal = cx.shared().guard.check_budget(now, cfg).err()?;
+        Some(cx.refused(&refusal))
+    }
+
+    /// One input, checked and written for sending; refusals (invalid, or a duplicate of an
+    /// earlier input or of a recent submission) are its outcome.
+    fn prepare<H: Host<V = V>>(&mut self, cx: &Cx<'_, H>, input: &V) -> Result<Item<V>, VoxError> {
+        if self.existing {
+            let id = object_id(input, "leadId")
+                .map_err(|e| VoxError::new(Code::ValidationError, e.message))?;
+            return Ok(Item {
+                sent: Sent {
+                    lead_id: Some(id),
+                    reference_id: None,
+                    phone: None,
+                    email: None,
+                    body: None,
+                },
+                process_id: String::new(),
+                keys: Vec::new(),
+            });
+        }
+        let cfg = cx.cfg();
+        let lead = lead::read_lead(input)?;
+        let PreparedLead {
+            body,
+            phone,
+            email,
+            reference_id,
+            process_id,
+        } = lead::prepare_lead(input, &lead, &cfg.project_id, &cfg.default_region)?;
+        let keys = limits::guard_keys(phone.as_deref(), email.as_deref());
+        if let Some(guard) = self.guard {
+            let refusal = match keys
+                .iter()
+                .find(|k| self.seen_in_input.contains_key(&hash(k)))
+            {
+                Some(k) => Some(Refusal::Recent(k.clone())),
+                None => cx.shared().guard.check_recent(&keys, cx.now(), guard).err(),
+            };
+            for k in &keys {
+                self.seen_in_input.insert(hash(k), ());
+            }
+            if let Some(r) = refusal {
+                return Err(cx.refused(&r));
+            }
+        }
+        Ok(Item {
+            sent: Sent {
+                lead_id: None,
+                reference_id,
+                phone,
+                email,
+                body: Some(body),
+            },
+            process_id,
+            keys,
+        })
+    }
+}

@@ -1,0 +1,229 @@
+//! The host's values, as the core sees them. The core never parses or prints JSON of the
+//! caller's or the server's: the host does (`JSON.parse` / `JSON.stringify` in the wasm build,
+//! serde_json in the native tests), and the core reads only the fields it needs through
+//! [`Value`], builds what it returns as a [`Json`] tree, and writes request bodies as
+//! [`Parts`] in which the caller's own objects are spliced as the host wrote them.
+
+use serde::de::DeserializeOwned;
+
+/// What kind of value the caller passed, as far as the core's rules need to know.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// `undefined` or `null`: not given.
+    Absent,
+    Bool(bool),
+    Number(f64),
+    Text,
+    /// A `Date`, as milliseconds since the epoch (NaN for an invalid date).
+    Date(f64),
+    Array,
+    Object,
+    Function,
+    /// A symbol, a BigInt or anything else JSON cannot hold.
+    Other,
+}
+
+/// Why a value could not be read as text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextError {
+    NotText,
+    /// Longer than the limit (in UTF-16 code units, as JS counts).
+    TooLong,
+    /// Holds a lone surrogate, which Rust text cannot hold (it would become U+FFFD).
+    NotWellFormed,
+}
+
+/// A value of the host: what the caller passed, or what the host parsed of an answer.
+/// Reading never fails loudly: a missing field, or a field of something that is no object,
+/// is `Kind::Absent`.
+pub trait Value: Clone + DeserializeOwned {
+    fn kind(&self) -> Kind;
+    /// The text of a string, refused when longer than `max` or not well-formed.
+    fn text(&self, max: usize) -> Result<String, TextError>;
+    /// Field `key` of an object (its own or inherited, as JS reads it).
+    fn get(&self, key: &str) -> Self;
+    /// The length of an array, `None` for anything else.
+    fn array_len(&self) -> Option<usize>;
+    /// Item `i` of an array (absent when it cannot be read).
+    fn at(&self, i: usize) -> Self;
+    /// The own enumerable keys of an object.
+    fn keys(&self) -> Vec<String>;
+    /// The fields of a plain object, read into a struct with serde (its fields' values are
+    /// `Self`s, converted by the struct's own rules); `None` when it cannot be read.
+    fn read<T: DeserializeOwned>(&self) -> Option<T>;
+    /// This value as JSON text (itself a string value), with `patch` applied to a shallow copy
+    /// first: `(key, Some(text))` sets a field, `(key, None)` removes it.
+    fn to_json(&self, patch: &[(&str, Option<&str>)]) -> Result<Self, JsonError>;
+    /// A value made from a tree the core built.
+    fn build(json: Json<Self>) -> Self;
+    /// Sets field `key` of this object.
+    fn set(&self, key: &str, value: Self);
+    /// Removes field `key` of this object.
+    fn remove(&self, key: &str);
+
+    /// The text of a string of any length (a string the host made: an answer's, a JSON text).
+    fn string(&self) -> Option<String> {
+        self.text(usize::MAX).ok()
+    }
+    fn number(&self) -> Option<f64> {
+        match self.kind() {
+            Kind::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+    fn boolean(&self) -> Option<bool> {
+        match self.kind() {
+            Kind::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+    fn is_object(&self) -> bool {
+        self.kind() == Kind::Object
+    }
+    fn is_absent(&self) -> bool {
+        self.kind() == Kind::Absent
+    }
+    /// A non-negative whole number (a count or a page number of an answer).
+    fn count(&self) -> Option<u64> {
+        self.number()
+            .filter(|n| *n >= 0.0 && n.fract() == 0.0 && *n <= 9_007_199_254_740_991.0)
+            .map(|n| n as u64)
+    }
+}
+
+/// Why a value could not be written as JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonError {
+    /// A cycle, a BigInt, or a value that throws when read.
+    Unwritable,
+    /// Text that holds a lone surrogate.
+    NotWellFormed,
+}
+
+/// A value the core builds for the caller; `Value` parts are the host's own, passed as they are.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Json<V> {
+    Null,
+    Bool(bool),
+    Number(f64),
+    Text(String),
+    Value(V),
+    Object(Vec<(&'static str, Json<V>)>),
+    Array(Vec<Json<V>>),
+}
+
+impl<V> Json<V> {
+    pub fn text(s: impl Into<String>) -> Self {
+        Json::Text(s.into())
+    }
+
+    pub fn opt_text(s: Option<impl Into<String>>) -> Self {
+        s.map_or(Json::Null, |s| Json::Text(s.into()))
+    }
+}
+
+/// A request body: JSON text the core wrote, with the host's JSON texts (the caller's objects,
+/// written by the host) spliced in.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Part<V> {
+    Str(String),
+    Text(V),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parts<V>(pub Vec<Part<V>>);
+
+impl<V> Default for Parts<V> {
+    fn default() -> Self {
+        Parts(Vec::new())
+    }
+}
+
+impl<V> Parts<V> {
+    /// Appends JSON text the core wrote.
+    pub fn raw(&mut self, s: &str) -> &mut Self {
+        if let Some(Part::Str(last)) = self.0.last_mut() {
+            last.push_str(s);
+        } else {
+            self.0.push(Part::Str(s.to_string()));
+        }
+        self
+    }
+
+    /// Appends a JSON string literal.
+    pub fn string(&mut self, s: &str) -> &mut Self {
+        let mut out = String::with_capacity(s.len() + 2);
+        write_string(&mut out, s);
+        self.raw(&out)
+    }
+
+    /// Appends JSON text the host wrote.
+    pub fn host(&mut self, text: V) -> &mut Self {
+        self.0.push(Part::Text(text));
+        self
+    }
+
+    /// Appends `"key":` (after a comma unless it is the first member).
+    pub fn key(&mut self, first: bool, key: &str) -> &mut Self {
+        if !first {
+            self.raw(",");
+        }
+        self.string(key).raw(":")
+    }
+}
+
+/// Writes `s` as a JSON string literal.
+pub fn write_string(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let b = c as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX.get(b >> 4).copied().unwrap_or(b'0')));
+                out.push(char::from(HEX.get(b & 15).copied().unwrap_or(b'0')));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut s = String::new();
+        write_string(&mut s, "a\"b\\c\n\u{1}é");
+        assert_eq!(s, r#""a\"b\\c\n\u0001é""#);
+        let parsed: String = serde_json::from_str(&s).unwrap();
+        assert_eq!(parsed, "a\"b\\c\n\u{1}é");
+    }
+
+    #[test]
+    fn parts_merge_core_text() {
+        let mut p: Parts<u8> = Parts::default();
+        p.raw("{")
+            .key(true, "a")
+            .string("x")
+            .key(false, "b")
+            .host(7)
+            .raw("}");
+        assert_eq!(
+            p.0,
+            vec![
+                Part::Str(r#"{"a":"x","b":"#.into()),
+                Part::Text(7),
+                Part::Str("}".into())
+            ]
+        );
+    }
+}
