@@ -9,7 +9,7 @@ import { stats, fmtPct, markdownTable } from "./lib.mjs";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const i = process.argv.indexOf("--runs");
 const RUNS = i > 0 ? Number(process.argv[i + 1]) : 20;
-const entry = pathToFileURL(join(root, "dist/vox-crm/node/index.mjs")).href;
+const entry = pathToFileURL(process.env.VOX_PKG ? join(process.env.VOX_PKG, 'node/index.mjs') : join(root, 'dist/vox-crm/node/index.mjs')).href;
 const probe = `
 const t0 = performance.now();
 const { validatePhone } = await import(${JSON.stringify(entry)});

@@ -45,7 +45,8 @@ const PKG = argv.includes("--pkg") ? resolve(argv[argv.indexOf("--pkg") + 1]) : 
 
 const pkgDir = join(PKG, "node");
 const vox = await import(join(pkgDir, "index.mjs"));
-const raw = require(join(pkgDir, "vox_crm.js")); // the wasm-bindgen exports themselves
+// The wasm-bindgen exports themselves (an older package given with --pkg ships them beside its entry).
+const raw = existsSync(join(pkgDir, "vox_crm.js")) ? require(join(pkgDir, "vox_crm.js")) : require(join(pkgDir, "index.cjs")).__wasm;
 const min = require("libphonenumber-js/min");
 const max = require("libphonenumber-js/max");
 const { generateCorpus } = await import(join(root, "tools/phone-gen/corpus.mjs"));

@@ -54,6 +54,77 @@ export function kindOf(v) {
   }
 }
 
+/**
+ * What `v` is as text of at most `max` UTF-16 units: 0 text, 1 no string, 2 longer, 3 holding a
+ * lone surrogate, 4 white space only, 5 undefined or null.
+ */
+export function textState(v, max) {
+  if (typeof v !== "string") return v === undefined || v === null ? 5 : 1;
+  if (v.length > max) return 2;
+  if (!v.isWellFormed()) return 3;
+  return v.trim() === "" ? 4 : 0;
+}
+
+/**
+ * The string field `key` of every item of `arr`, in one go: `[text, lengths]`, the strings one
+ * after the other and the length of each (-1 where the item has none).
+ */
+export function column(arr, key) {
+  let text = "";
+  const lengths = new Int32Array(arr.length);
+  for (let i = 0; i < arr.length; i++) {
+    const item = arr[i];
+    const v = item !== null && typeof item === "object" ? item[key] : undefined;
+    if (typeof v === "string") {
+      text += v;
+      lengths[i] = v.length;
+    } else {
+      lengths[i] = -1;
+    }
+  }
+  return [text, lengths];
+}
+
+/**
+ * Fields `names` of the objects `arr[start..end]`, in one go: `[states, lengths, text]`, per item
+ * and field the state (as `textState`, 6 for an object; 255 in an item's first field when the
+ * item is no readable object), and the text of the fields `copy` marks, one after the other,
+ * with its length (-1 where none).
+ */
+export function fields(arr, start, end, names, max, copy) {
+  const n = end - start;
+  const f = names.length;
+  const states = new Uint8Array(n * f);
+  const lengths = new Int32Array(n * f).fill(-1);
+  let text = "";
+  for (let i = 0; i < n; i++) {
+    const at = i * f;
+    try {
+      const item = arr[start + i];
+      if (item === null || typeof item !== "object" || Array.isArray(item) || item instanceof Date) {
+        states[at] = 255;
+        continue;
+      }
+      for (let k = 0; k < f; k++) {
+        const v = item[names[k]];
+        let st;
+        if (typeof v === "string") st = v.length > max[k] ? 2 : !v.isWellFormed() ? 3 : v.trim() === "" ? 4 : 0;
+        else if (v === undefined || v === null) st = 5;
+        else if (typeof v === "object" && !Array.isArray(v) && !(v instanceof Date)) st = 6;
+        else st = 1;
+        states[at + k] = st;
+        if (st === 0 && copy[k]) {
+          text += v;
+          lengths[at + k] = v.length;
+        }
+      }
+    } catch {
+      states[at] = 255; // a getter or a Proxy threw
+    }
+  }
+  return [states, lengths, text];
+}
+
 /** A shallow copy with data properties only (getters run once, here); throws what they throw. */
 export function plain(v) {
   return { ...v };
@@ -73,7 +144,7 @@ const LONE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f]/;
 export function toJson(value, patch) {
   let v = value;
   if (patch.length > 0) {
-    v = { ...value };
+    v = Object.assign({}, value); // quicker in V8 than a spread with keyed stores after it
     for (let i = 0; i < patch.length; i += 2) {
       if (patch[i + 1] === null) delete v[patch[i]];
       else v[patch[i]] = patch[i + 1];
@@ -82,6 +153,34 @@ export function toJson(value, patch) {
   const text = JSON.stringify(v);
   if (typeof text !== "string") throw new TypeError("not representable as JSON");
   return text.includes("\\ud") && LONE.test(text) ? undefined : text;
+}
+
+/**
+ * `toJson` of many values at once: the patch of item `i` is, for each of `keys`, `codes[i *
+ * keys.length + k]`: -1 leave it, -2 remove it, n set it to the next n units of `text`. Each
+ * result is the text, `undefined` (a lone surrogate) or `null` (not writable).
+ */
+export function toJsonMany(sources, keys, text, codes) {
+  const n = keys.length;
+  const out = new Array(sources.length);
+  let at = 0;
+  for (let i = 0; i < sources.length; i++) {
+    const patch = [];
+    for (let k = 0; k < n; k++) {
+      const c = codes[i * n + k];
+      if (c === -2) patch.push(keys[k], null);
+      else if (c >= 0) {
+        patch.push(keys[k], text.slice(at, at + c));
+        at += c;
+      }
+    }
+    try {
+      out[i] = toJson(sources[i], patch);
+    } catch {
+      out[i] = null;
+    }
+  }
+  return out;
 }
 
 /** Calls a caller's callback; what it throws or rejects with is dropped (it must not break a call). */
@@ -102,6 +201,12 @@ export function now() {
 /** The bulk report, built from the outcomes as the core decides them. */
 export function report() {
   return { created: [], failed: [], unknown: [], requests: 0 };
+}
+
+/** Adds an outcome: `created` with the lead, or `failed` / `unknown` with the input and error. */
+export function addOutcome(r, kind, index, value, error) {
+  if (kind === 0) r.created.push({ index, lead: value });
+  else (kind === 1 ? r.failed : r.unknown).push({ index, input: value, error });
 }
 
 const byIndex = (a, b) => a.index - b.index;

@@ -1,7 +1,7 @@
 // Assembles the npm package in dist/vox-crm from the two wasm-pack builds (.build/node and
 // .build/web) and pkg-template/. Usage: node scripts/package.mjs [outDir]
-import { build, transform } from "esbuild";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { build } from "esbuild";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -17,34 +17,34 @@ function need(path) {
   return path;
 }
 
-function walk(dir) {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
-}
-
 rmSync(out, { recursive: true, force: true });
 for (const target of ["node", "web"]) {
-  const from = need(join(root, ".build", target));
-  const to = join(out, target);
-  mkdirSync(to, { recursive: true });
-  for (const f of ["vox_crm.js", "vox_crm_bg.wasm", "vox_crm.d.ts", "vox_crm_bg.wasm.d.ts"]) {
-    if (existsSync(join(from, f))) cpSync(join(from, f), join(to, f));
-  }
-  if (existsSync(join(from, "snippets"))) cpSync(join(from, "snippets"), join(to, "snippets"), { recursive: true });
+  mkdirSync(join(out, target), { recursive: true });
+  cpSync(need(join(root, ".build", target, "vox_crm_bg.wasm")), join(out, target, "vox_crm_bg.wasm"));
 }
 
-// The nodejs glue require()s its JS snippets: make them CommonJS so any Node 20 loads them.
-for (const file of walk(join(out, "node", "snippets"))) {
-  const { code } = await transform(readFileSync(file, "utf8"), { format: "cjs", target: "node20" });
-  writeFileSync(file, code);
-}
-
-const common = { bundle: true, logLevel: "warning", external: ["./vox_crm.js"], legalComments: "none" };
+// Each build's JS is one minified file: the wasm-bindgen glue, its snippets (js/host.js) and the
+// public surface (js/api.mjs), bundled from the entry.
+// wasm-bindgen's nodejs glue is CommonJS and requires its snippets by a String.raw template,
+// which a bundler cannot follow: read it as CommonJS, with plain string requires.
+const nodeGlue = {
+  name: "nodejs-glue",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]\.build[\\/]node[\\/]vox_crm\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, "utf8").replace(/require\(String\.raw`([^`]+)`\)/g, (_, p) => `require(${JSON.stringify(p)})`),
+      loader: "js",
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+writeFileSync(join(root, ".build", "node", "package.json"), '{ "type": "commonjs" }\n');
+// The glue lists one import object per `extern` block of a module; the repeats are harmless.
+const common = { bundle: true, minify: !process.env.VOX_NO_MINIFY, logLevel: "warning", legalComments: "none", logOverride: { "duplicate-object-key": "silent" } };
 await build({
   ...common,
   entryPoints: [join(tpl, "entry-node.mjs")],
+  alias: { "vox-crm-glue": need(join(root, ".build", "node", "vox_crm.js")) },
+  plugins: [nodeGlue],
   outfile: join(out, "node", "index.cjs"),
   format: "cjs",
   platform: "node",
@@ -53,6 +53,7 @@ await build({
 await build({
   ...common,
   entryPoints: [join(tpl, "entry-web.mjs")],
+  alias: { "vox-crm-glue": need(join(root, ".build", "web", "vox_crm.js")) },
   outfile: join(out, "web", "index.mjs"),
   format: "esm",
   platform: "browser",

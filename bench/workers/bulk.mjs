@@ -1,7 +1,7 @@
 // One bulk-initiate run in a fresh process, so its peak RSS is its own.
 // Usage: node bench/workers/bulk.mjs <vox|baseline> <baseUrl> <count> <runTag>
-// Prints one JSON line: { ms, created, maxRssKb }.
-import { performance } from "node:perf_hooks";
+// Prints one JSON line: { ms, cpuMs, maxStallMs, created, maxRssKb }.
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { makeLeads, PROJECT, TOKEN } from "./common.mjs";
 
 const [kind, baseUrl, countText, tag] = process.argv.slice(2);
@@ -37,7 +37,14 @@ async function baseline() {
   return created;
 }
 
+// The longest time the event loop could not run anything else (a web server's stall).
+const delay = monitorEventLoopDelay({ resolution: 1 });
+delay.enable();
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const created = kind === "vox" ? await vox() : await baseline();
 const ms = performance.now() - t0;
-console.log(JSON.stringify({ ms, created, maxRssKb: process.resourceUsage().maxRSS }));
+delay.disable();
+const maxStallMs = delay.max / 1e6;
+const cpu = process.cpuUsage(cpu0);
+console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, maxStallMs, created, maxRssKb: process.resourceUsage().maxRSS }));

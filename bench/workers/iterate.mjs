@@ -26,6 +26,9 @@ async function baseline() {
   }
 }
 
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const leads = kind === "vox" ? await vox() : await baseline();
-console.log(JSON.stringify({ ms: performance.now() - t0, leads, maxRssKb: process.resourceUsage().maxRSS }));
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, leads, maxRssKb: process.resourceUsage().maxRSS }));

@@ -322,11 +322,11 @@ pub fn read_update<V: Value>(body: Option<&V>) -> Result<V, VoxError> {
     Ok(V::build(Json::Object(out)))
 }
 
-/// One page of Query Leads. The leads stay the host's values (only their `_id` is read).
+/// One page of Query Leads. The leads stay the host's array, as sent (only their `_id` is read).
 #[derive(Debug)]
 pub struct Page<V> {
-    pub leads: Vec<V>,
-    /// The `_id` of each lead, when it has one.
+    pub leads: V,
+    /// The `_id` of each lead, when it has one (one per lead).
     pub ids: Vec<Option<String>>,
     pub page: u64,
     pub limit: u64,
@@ -340,7 +340,7 @@ impl<V: Value> Page<V> {
     pub fn into_value(self) -> V {
         let num = |n: Option<u64>| n.map_or(Json::Null, |n| Json::Number(n as f64));
         V::build(Json::Object(vec![
-            ("leads", leads_array(self.leads)),
+            ("leads", Json::Value(self.leads)),
             ("page", num(Some(self.page))),
             ("limit", num(Some(self.limit))),
             ("total", num(self.total)),
@@ -371,9 +371,12 @@ pub fn read_query<V: Value>(
     if list.array_len().is_none() {
         list = body.get("leads");
     }
-    let leads = items(&list)
-        .ok_or_else(|| VoxError::invalid_response("The query response holds no lead list"))?;
-    let ids = leads.iter().map(id_of).collect();
+    if list.array_len().is_none() {
+        return Err(VoxError::invalid_response(
+            "The query response holds no lead list",
+        ));
+    }
+    let ids = list.column("_id");
     let pag = body.get("pagination");
     let num = |k: &str| pag.get(k).count();
     let limit = num("limit").or(requested_limit).unwrap_or(20);
@@ -384,9 +387,9 @@ pub fn read_query<V: Value>(
         .get("hasNextPage")
         .boolean()
         .or_else(|| total_pages.map(|tp| page < tp))
-        .unwrap_or(leads.len() as u64 >= limit);
+        .unwrap_or(ids.len() as u64 >= limit);
     Ok(Page {
-        leads,
+        leads: list,
         ids,
         page,
         limit,
@@ -437,22 +440,26 @@ pub fn read_bulk<V: Value>(body: Option<&V>) -> Result<BulkAnswer<V>, VoxError> 
         items(&success)
             .ok_or_else(|| VoxError::invalid_response("Bulk answer 'success' is not a list"))?
     };
+    let (ids, references) = (success.column("_id"), success.column("referenceId"));
+    let (phones, emails) = (success.column("phone"), success.column("email"));
+    let mut keys = ids.into_iter().zip(references).zip(phones).zip(emails);
     let created = created
         .into_iter()
         .map(|lead| {
+            let (((id, reference_id), phone), email) = keys.next().unwrap_or_default();
             if !lead.is_object() {
                 return Err(VoxError::invalid_response(
                     "A created lead in the bulk answer is not an object",
                 ));
             }
-            let id = id_of(&lead).ok_or_else(|| {
+            let id = id.ok_or_else(|| {
                 VoxError::invalid_response("A created lead in the bulk answer has no _id")
             })?;
             Ok(CreatedLead {
                 id,
-                reference_id: lead.get("referenceId").string(),
-                phone: lead.get("phone").string(),
-                email: lead.get("email").string().map(|e| e.to_ascii_lowercase()),
+                reference_id,
+                phone,
+                email: email.map(|e| e.to_ascii_lowercase()),
                 lead,
             })
         })
@@ -600,6 +607,7 @@ mod tests {
         );
         let p = read_query(body.as_ref(), 2, Some(1)).unwrap();
         assert_eq!(p.ids, vec![Some("a".to_string()), None]);
+        assert_eq!(p.leads.array_len(), Some(2));
         assert_eq!(
             (p.page, p.limit, p.total, p.total_pages, p.has_next_page),
             (2, 1, Some(3), Some(3), true)

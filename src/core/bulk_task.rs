@@ -9,13 +9,18 @@ use crate::core::engine::{
     elapsed, found, grace_ms, lookup, Answer, Client, Cx, Host, Poll, Reader, Request,
 };
 use crate::core::error::{self, Code, VoxError};
-use crate::core::hash::{hash, HashedMap};
-use crate::core::lead::{self, PreparedLead};
-use crate::core::limits::{self, GuardConfig, Refusal};
+use crate::core::hash::HashedMap;
+use crate::core::lead::{self, CheckedLead};
+use crate::core::limits::{self, GuardConfig, Keys};
 use crate::core::options::object_id;
 use crate::core::retry::{self, Kind};
 use crate::core::value::{Json, Value};
 use std::collections::VecDeque;
+
+/// Leads prepared or settled in one step at most (a step then takes a few milliseconds).
+const STEP_WORK: usize = 500;
+/// Leads prepared in one step at most (a chunk is prepared over several steps).
+const STEP_PREPARE: usize = 250;
 
 /// Lookups in flight at once while reconciling one ambiguous chunk.
 const LOOKUP_CONCURRENCY: usize = 16;
@@ -25,7 +30,7 @@ const LOOKUP_CONCURRENCY: usize = 16;
 pub(crate) struct Item<V> {
     sent: Sent<V>,
     process_id: String,
-    keys: Vec<String>,
+    keys: Keys,
 }
 
 /// What a chunk's answer decided for one lead.
@@ -240,6 +245,8 @@ pub struct BulkTask<V> {
     /// Keys of the inputs prepared so far (a later input with one of them is refused).
     seen_in_input: HashedMap<()>,
     next_input: usize,
+    /// The next chunk's leads prepared so far.
+    filling: Vec<(usize, Item<V>)>,
     /// Leads that reconciliation showed were not created, to send again, with their resend count.
     resend: VecDeque<Resend<V>>,
     chunks: Vec<Chunk<V>>,
@@ -266,6 +273,7 @@ impl<V: Value> BulkTask<V> {
             ledger: Ledger::new(total),
             seen_in_input: HashedMap::default(),
             next_input: 0,
+            filling: Vec::new(),
             resend: VecDeque::new(),
             chunks: Vec::new(),
             reported: false,
@@ -288,25 +296,44 @@ impl<V: Value> BulkTask<V> {
         &mut self,
         cx: &mut Cx<'_, H>,
     ) -> Option<Result<V, VoxError>> {
+        // Work of one step, in leads prepared or settled: past it the task yields (and is stepped
+        // again at once), so that a process running an import stays responsive.
+        let mut work = 0;
         loop {
-            self.fill(cx);
-            let mut finished = Vec::new();
+            if work >= STEP_WORK {
+                cx.wake_at(cx.now());
+                return None;
+            }
+            // One answered chunk at a time (answers waiting for the others stay in the
+            // inbox), else a new chunk.
             let mut k = 0;
-            while let Some(chunk) = self.chunks.get_mut(k) {
+            let finished = loop {
+                let Some(chunk) = self.chunks.get_mut(k) else {
+                    break None;
+                };
                 if chunk.poll(cx, self.existing) {
-                    finished.push(self.chunks.swap_remove(k));
-                } else {
-                    k += 1;
+                    break Some(self.chunks.swap_remove(k));
                 }
-            }
-            if finished.is_empty() {
-                break;
-            }
-            for chunk in finished {
-                self.settle(cx, chunk);
+                k += 1;
+            };
+            match finished {
+                Some(chunk) => {
+                    work += chunk.decided.len();
+                    self.settle(cx, chunk);
+                }
+                None => match self.fill(cx) {
+                    0 => break,
+                    n => work += n,
+                },
             }
         }
-        if !self.chunks.is_empty() || !self.resend.is_empty() || self.next_input < self.total {
+        let left =
+            !self.resend.is_empty() || self.next_input < self.total || !self.filling.is_empty();
+        if left && self.chunks.len() < self.opts.concurrency.max(1) {
+            // Room for a chunk not filled in this step (one a step): the next step fills it.
+            cx.wake_at(cx.now());
+        }
+        if left || !self.chunks.is_empty() {
             return None;
         }
         let left = self.ledger.undecided();
@@ -321,26 +348,33 @@ impl<V: Value> BulkTask<V> {
     }
 
     /// Starts chunks while fewer than `concurrency` are in flight and leads are left.
-    fn fill<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>) {
-        while self.chunks.len() < self.opts.concurrency.max(1) {
+    /// Prepares leads for the next chunk, at most [`STEP_PREPARE`] a step, and starts it once
+    /// it is full (or the inputs are all read) while fewer than `concurrency` are in flight;
+    /// returns how many leads it prepared (0: nothing left to do now).
+    fn fill<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>) -> usize {
+        let mut prepared = 0;
+        while self.chunks.len() < self.opts.concurrency.max(1) && prepared == 0 {
             let (items, resends) = match self.resend.pop_front() {
                 Some(c) => c,
                 None => {
-                    let mut items = Vec::new();
-                    while items.len() < self.opts.chunk_size.clamp(1, bulk::MAX_CHUNK)
-                        && self.next_input < self.total
-                    {
-                        let i = self.next_input;
-                        self.next_input += 1;
-                        match self.prepare(cx, &self.inputs.at(i)) {
-                            Ok(item) => items.push((i, item)),
-                            Err(e) => self.decide(cx, i, Outcome::Failed(e)),
+                    let size = self.opts.chunk_size.clamp(1, bulk::MAX_CHUNK);
+                    let start = self.next_input;
+                    let end =
+                        (start + (size - self.filling.len()).min(STEP_PREPARE)).min(self.total);
+                    self.next_input = end;
+                    prepared += end - start;
+                    let items = self.prepare(cx, start, end);
+                    self.filling.extend(items);
+                    if self.filling.len() < size && self.next_input < self.total {
+                        return prepared.max(1);
+                    }
+                    if self.filling.is_empty() {
+                        if prepared == 0 {
+                            return 0;
                         }
+                        continue;
                     }
-                    if items.is_empty() {
-                        return;
-                    }
-                    (items, 0)
+                    (std::mem::take(&mut self.filling), 0)
                 }
             };
             if let Some(err) = self.blocker(cx) {
@@ -388,6 +422,7 @@ impl<V: Value> BulkTask<V> {
                 self.chunks.push(chunk);
             }
         }
+        prepared
     }
 
     /// A chunk is decided: its outcomes, its guard keys, its resends, and the progress report.
@@ -443,57 +478,108 @@ impl<V: Value> BulkTask<V> {
 
     /// One input, checked and written for sending; refusals (invalid, or a duplicate of an
     /// earlier input or of a recent submission) are its outcome.
-    fn prepare<H: Host<V = V>>(&mut self, cx: &Cx<'_, H>, input: &V) -> Result<Item<V>, VoxError> {
+    fn prepare<H: Host<V = V>>(
+        &mut self,
+        cx: &Cx<'_, H>,
+        start: usize,
+        end: usize,
+    ) -> Vec<(usize, Item<V>)> {
+        let mut items = Vec::with_capacity(end - start);
         if self.existing {
-            let id = object_id(input, "leadId")
-                .map_err(|e| VoxError::new(Code::ValidationError, e.message))?;
-            return Ok(Item {
-                sent: Sent {
-                    lead_id: Some(id),
-                    reference_id: None,
-                    phone: None,
-                    email: None,
-                    body: None,
-                },
-                process_id: String::new(),
-                keys: Vec::new(),
-            });
+            for i in start..end {
+                match object_id(&self.inputs.at(i), "leadId") {
+                    Ok(id) => items.push((
+                        i,
+                        Item {
+                            sent: Sent {
+                                lead_id: Some(id),
+                                reference_id: None,
+                                phone: None,
+                                email: None,
+                                body: None,
+                            },
+                            process_id: String::new(),
+                            keys: Keys::default(),
+                        },
+                    )),
+                    Err(e) => self.decide(
+                        cx,
+                        i,
+                        Outcome::Failed(VoxError::new(Code::ValidationError, e.message)),
+                    ),
+                }
+            }
+            return items;
         }
         let cfg = cx.cfg();
-        let lead = lead::read_lead(input)?;
-        let PreparedLead {
-            body,
-            phone,
-            email,
-            reference_id,
-            process_id,
-        } = lead::prepare_lead(input, &lead, &cfg.project_id, &cfg.default_region)?;
-        let keys = limits::guard_keys(phone.as_deref(), email.as_deref());
-        if let Some(guard) = self.guard {
-            let refusal = match keys
-                .iter()
-                .find(|k| self.seen_in_input.contains_key(&hash(k)))
-            {
-                Some(k) => Some(Refusal::Recent(k.clone())),
-                None => cx.shared().guard.check_recent(&keys, cx.now(), guard).err(),
-            };
-            for k in &keys {
-                self.seen_in_input.insert(hash(k), ());
-            }
-            if let Some(r) = refusal {
-                return Err(cx.refused(&r));
+        let mut admitted = Vec::with_capacity(end - start);
+        for (i, read) in (start..end).zip(lead::read_leads(&self.inputs, start, end)) {
+            let checked = read
+                .and_then(|l| lead::check_lead(l, &cfg.project_id, &cfg.default_region))
+                .and_then(|c| self.admit(cx, c));
+            match checked {
+                Ok((c, keys)) => admitted.push((i, c, keys)),
+                Err(e) => self.decide(cx, i, Outcome::Failed(e)),
             }
         }
-        Ok(Item {
-            sent: Sent {
-                lead_id: None,
-                reference_id,
-                phone,
-                email,
-                body: Some(body),
-            },
-            process_id,
-            keys,
-        })
+        let (meta, leads): (Vec<(usize, Keys)>, Vec<_>) =
+            admitted.into_iter().map(|(i, c, k)| ((i, k), c)).unzip();
+        for ((i, keys), written) in meta
+            .into_iter()
+            .zip(lead::write_leads(leads, &cfg.project_id))
+        {
+            match written {
+                Ok(p) => items.push((
+                    i,
+                    Item {
+                        sent: Sent {
+                            lead_id: None,
+                            reference_id: p.reference_id,
+                            phone: p.phone,
+                            email: p.email,
+                            body: Some(p.body),
+                        },
+                        process_id: p.process_id,
+                        keys,
+                    },
+                )),
+                Err(e) => {
+                    // Never sent: a later input with its phone or email is no duplicate of it.
+                    for k in keys.each() {
+                        self.seen_in_input.remove(&k);
+                    }
+                    self.decide(cx, i, Outcome::Failed(e));
+                }
+            }
+        }
+        items
+    }
+
+    /// The duplicate guard's word on a checked lead: refused when its phone or email is an
+    /// earlier input's or was submitted recently (rule 1).
+    fn admit<H: Host<V = V>>(
+        &mut self,
+        cx: &Cx<'_, H>,
+        c: CheckedLead<V>,
+    ) -> Result<(CheckedLead<V>, Keys), VoxError> {
+        let keys = Keys::new(c.phone(), c.email());
+        let Some(guard) = self.guard else {
+            return Ok((c, keys));
+        };
+        let seen = keys
+            .0
+            .iter()
+            .position(|k| k.is_some_and(|k| self.seen_in_input.contains_key(&k)));
+        let which = match seen {
+            Some(which) => Some(which),
+            None => cx.shared().guard.check_recent(&keys, cx.now(), guard).err(),
+        };
+        for k in keys.each() {
+            self.seen_in_input.insert(k, ());
+        }
+        match which {
+            Some(which) => Err(cx.refused(&limits::recent(which, c.phone(), c.email()))),
+            None => Ok((c, keys)),
+        }
     }
 }

@@ -89,7 +89,7 @@ pub fn validate_lead<V: Value>(lead: &V, options: &V) -> Result<Json<V>, VoxErro
     let region = phone_region(options)?;
     let errors = match lead.kind() {
         Kind::Object => match lead::read_lead(lead) {
-            Ok(input) => lead::validate_lead(&input, &region),
+            Ok(input) => lead::validate_lead(input, &region),
             Err(_) => vec![lead::not_a_lead()],
         },
         _ => vec![lead::not_a_lead()],

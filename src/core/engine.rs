@@ -9,7 +9,7 @@ use crate::core::bulk::{Outcome, Progress};
 use crate::core::error::{self, Code, VoxError};
 use crate::core::hash::{hash, HashedMap};
 use crate::core::lead::{self, PreparedLead};
-use crate::core::limits::{self, GuardConfig, RateConfig, Refusal, Shared, Wait};
+use crate::core::limits::{self, GuardConfig, Keys, RateConfig, Refusal, Shared, Wait};
 use crate::core::options::{object_id, Changes};
 use crate::core::retry::{self, Decision, Kind};
 use crate::core::value::{Json, Parts, Value};
@@ -171,8 +171,20 @@ impl Config {
     /// Removes the token from text that leaves the library (a server or a proxy may echo it).
     pub fn scrub(&self, text: &str) -> String {
         match &self.token {
-            Some(t) if t.len() >= 4 && text.contains(t.as_str()) => {
-                text.replace(t.as_str(), "[token]")
+            Some(t) if t.len() >= 4 && error::has(text, t) => {
+                let mut out = String::with_capacity(text.len());
+                let mut rest = text;
+                while let Some(at) = rest
+                    .as_bytes()
+                    .windows(t.len())
+                    .position(|w| w == t.as_bytes())
+                {
+                    out.push_str(rest.get(..at).unwrap_or_default());
+                    out.push_str("[token]");
+                    rest = rest.get(at + t.len()..).unwrap_or_default();
+                }
+                out.push_str(rest);
+                out
             }
             _ => text.to_string(),
         }
@@ -372,7 +384,7 @@ impl<H: Host> Cx<'_, H> {
 
     /// After the server answered for a lead: keep its keys when it was created or rejected as
     /// a duplicate (and count the latter), free them when it was refused for another reason.
-    pub fn settle_keys(&self, keys: &[String], outcome: Result<(), &str>) {
+    pub fn settle_keys(&self, keys: &Keys, outcome: Result<(), &str>) {
         if self.cfg().guard.is_none() {
             return;
         }
@@ -778,7 +790,7 @@ enum IState<V> {
 struct Initiate<V> {
     lead: PreparedLead<V>,
     init: Option<bool>,
-    keys: Vec<String>,
+    keys: Keys,
     resends: u32,
     state: IState<V>,
 }
@@ -941,19 +953,20 @@ impl<V: Value> PageTask<V> {
             };
             p.next_page = *page_no + 1;
             self.req = None;
-            p.done = !page.has_next_page || page.leads.is_empty();
-            let fresh: Vec<V> = page
-                .leads
-                .into_iter()
-                .zip(page.ids)
-                .filter(|(_, id)| match id {
+            p.done = !page.has_next_page || page.ids.is_empty();
+            let fresh: Vec<usize> = (0..page.ids.len())
+                .filter(|&i| match page.ids.get(i).and_then(Option::as_ref) {
                     Some(id) => p.seen.insert(hash(id), ()).is_none(),
                     None => true,
                 })
-                .map(|(l, _)| l)
                 .collect();
+            // Usually every lead is new: the page's own array goes to the caller.
+            if fresh.len() == page.ids.len() && !fresh.is_empty() {
+                return Some(Ok(page.leads));
+            }
             if !fresh.is_empty() {
-                return Some(Ok(V::build(api::leads_array(fresh))));
+                let leads = fresh.into_iter().map(|i| Json::Value(page.leads.at(i)));
+                return Some(Ok(V::build(Json::Array(leads.collect()))));
             }
         }
     }
@@ -995,17 +1008,26 @@ impl Client {
         if !source.is_object() {
             return Task::failed(VoxError::invalid_argument("lead must be an object"));
         }
-        let prepared = lead::read_lead(source).and_then(|l| {
-            lead::prepare_lead(source, &l, &self.cfg.project_id, &self.cfg.default_region)
-        });
+        let prepared = lead::read_lead(source)
+            .and_then(|l| lead::prepare_lead(l, &self.cfg.project_id, &self.cfg.default_region));
         let lead = match prepared {
             Ok(p) => p,
             Err(e) => return Task::failed(e),
         };
-        let keys = limits::guard_keys(lead.phone.as_deref(), lead.email.as_deref());
+        let keys = Keys::new(lead.phone.as_deref(), lead.email.as_deref());
         if let Some(cfg) = self.cfg.guard {
             let now = host.now_ms();
-            let refusal = self.shared.borrow_mut().guard.check(&keys, now, cfg).err();
+            let mut shared = self.shared.borrow_mut();
+            let refusal = match shared.guard.check_budget(now, cfg) {
+                Err(r) => Some(r),
+                Ok(()) => shared
+                    .guard
+                    .check_recent(&keys, now, cfg)
+                    .err()
+                    .map(|which| {
+                        limits::recent(which, lead.phone.as_deref(), lead.email.as_deref())
+                    }),
+            };
             if let Some(r) = refusal {
                 let err = refusal_error(&r);
                 host.log(&LogEvent {
@@ -1014,7 +1036,7 @@ impl Client {
                 });
                 return Task::failed(err);
             }
-            self.shared.borrow_mut().guard.mark_sent(&keys, now);
+            shared.guard.mark_sent(&keys, now);
         }
         let mut i = Initiate {
             lead,

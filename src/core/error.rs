@@ -165,17 +165,25 @@ pub fn server_reason<V: Value>(body: Option<&V>) -> Option<String> {
     None
 }
 
+/// True when `text` holds `part`: a plain search, smaller in the .wasm than `str::contains`'s
+/// two-way searcher (reasons and messages are short).
+pub fn has(text: &str, part: &str) -> bool {
+    text.as_bytes()
+        .windows(part.len().max(1))
+        .any(|w| w == part.as_bytes())
+}
+
 /// True when a 429's reason says the key is blocked (API.md §1), as opposed to the request rate.
 pub fn is_block_reason(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
-    r.contains("blocked")
+    has(&r, "blocked")
 }
 
 /// True when a server rejection of a lead is a "duplicate submission" in the sense of API.md §1:
 /// phone already called, email or referenceId already existing. These count toward the key block.
 pub fn is_duplicate_reason(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
-    r.contains("already been made") || r.contains("already exists") || r.contains("duplicate")
+    has(&r, "already been made") || has(&r, "already exists") || has(&r, "duplicate")
 }
 
 /// Maps a non-2xx answer to an error: status decides the code, the body gives the reason.

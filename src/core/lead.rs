@@ -6,8 +6,7 @@
 
 use crate::core::error::{Code, Details, VoxError};
 use crate::core::phone;
-use crate::core::value::{Json, JsonError, Kind, TextError, Value};
-use serde::Deserialize;
+use crate::core::value::{Field, Json, JsonError, Kind, Patch, TextError, TextState, Value};
 
 /// The longest text a lead field may hold (in UTF-16 code units).
 pub const MAX_FIELD: usize = 10_000;
@@ -65,20 +64,92 @@ impl FieldError {
     }
 }
 
-/// A lead input's fields (API.md §2); each value is the caller's, read by the rules below.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", bound = "V: Value")]
+/// The fields of a lead input the rules read (API.md §2), their longest texts, and whether
+/// the rules use their text (the others are only checked to be text, not copied).
+const NAMES: [&str; 10] = [
+    "name",
+    "firstName",
+    "lastName",
+    "phone",
+    "email",
+    "referenceId",
+    "groupId",
+    "processId",
+    "projectId",
+    "metadata",
+];
+const MAX: [usize; 10] = [
+    MAX_FIELD,
+    MAX_FIELD,
+    MAX_FIELD,
+    MAX_FIELD,
+    MAX_FIELD,
+    MAX_REFERENCE,
+    MAX_FIELD,
+    MAX_FIELD,
+    MAX_FIELD,
+    0,
+];
+const COPY: [bool; 10] = [
+    false, false, false, true, true, true, false, true, true, false,
+];
+const METADATA: usize = 9;
+
+/// A lead input as the host read it: what each field holds (the text of those the rules use),
+/// and the caller's object itself, which is what is sent.
+#[derive(Debug)]
 pub struct LeadInput<V> {
-    pub name: Option<V>,
-    pub first_name: Option<V>,
-    pub last_name: Option<V>,
-    pub phone: Option<V>,
-    pub email: Option<V>,
-    pub reference_id: Option<V>,
-    pub group_id: Option<V>,
-    pub process_id: Option<V>,
-    pub project_id: Option<V>,
-    pub metadata: Option<V>,
+    fields: Vec<Field>,
+    pub source: V,
+}
+
+impl<V: Value> LeadInput<V> {
+    fn state(&self, i: usize) -> TextState {
+        self.fields.get(i).map_or(TextState::Absent, |f| f.0)
+    }
+
+    /// The text of field `i` (taken: each is read once).
+    fn take_text(&mut self, i: usize) -> Option<String> {
+        self.fields.get_mut(i).and_then(|f| f.1.take())
+    }
+
+    /// The caller's `metadata`, when it is an object.
+    fn metadata(&self) -> Option<V> {
+        (self.state(METADATA) == TextState::Object).then(|| self.source.get("metadata"))
+    }
+}
+
+/// Reads lead inputs `start..end` of an array, all at once; `Err` for an item that is no
+/// readable object.
+pub fn read_leads<V: Value>(
+    inputs: &V,
+    start: usize,
+    end: usize,
+) -> Vec<Result<LeadInput<V>, VoxError>> {
+    inputs
+        .fields(start, end, &NAMES, &MAX, &COPY)
+        .into_iter()
+        .zip(start..end)
+        .map(|(fields, i)| match fields {
+            Some(fields) => Ok(LeadInput {
+                fields,
+                source: inputs.at(i),
+            }),
+            None => Err(validation_error(vec![not_a_lead()])),
+        })
+        .collect()
+}
+
+/// Reads one lead input (an object; anything else is refused).
+pub fn read_lead<V: Value>(source: &V) -> Result<LeadInput<V>, VoxError> {
+    let one = V::build(Json::Array(vec![Json::Value(source.clone())]));
+    read_leads(&one, 0, 1)
+        .pop()
+        .unwrap_or_else(|| Err(validation_error(vec![not_a_lead()])))
+        .map(|l| LeadInput {
+            source: source.clone(),
+            ..l
+        })
 }
 
 /// True for a 24-character lowercase hex id (API.md §1).
@@ -104,7 +175,7 @@ pub fn is_email(s: &str) -> bool {
         && ok_chars(domain)
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !domain.contains("..")
+        && !crate::core::error::has(domain, "..")
         && domain.contains('.')
         && !local.starts_with('.')
         && !local.ends_with('.')
@@ -121,118 +192,73 @@ struct Checked {
     blank: Vec<&'static str>,
 }
 
-/// A string field: `None` when absent (or blank, when `blank` is given); an error entry when it
-/// is not text.
+/// Text field `i`: `Some(text)` when it holds text (empty when its text is not copied), `None`
+/// when absent or blank (then listed in `blank`, when given); an error entry when it is not text.
 fn text_field<V: Value>(
-    v: &Option<V>,
-    field: &'static str,
-    max: usize,
+    lead: &mut LeadInput<V>,
+    i: usize,
     errors: &mut Vec<FieldError>,
     blank: Option<&mut Vec<&'static str>>,
 ) -> Option<String> {
-    let v = v.as_ref()?;
-    let text = match v.kind() {
-        Kind::Absent => None,
-        Kind::Text => match v.text(max) {
-            Ok(s) => Some(s),
-            Err(TextError::TooLong) => {
-                errors.push(FieldError::new(
+    let field = NAMES.get(i).copied().unwrap_or("lead");
+    let max = MAX.get(i).copied().unwrap_or(0);
+    match lead.state(i) {
+        TextState::Text => Some(lead.take_text(i).unwrap_or_default()),
+        TextState::Absent | TextState::Blank => {
+            if let Some(b) = blank {
+                b.push(field);
+            }
+            None
+        }
+        state => {
+            errors.push(match state {
+                TextState::Bad(TextError::TooLong) => FieldError::new(
                     field,
                     "too_long",
                     format!("{field} is longer than {max} characters"),
-                ));
-                return None;
-            }
-            Err(_) => {
-                errors.push(FieldError::new(
+                ),
+                TextState::Bad(TextError::NotWellFormed) => FieldError::new(
                     field,
                     "invalid_text",
                     format!("{field} is not valid text (it holds a lone surrogate)"),
-                ));
-                return None;
-            }
-        },
-        _ => {
-            errors.push(FieldError::new(
-                field,
-                "invalid_type",
-                format!("{field} must be a string"),
-            ));
-            return None;
-        }
-    };
-    let text = text.filter(|s| !s.trim().is_empty());
-    if text.is_none() {
-        if let Some(b) = blank {
-            b.push(field);
+                ),
+                _ => FieldError::new(field, "invalid_type", format!("{field} must be a string")),
+            });
+            None
         }
     }
-    text
 }
 
-fn check<V: Value>(lead: &LeadInput<V>, default_region: &str) -> Result<Checked, Vec<FieldError>> {
+fn check<V: Value>(
+    lead: &mut LeadInput<V>,
+    default_region: &str,
+) -> Result<Checked, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut blank = Vec::new();
-    let name = text_field(&lead.name, "name", MAX_FIELD, &mut errors, None);
-    let first = text_field(
-        &lead.first_name,
-        "firstName",
-        MAX_FIELD,
-        &mut errors,
-        Some(&mut blank),
-    );
-    text_field(
-        &lead.last_name,
-        "lastName",
-        MAX_FIELD,
-        &mut errors,
-        Some(&mut blank),
-    );
-    let phone = text_field(
-        &lead.phone,
-        "phone",
-        MAX_FIELD,
-        &mut errors,
-        Some(&mut blank),
-    );
-    let email = text_field(
-        &lead.email,
-        "email",
-        MAX_FIELD,
-        &mut errors,
-        Some(&mut blank),
-    );
-    let reference_id = text_field(
-        &lead.reference_id,
-        "referenceId",
-        MAX_REFERENCE,
-        &mut errors,
-        Some(&mut blank),
-    );
-    text_field(
-        &lead.group_id,
-        "groupId",
-        MAX_FIELD,
-        &mut errors,
-        Some(&mut blank),
-    );
-    let before = errors.len();
-    let process_id = text_field(&lead.process_id, "processId", MAX_FIELD, &mut errors, None);
-    let process_typed = errors.len() > before;
-    let project_id = text_field(&lead.project_id, "projectId", MAX_FIELD, &mut errors, None);
-    match &lead.metadata {
-        Some(m) if m.is_absent() => blank.push("metadata"),
-        Some(m) => {
-            if let Some(problem) = metadata_problem(m) {
-                let code = if m.is_object() {
-                    "too_deep"
-                } else {
-                    "invalid_type"
-                };
-                errors.push(FieldError::new("metadata", code, problem));
+    let (e, b) = (&mut errors, &mut blank);
+    let name = text_field(lead, 0, e, None);
+    let first = text_field(lead, 1, e, Some(b));
+    text_field(lead, 2, e, Some(b));
+    let phone = text_field(lead, 3, e, Some(b));
+    let email = text_field(lead, 4, e, Some(b));
+    let reference_id = text_field(lead, 5, e, Some(b));
+    text_field(lead, 6, e, Some(b));
+    let before = e.len();
+    let process_id = text_field(lead, 7, e, None);
+    let process_typed = e.len() > before;
+    let project_id = text_field(lead, 8, e, None);
+    match lead.state(METADATA) {
+        TextState::Absent => blank.push("metadata"),
+        TextState::Object => {
+            if let Some(problem) = lead.metadata().as_ref().and_then(metadata_problem) {
+                errors.push(FieldError::new("metadata", "too_deep", problem));
             }
         }
-        None => {}
+        _ => errors.push(FieldError::new(
+            "metadata",
+            "invalid_type",
+            "metadata must be an object",
+        )),
     }
     match &process_id {
         Some(p) if is_object_id(p) => {}
@@ -294,9 +320,9 @@ fn check<V: Value>(lead: &LeadInput<V>, default_region: &str) -> Result<Checked,
 
 /// Checks a lead input against API.md §2, `projectId` excepted (the client fills it in).
 /// `metadata` must also be writable as JSON (no cycle, no BigInt).
-pub fn validate_lead<V: Value>(lead: &LeadInput<V>, default_region: &str) -> Vec<FieldError> {
-    let mut errors = check(lead, default_region).err().unwrap_or_default();
-    if let Some(m) = lead.metadata.as_ref().filter(|m| m.is_object()) {
+pub fn validate_lead<V: Value>(mut lead: LeadInput<V>, default_region: &str) -> Vec<FieldError> {
+    let mut errors = check(&mut lead, default_region).err().unwrap_or_default();
+    if let Some(m) = lead.metadata() {
         if m.to_json(&[]).is_err() {
             errors.push(unwritable("metadata"));
         }
@@ -341,15 +367,35 @@ pub fn validation_error(errors: Vec<FieldError>) -> VoxError {
     .with_details(Details::Fields(errors))
 }
 
-/// Validates one lead input (`source`, read into `lead`) for the client's project and writes
-/// the JSON text it is sent as.
-pub fn prepare_lead<V: Value>(
-    source: &V,
-    lead: &LeadInput<V>,
+/// A lead that passed the rules, to be written for sending.
+pub struct CheckedLead<V> {
+    source: V,
+    blank: Vec<&'static str>,
+    phone: Option<String>,
+    email: Option<String>,
+    reference_id: Option<String>,
+    process_id: String,
+}
+
+impl<V> CheckedLead<V> {
+    /// The phone in E.164.
+    pub fn phone(&self) -> Option<&str> {
+        self.phone.as_deref()
+    }
+
+    /// The email, trimmed and lowercased.
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+}
+
+/// Validates one lead input for the client's project.
+pub fn check_lead<V: Value>(
+    mut lead: LeadInput<V>,
     project_id: &str,
     default_region: &str,
-) -> Result<PreparedLead<V>, VoxError> {
-    let c = check(lead, default_region).map_err(validation_error)?;
+) -> Result<CheckedLead<V>, VoxError> {
+    let c = check(&mut lead, default_region).map_err(validation_error)?;
     if c.project_id.as_deref().is_some_and(|p| p != project_id) {
         return Err(validation_error(vec![FieldError::new(
             "projectId",
@@ -357,23 +403,9 @@ pub fn prepare_lead<V: Value>(
             "projectId does not match the client's project",
         )]));
     }
-    let mut patch: Vec<(&str, Option<&str>)> = c.blank.iter().map(|f| (*f, None)).collect();
-    patch.push(("projectId", Some(project_id)));
-    if let Some(p) = &c.phone {
-        patch.push(("phone", Some(p)));
-    }
-    if let Some(e) = &c.email {
-        patch.push(("email", Some(e)));
-    }
-    let body = source.to_json(&patch).map_err(|e| {
-        let mut f = unwritable("lead");
-        if e == JsonError::NotWellFormed {
-            f.message = "lead holds text that is not valid (a lone surrogate)".into();
-        }
-        validation_error(vec![f])
-    })?;
-    Ok(PreparedLead {
-        body,
+    Ok(CheckedLead {
+        source: lead.source,
+        blank: c.blank,
         phone: c.phone,
         email: c.email,
         reference_id: c.reference_id,
@@ -381,14 +413,60 @@ pub fn prepare_lead<V: Value>(
     })
 }
 
-/// Reads a lead input from a host value; anything that is not a readable object is refused.
-pub fn read_lead<V: Value>(source: &V) -> Result<LeadInput<V>, VoxError> {
-    match source.kind() {
-        Kind::Object => source
-            .read()
-            .ok_or_else(|| validation_error(vec![not_a_lead()])),
-        _ => Err(validation_error(vec![not_a_lead()])),
-    }
+/// Writes checked leads as the JSON text they are sent as (all at once): projectId filled in,
+/// phone in E.164, email normalised, blank optional fields left out.
+pub fn write_leads<V: Value>(
+    leads: Vec<CheckedLead<V>>,
+    project_id: &str,
+) -> Vec<Result<PreparedLead<V>, VoxError>> {
+    let patches: Vec<(&V, Patch<'_>)> = leads
+        .iter()
+        .map(|c| {
+            let mut patch: Vec<(&str, Option<&str>)> = c.blank.iter().map(|f| (*f, None)).collect();
+            patch.push(("projectId", Some(project_id)));
+            if let Some(p) = &c.phone {
+                patch.push(("phone", Some(p)));
+            }
+            if let Some(e) = &c.email {
+                patch.push(("email", Some(e)));
+            }
+            (&c.source, patch)
+        })
+        .collect();
+    let bodies = V::to_json_many(&patches);
+    drop(patches);
+    leads
+        .into_iter()
+        .zip(bodies)
+        .map(|(c, body)| {
+            let body = body.map_err(|e| {
+                let mut f = unwritable("lead");
+                if e == JsonError::NotWellFormed {
+                    f.message = "lead holds text that is not valid (a lone surrogate)".into();
+                }
+                validation_error(vec![f])
+            })?;
+            Ok(PreparedLead {
+                body,
+                phone: c.phone,
+                email: c.email,
+                reference_id: c.reference_id,
+                process_id: c.process_id,
+            })
+        })
+        .collect()
+}
+
+/// [`check_lead`] and [`write_leads`] of one lead.
+pub fn prepare_lead<V: Value>(
+    lead: LeadInput<V>,
+    project_id: &str,
+    default_region: &str,
+) -> Result<PreparedLead<V>, VoxError> {
+    let checked = check_lead(lead, project_id, default_region)?;
+    write_leads(vec![checked], project_id)
+        .pop()
+        .unwrap_or_else(|| Err(validation_error(vec![not_a_lead()])))
 }
 
 /// The `_id` of a lead or activity object.
@@ -422,8 +500,8 @@ mod tests {
             json!({"name": "Asha Rao", "phone": "098453 17206", "email": " Asha@Example.COM ",
                           "processId": PROC, "metadata": {"k": 1}, "extra": true, "groupId": ""}),
         );
-        assert!(validate_lead(&input(&lead), "IN").is_empty());
-        let p = prepare_lead(&lead, &input(&lead), "6650a1b2c3d4e5f601234567", "IN").unwrap();
+        assert!(validate_lead(input(&lead), "IN").is_empty());
+        let p = prepare_lead(input(&lead), "6650a1b2c3d4e5f601234567", "IN").unwrap();
         assert_eq!(p.phone.as_deref(), Some("+919845317206"));
         assert_eq!(p.email.as_deref(), Some("asha@example.com"));
         let body = sent(&p);
@@ -448,7 +526,7 @@ mod tests {
 
     #[test]
     fn every_missing_field_is_reported() {
-        let errors = validate_lead(&input(&tv(json!({}))), "IN");
+        let errors = validate_lead(input(&tv(json!({}))), "IN");
         assert_eq!(
             codes(&errors),
             vec![
@@ -464,7 +542,7 @@ mod tests {
         let lead =
             tv(json!({"firstName": "A", "phone": "9999999999", "email": "nope", "processId": "x"}));
         assert_eq!(
-            codes(&validate_lead(&input(&lead), "IN")),
+            codes(&validate_lead(input(&lead), "IN")),
             vec![
                 ("processId", "invalid_format"),
                 ("phone", "repeating_digits"),
@@ -476,7 +554,7 @@ mod tests {
             Code::ValidationError
         );
         let wrong = tv(json!({"name": 5, "email": "a@b.co", "processId": PROC, "metadata": "x"}));
-        let errors = validate_lead(&input(&wrong), "IN");
+        let errors = validate_lead(input(&wrong), "IN");
         assert!(errors
             .iter()
             .any(|e| e.field == "name" && e.code == "invalid_type"));
@@ -485,7 +563,7 @@ mod tests {
             json!({"name": "A", "email": "a@b.co", "processId": PROC, "referenceId": "r".repeat(300)}),
         );
         assert_eq!(
-            codes(&validate_lead(&input(&long), "IN")),
+            codes(&validate_lead(input(&long), "IN")),
             vec![("referenceId", "too_long")]
         );
         let mut deep = json!({});
@@ -494,7 +572,7 @@ mod tests {
         }
         let deep = tv(json!({"name": "A", "email": "a@b.co", "processId": PROC, "metadata": deep}));
         assert_eq!(
-            codes(&validate_lead(&input(&deep), "IN")),
+            codes(&validate_lead(input(&deep), "IN")),
             vec![("metadata", "too_deep")]
         );
         // Four containers, one in the other.
@@ -507,7 +585,7 @@ mod tests {
         let lead = tv(
             json!({"name": "A", "email": "a@b.co", "processId": PROC, "projectId": "6650a1b2c3d4e5f60123456f"}),
         );
-        let err = prepare_lead(&lead, &input(&lead), "6650a1b2c3d4e5f601234567", "IN").unwrap_err();
+        let err = prepare_lead(input(&lead), "6650a1b2c3d4e5f601234567", "IN").unwrap_err();
         assert_eq!(err.code, Code::ValidationError);
         let Some(Details::Fields(f)) = err.details else {
             panic!()

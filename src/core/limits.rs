@@ -2,7 +2,7 @@
 //! duplicate guard and the key-block state. Time is always passed in (milliseconds), never
 //! read, so every rule is tested with a fake clock.
 
-use crate::core::hash::{hash, HashedMap};
+use crate::core::hash::{hash_parts, HashedMap};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -56,7 +56,7 @@ impl RateLimiter {
         if ends.len() < excess {
             return Err(Wait::ForCompletion);
         }
-        ends.sort_by(f64::total_cmp);
+        ends.sort_unstable_by(f64::total_cmp);
         Err(Wait::Until(
             ends.get(excess - 1).map_or(now, |e| e + window),
         ))
@@ -115,6 +115,33 @@ impl Refusal {
     }
 }
 
+/// The duplicate guard's keys of a lead: hashes of `phone:<E.164>` and `email:<lowercase>`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Keys(pub [Option<u64>; 2]);
+
+impl Keys {
+    pub fn new(phone: Option<&str>, email: Option<&str>) -> Keys {
+        Keys([
+            phone.map(|p| hash_parts(&["phone:", p])),
+            email.map(|e| hash_parts(&["email:", e])),
+        ])
+    }
+
+    /// The hashes it has.
+    pub fn each(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().flatten().copied()
+    }
+}
+
+/// Rule 1's refusal of a lead whose phone (`which == 0`) or email was submitted recently.
+pub fn recent(which: usize, phone: Option<&str>, email: Option<&str>) -> Refusal {
+    Refusal::Recent(match (which, phone, email) {
+        (0, Some(p), _) => format!("phone:{p}"),
+        (_, _, Some(e)) => format!("email:{e}"),
+        _ => String::new(),
+    })
+}
+
 /// SDK.md "Duplicate guard". Keys are `phone:<E.164>` and `email:<lowercase>`, kept as hashes.
 #[derive(Debug, Default)]
 pub struct DuplicateGuard {
@@ -154,34 +181,29 @@ impl DuplicateGuard {
     }
 
     /// Rule 1 alone: was one of these keys submitted within the window (or is it in flight)?
-    pub fn check_recent(&self, keys: &[String], now: f64, cfg: GuardConfig) -> Result<(), Refusal> {
-        match keys.iter().find(|k| {
-            self.sent
-                .get(&hash(k))
+    /// `Err(which)`: the phone (0) or the email (1) was.
+    pub fn check_recent(&self, keys: &Keys, now: f64, cfg: GuardConfig) -> Result<(), usize> {
+        let recent = |k: &Option<u64>| {
+            k.and_then(|k| self.sent.get(&k))
                 .is_some_and(|&t| t > now - cfg.window_ms)
-        }) {
-            Some(k) => Err(Refusal::Recent(k.clone())),
+        };
+        match keys.0.iter().position(recent) {
+            Some(which) => Err(which),
             None => Ok(()),
         }
     }
 
-    /// Rules 1 and 2 for a lead with these keys.
-    pub fn check(&mut self, keys: &[String], now: f64, cfg: GuardConfig) -> Result<(), Refusal> {
-        self.check_budget(now, cfg)?;
-        self.check_recent(keys, now, cfg)
-    }
-
     /// The lead is being sent (or was accepted, or was rejected as a duplicate).
-    pub fn mark_sent(&mut self, keys: &[String], now: f64) {
-        for k in keys {
-            self.sent.insert(hash(k), now);
+    pub fn mark_sent(&mut self, keys: &Keys, now: f64) {
+        for k in keys.each() {
+            self.sent.insert(k, now);
         }
     }
 
     /// The server refused the lead for another reason: its keys were not used up.
-    pub fn release(&mut self, keys: &[String]) {
-        for k in keys {
-            self.sent.remove(&hash(k));
+    pub fn release(&mut self, keys: &Keys) {
+        for k in keys.each() {
+            self.sent.remove(&k);
         }
     }
 
@@ -196,18 +218,6 @@ impl DuplicateGuard {
         self.prune(now, cfg);
         self.rejections.len()
     }
-}
-
-/// Keys of a lead for the duplicate guard.
-pub fn guard_keys(phone: Option<&str>, email: Option<&str>) -> Vec<String> {
-    let mut keys = Vec::with_capacity(2);
-    if let Some(p) = phone {
-        keys.push(format!("phone:{p}"));
-    }
-    if let Some(e) = email {
-        keys.push(format!("email:{e}"));
-    }
-    keys
 }
 
 /// Traffic state of one (base URL, project).
@@ -367,30 +377,42 @@ mod tests {
     #[test]
     fn guard_rule_one_recent_keys() {
         let mut g = DuplicateGuard::default();
-        let k = guard_keys(Some("+919845317206"), Some("a@b.co"));
-        assert!(g.check(&k, 0.0, G).is_ok());
+        let k = Keys::new(Some("+919845317206"), Some("a@b.co"));
+        assert!(g.check_recent(&k, 0.0, G).is_ok());
         g.mark_sent(&k, 0.0);
-        assert!(matches!(
-            g.check(&k[..1], 59_999.0, G),
-            Err(Refusal::Recent(_))
-        ));
-        assert!(g.check(&k, 60_000.0, G).is_ok(), "the window has passed");
+        let phone_only = Keys::new(Some("+919845317206"), None);
+        assert_eq!(g.check_recent(&phone_only, 59_999.0, G), Err(0));
+        assert_eq!(
+            g.check_recent(&Keys::new(None, Some("a@b.co")), 59_999.0, G),
+            Err(1)
+        );
+        assert!(
+            g.check_recent(&k, 60_000.0, G).is_ok(),
+            "the window has passed"
+        );
         g.release(&k);
-        assert!(g.check(&k, 1.0, G).is_ok(), "released keys are free again");
+        assert!(
+            g.check_recent(&k, 1.0, G).is_ok(),
+            "released keys are free again"
+        );
+        assert_eq!(
+            recent(0, Some("+919845317206"), None).message(),
+            "Refused locally: the phone number +919845317206 was already submitted recently; sending it again would count as a duplicate submission"
+        );
     }
 
     #[test]
     fn guard_rule_two_counts_rejections_in_window() {
         let mut g = DuplicateGuard::default();
         g.record_rejections(4, 0.0);
-        assert!(g.check(&[], 10.0, G).is_ok());
+        assert!(g.check_budget(10.0, G).is_ok());
         g.record_rejections(1, 10_000.0);
         assert_eq!(
-            g.check(&[], 20_000.0, G),
+            g.check_budget(20_000.0, G),
             Err(Refusal::TooManyRejections { until_ms: 40_000 })
         );
         // The four oldest leave the window at 60 s.
-        assert!(g.check(&[], 60_000.0, G).is_ok());
+        assert!(g.check_budget(60_000.0, G).is_ok());
     }
 
     #[test]

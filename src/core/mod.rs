@@ -8,7 +8,6 @@ pub mod engine;
 mod engine_tests;
 pub mod error;
 pub mod hash;
-pub mod join;
 pub mod lead;
 pub mod limits;
 pub mod options;

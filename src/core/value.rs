@@ -33,6 +33,27 @@ pub enum TextError {
     NotWellFormed,
 }
 
+/// What a field that should hold text holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextState {
+    /// `undefined` or `null`.
+    Absent,
+    /// Text of white space only.
+    Blank,
+    Text,
+    /// An object (not an array or a `Date`): what `metadata` holds (only [`Value::fields`]
+    /// tells it apart from other values that are no text).
+    Object,
+    Bad(TextError),
+}
+
+/// Changes to a shallow copy of an object before it is written: `(key, Some(text))` sets a
+/// field, `(key, None)` removes it.
+pub type Patch<'a> = Vec<(&'a str, Option<&'a str>)>;
+
+/// What one field holds, and its text when it was asked for.
+pub type Field = (TextState, Option<String>);
+
 /// A value of the host: what the caller passed, or what the host parsed of an answer.
 /// Reading never fails loudly: a missing field, or a field of something that is no object,
 /// is `Kind::Absent`.
@@ -54,6 +75,10 @@ pub trait Value: Clone + DeserializeOwned {
     /// This value as JSON text (itself a string value), with `patch` applied to a shallow copy
     /// first: `(key, Some(text))` sets a field, `(key, None)` removes it.
     fn to_json(&self, patch: &[(&str, Option<&str>)]) -> Result<Self, JsonError>;
+    /// [`Value::to_json`] of many values at once, each with its patch.
+    fn to_json_many(items: &[(&Self, Patch<'_>)]) -> Vec<Result<Self, JsonError>> {
+        items.iter().map(|(v, patch)| v.to_json(patch)).collect()
+    }
     /// A value made from a tree the core built.
     fn build(json: Json<Self>) -> Self;
     /// Sets field `key` of this object.
@@ -64,6 +89,58 @@ pub trait Value: Clone + DeserializeOwned {
     /// The text of a string of any length (a string the host made: an answer's, a JSON text).
     fn string(&self) -> Option<String> {
         self.text(usize::MAX).ok()
+    }
+    /// For an array: the string field `key` of each item (`None` where it is absent or no
+    /// string); empty for anything else.
+    fn column(&self, key: &str) -> Vec<Option<String>> {
+        (0..self.array_len().unwrap_or(0))
+            .map(|i| self.at(i).get(key).string())
+            .collect()
+    }
+    /// For an array: fields `names` of items `start..end` at once (what each holds, and the
+    /// text of those `copy` marks, each at most `max` long); `None` for an item that is no
+    /// readable object.
+    fn fields(
+        &self,
+        start: usize,
+        end: usize,
+        names: &[&str],
+        max: &[usize],
+        copy: &[bool],
+    ) -> Vec<Option<Vec<Field>>> {
+        (start..end)
+            .map(|i| {
+                let item = self.at(i);
+                item.is_object().then(|| {
+                    names
+                        .iter()
+                        .zip(max)
+                        .zip(copy)
+                        .map(|((name, max), copy)| {
+                            let v = item.get(name);
+                            match v.kind() {
+                                Kind::Object => (TextState::Object, None),
+                                _ => match v.text_state(*max) {
+                                    TextState::Text if *copy => (TextState::Text, v.string()),
+                                    state => (state, None),
+                                },
+                            }
+                        })
+                        .collect()
+                })
+            })
+            .collect()
+    }
+    /// What this value is as a text field of at most `max` characters, without copying it.
+    fn text_state(&self, max: usize) -> TextState {
+        match self.kind() {
+            Kind::Absent => TextState::Absent,
+            _ => match self.text(max) {
+                Ok(s) if s.trim().is_empty() => TextState::Blank,
+                Ok(_) => TextState::Text,
+                Err(e) => TextState::Bad(e),
+            },
+        }
     }
     fn number(&self) -> Option<f64> {
         match self.kind() {

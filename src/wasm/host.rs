@@ -16,6 +16,8 @@ use web_sys::{Headers, RequestInit};
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
     pub(crate) fn report() -> JsValue;
+    #[wasm_bindgen(js_name = addOutcome)]
+    fn add_outcome(report: &JsValue, kind: u8, index: f64, value: &JsValue, error: &JsValue);
     #[wasm_bindgen(js_name = finishReport)]
     pub(crate) fn finish_report(report: &JsValue, requests: f64) -> JsValue;
     fn now() -> f64;
@@ -62,23 +64,13 @@ impl Host for WasmHost {
         let Some((report, inputs)) = &self.report else {
             return;
         };
-        let i = Json::Number(index as f64);
-        let not_made = |i, e: VoxError| {
-            vec![
-                ("index", i),
-                ("input", Json::Value(inputs.at(index))),
-                ("error", e.info()),
-            ]
-        };
-        let (list, item) = match outcome {
-            Outcome::Created(lead) => ("created", vec![("index", i), ("lead", Json::Value(lead))]),
-            Outcome::Failed(e) => ("failed", not_made(i, e)),
-            Outcome::Unknown(e) => ("unknown", not_made(i, e)),
-        };
-        let list: Array = Reflect::get(report, &JsValue::from_str(list))
-            .unwrap_or_default()
-            .unchecked_into();
-        list.push(&Js::build(Json::Object(item)).0);
+        let i = index as f64;
+        let error = |e: VoxError| Js::build(e.info()).0;
+        match outcome {
+            Outcome::Created(lead) => add_outcome(report, 0, i, &lead.0, &JsValue::UNDEFINED),
+            Outcome::Failed(e) => add_outcome(report, 1, i, &inputs.at(index).0, &error(e)),
+            Outcome::Unknown(e) => add_outcome(report, 2, i, &inputs.at(index).0, &error(e)),
+        }
     }
 }
 
@@ -105,7 +97,7 @@ pub fn request(hooks: &Hooks<Js>, out: Outgoing<Js>) -> Option<JsValue> {
             .0
             .into_iter()
             .map(|p| match p {
-                Part::Str(s) => JsValue::from_str(&s),
+                Part::Str(s) => super::js_str(&s),
                 Part::Text(t) => t.0,
             })
             .collect();

@@ -12,8 +12,8 @@ pub mod webhook;
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 use crate::core::error::VoxError;
-use crate::core::value::{Json, JsonError, Kind, TextError, Value};
-use js_sys::{Array, JsString, Object, Reflect};
+use crate::core::value::{Field, Json, JsonError, Kind, Patch, TextError, TextState, Value};
+use js_sys::{Array, Object, Reflect};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use wasm_bindgen::prelude::*;
@@ -28,12 +28,32 @@ extern "C" {
     fn is_browser() -> bool;
     #[wasm_bindgen(js_name = kindOf)]
     fn kind_of(v: &JsValue) -> u8;
+    #[wasm_bindgen(js_name = textState)]
+    fn text_state_js(v: &JsValue, max: f64) -> u8;
     #[wasm_bindgen(catch)]
     fn plain(v: &JsValue) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     fn keys(v: &JsValue) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = fields)]
+    fn fields_js(
+        arr: &JsValue,
+        start: u32,
+        end: u32,
+        names: &Array,
+        max: &Array,
+        copy: &Array,
+    ) -> Result<Array, JsValue>;
+    #[wasm_bindgen(catch, js_name = column)]
+    fn column_js(arr: &JsValue, key: &JsValue) -> Result<Array, JsValue>;
     #[wasm_bindgen(catch, js_name = toJson)]
     fn to_json_js(v: &JsValue, patch: &Array) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = toJsonMany)]
+    fn to_json_many_js(
+        sources: &Array,
+        keys: &Array,
+        text: &str,
+        codes: &[i32],
+    ) -> Result<Array, JsValue>;
     #[wasm_bindgen(js_name = callBack)]
     fn call_back(f: &JsValue, arg: &JsValue);
     #[wasm_bindgen(js_name = notePanic)]
@@ -76,6 +96,58 @@ pub fn vox_error_class() -> JsValue {
     vox_error_class_js()
 }
 
+thread_local! {
+    /// JS strings of the short texts the edge passes again and again (field names, a body's
+    /// separators): made once each, instead of once per lead.
+    static SHORT: std::cell::RefCell<Vec<(String, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `s` as a JS string; short ones come from a cache of at most 64.
+pub(crate) fn js_str(s: &str) -> JsValue {
+    if s.len() > 24 {
+        return JsValue::from_str(s);
+    }
+    SHORT.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some((_, v)) = c.iter().find(|(k, _)| k == s) {
+            return v.clone();
+        }
+        let v = JsValue::from_str(s);
+        if c.len() < 64 {
+            c.push((s.to_string(), v.clone()));
+        }
+        v
+    })
+}
+
+/// The strings of `text` one after the other, each of `lengths[i]` UTF-16 units (as JS counts;
+/// `None` for a negative length).
+fn split(text: &str, lengths: Vec<i32>) -> Vec<Option<String>> {
+    let mut rest = text;
+    lengths
+        .into_iter()
+        .map(|n| {
+            let n = usize::try_from(n).ok()?;
+            // ASCII (the usual case) has one byte per unit; otherwise count units by chars.
+            let bytes = match rest.get(..n) {
+                Some(s) if s.is_ascii() => n,
+                _ => {
+                    let mut units = 0;
+                    rest.char_indices()
+                        .find(|(_, c)| {
+                            units += c.len_utf16();
+                            units > n
+                        })
+                        .map_or(rest.len(), |(at, _)| at)
+                }
+            };
+            let (piece, tail) = rest.split_at_checked(bytes)?;
+            rest = tail;
+            Some(piece.to_string())
+        })
+        .collect()
+}
+
 /// A JS value as the core's `Value`.
 #[derive(Clone, Debug)]
 pub struct Js(pub JsValue);
@@ -102,18 +174,30 @@ impl Value for Js {
     }
 
     fn text(&self, max: usize) -> Result<String, TextError> {
-        let s = self.0.dyn_ref::<JsString>().ok_or(TextError::NotText)?;
-        if s.length() as usize > max {
-            Err(TextError::TooLong)
-        } else if !s.is_valid_utf16() {
-            Err(TextError::NotWellFormed)
-        } else {
-            Ok(String::from(s))
+        match self.text_state(max) {
+            TextState::Text | TextState::Blank => self.string().ok_or(TextError::NotText),
+            TextState::Bad(e) => Err(e),
+            TextState::Absent | TextState::Object => Err(TextError::NotText),
         }
     }
 
+    fn text_state(&self, max: usize) -> TextState {
+        match text_state_js(&self.0, max as f64) {
+            0 => TextState::Text,
+            2 => TextState::Bad(TextError::TooLong),
+            3 => TextState::Bad(TextError::NotWellFormed),
+            4 => TextState::Blank,
+            5 => TextState::Absent,
+            _ => TextState::Bad(TextError::NotText),
+        }
+    }
+
+    fn string(&self) -> Option<String> {
+        self.0.as_string()
+    }
+
     fn get(&self, key: &str) -> Self {
-        Js(Reflect::get(&self.0, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED))
+        Js(Reflect::get(&self.0, &js_str(key)).unwrap_or(JsValue::UNDEFINED))
     }
 
     fn array_len(&self) -> Option<usize> {
@@ -131,6 +215,65 @@ impl Value for Js {
         )
     }
 
+    fn column(&self, key: &str) -> Vec<Option<String>> {
+        if self.array_len().is_none() {
+            return Vec::new();
+        }
+        let Ok(pair) = column_js(&self.0, &js_str(key)) else {
+            return Vec::new();
+        };
+        let text = pair.get(0).as_string().unwrap_or_default();
+        split(&text, js_sys::Int32Array::from(pair.get(1)).to_vec())
+    }
+
+    fn fields(
+        &self,
+        start: usize,
+        end: usize,
+        names: &[&str],
+        max: &[usize],
+        copy: &[bool],
+    ) -> Vec<Option<Vec<Field>>> {
+        let strs = |it: &mut dyn Iterator<Item = JsValue>| it.collect::<Array>();
+        let names_js = strs(&mut names.iter().map(|n| js_str(n)));
+        let max_js = strs(&mut max.iter().map(|m| JsValue::from_f64(*m as f64)));
+        let copy_js = strs(&mut copy.iter().map(|c| JsValue::from_bool(*c)));
+        let Ok(r) = fields_js(
+            &self.0,
+            start as u32,
+            end as u32,
+            &names_js,
+            &max_js,
+            &copy_js,
+        ) else {
+            return (start..end).map(|_| None).collect();
+        };
+        let states = js_sys::Uint8Array::from(r.get(0)).to_vec();
+        let text = r.get(2).as_string().unwrap_or_default();
+        let mut texts = split(&text, js_sys::Int32Array::from(r.get(1)).to_vec()).into_iter();
+        states
+            .chunks(names.len().max(1))
+            .map(|item| {
+                let fields: Vec<Field> = item
+                    .iter()
+                    .map(|st| {
+                        let state = match st {
+                            0 => TextState::Text,
+                            2 => TextState::Bad(TextError::TooLong),
+                            3 => TextState::Bad(TextError::NotWellFormed),
+                            4 => TextState::Blank,
+                            5 => TextState::Absent,
+                            6 => TextState::Object,
+                            _ => TextState::Bad(TextError::NotText),
+                        };
+                        (state, texts.next().flatten())
+                    })
+                    .collect();
+                (item.first() != Some(&255)).then_some(fields)
+            })
+            .collect()
+    }
+
     fn read<T: DeserializeOwned>(&self) -> Option<T> {
         serde_wasm_bindgen::from_value(plain(&self.0).ok()?).ok()
     }
@@ -138,7 +281,7 @@ impl Value for Js {
     fn to_json(&self, patch: &[(&str, Option<&str>)]) -> Result<Self, JsonError> {
         let p = Array::new();
         for (k, v) in patch {
-            p.push(&JsValue::from_str(k));
+            p.push(&js_str(k));
             p.push(&v.map_or(JsValue::NULL, JsValue::from_str));
         }
         match to_json_js(&self.0, &p) {
@@ -146,6 +289,44 @@ impl Value for Js {
             Ok(t) => Ok(Js(t)),
             Err(_) => Err(JsonError::Unwritable),
         }
+    }
+
+    fn to_json_many(items: &[(&Self, Patch<'_>)]) -> Vec<Result<Self, JsonError>> {
+        let mut keys: Vec<&str> = Vec::new();
+        for (_, patch) in items {
+            for (k, _) in patch {
+                if !keys.contains(k) {
+                    keys.push(k);
+                }
+            }
+        }
+        // Per item, each key in `keys`' order (the order the glue reads the texts in).
+        let mut text = String::new();
+        let mut codes = Vec::with_capacity(items.len() * keys.len());
+        for (_, patch) in items {
+            for key in &keys {
+                codes.push(match patch.iter().find(|(k, _)| k == key) {
+                    None => -1,
+                    Some((_, None)) => -2,
+                    Some((_, Some(v))) => {
+                        text.push_str(v);
+                        v.encode_utf16().count() as i32
+                    }
+                });
+            }
+        }
+        let sources: Array = items.iter().map(|(v, _)| v.0.clone()).collect();
+        let keys: Array = keys.iter().map(|k| js_str(k)).collect();
+        let Ok(out) = to_json_many_js(&sources, &keys, &text, &codes) else {
+            return items.iter().map(|_| Err(JsonError::Unwritable)).collect();
+        };
+        out.iter()
+            .map(|t| match t {
+                t if t.is_undefined() => Err(JsonError::NotWellFormed),
+                t if t.is_null() => Err(JsonError::Unwritable),
+                t => Ok(Js(t)),
+            })
+            .collect()
     }
 
     fn build(json: Json<Self>) -> Self {
@@ -158,7 +339,7 @@ impl Value for Js {
             Json::Object(m) => {
                 let o = Object::new();
                 for (k, v) in m {
-                    let _ = Reflect::set(&o, &JsValue::from_str(k), &Js::build(v).0);
+                    let _ = Reflect::set(&o, &js_str(k), &Js::build(v).0);
                 }
                 o.into()
             }
@@ -171,12 +352,12 @@ impl Value for Js {
     }
 
     fn set(&self, key: &str, value: Self) {
-        let _ = Reflect::set(&self.0, &JsValue::from_str(key), &value.0);
+        let _ = Reflect::set(&self.0, &js_str(key), &value.0);
     }
 
     fn remove(&self, key: &str) {
         if let Some(o) = self.0.dyn_ref::<Object>() {
-            let _ = Reflect::delete_property(o, &JsValue::from_str(key));
+            let _ = Reflect::delete_property(o, &js_str(key));
         }
     }
 }

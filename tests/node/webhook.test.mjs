@@ -5,18 +5,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
 
-// The public entry once it exports the two functions; until then the wasm-bindgen glue it wraps
-// (the same module instance, so the same VoxError class).
-async function loadApi() {
-  const pub = await import("../../dist/vox-crm/node/index.mjs");
-  if (typeof pub.parseWebhook === "function" && typeof pub.verifyWebhookAuth === "function") {
-    return { parseWebhook: pub.parseWebhook, verifyWebhookAuth: pub.verifyWebhookAuth, VoxError: pub.VoxError };
-  }
-  const glue = createRequire(import.meta.url)("../../dist/vox-crm/node/vox_crm.js");
-  return { parseWebhook: glue.parseWebhook, verifyWebhookAuth: glue.verifyWebhookAuth, VoxError: glue.voxErrorClass() };
-}
-
-const { parseWebhook, verifyWebhookAuth, VoxError } = await loadApi();
+import { parseWebhook, verifyWebhookAuth, VoxError } from "../../dist/vox-crm/node/index.mjs";
 
 // API.md §4 payloads as the CRM sends them, each with a field this SDK does not know.
 const UPDATE = {
