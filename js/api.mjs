@@ -411,11 +411,13 @@ function describe(err) {
  * One HTTP attempt: `fetchFn(url, init)` with `init.signal` from `controller`, aborted after
  * `timeoutMs`. Resolves `{ status, retryAfter, body }` (the body as `JSON.parse` reads it,
  * `undefined` when it is empty or not JSON); rejects with `{ kind: "timeout" | "aborted" |
- * "refused" | "network", message }` when there is no answer, also for a fetch that ignores its
- * signal. A foreign response-like object is read defensively.
+ * "refused" | "network" | "unavailable" (no fetch to call), message }` when there is no
+ * answer, also for a fetch that ignores its signal. A foreign response-like object is read
+ * defensively.
  */
 function attempt(fetchFn, url, init, timeoutMs, controller) {
   return new Promise((resolve, reject) => {
+    if (typeof fetchFn !== "function") return reject(failure("unavailable"));
     init.signal = controller.signal;
     let timedOut = false;
     const timer = setTimeout(() => {

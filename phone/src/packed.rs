@@ -83,3 +83,79 @@ pub fn check_joined(
     }
     false
 }
+
+// ---- the buffers of the wasm edge's fast path -----------------------------------------------
+
+use std::cell::RefCell;
+
+/// Separates the inputs of a batch; no input that contains it is valid (`invalid_characters`).
+pub const SEPARATOR: u8 = 0;
+
+/// A buffer above this size is given back after use rather than kept for the next batch.
+const KEEP_INPUT: usize = 1 << 20;
+
+thread_local! {
+    /// The text of the last [`check_one`] (at most 21 bytes: `+`, 3 + 17 digits).
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(32));
+    /// Where a caller writes the joined inputs of [`check_input`] itself.
+    static INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One verdict, packed; its text goes to [`scratch`].
+pub fn check_one(input: &str, region: Option<u8>) -> u32 {
+    let verdict = check_at(input, region);
+    SCRATCH.with(|text| {
+        let mut text = text.borrow_mut();
+        text.clear();
+        pack(&verdict, &mut text)
+    })
+}
+
+/// Where the text of the last [`check_one`] is (32 bytes of room, which it never outgrows).
+pub fn scratch() -> *const u8 {
+    SCRATCH.with(|text| text.borrow().as_ptr())
+}
+
+/// Makes room for `len` bytes of input and returns where they go (valid until the next
+/// allocation: fill it, then call [`check_input`]). `input_buffer(0)` gives a large buffer back.
+pub fn input_buffer(len: usize) -> *mut u8 {
+    INPUT.with(|input| {
+        let mut input = input.borrow_mut();
+        if input.capacity() > len.max(KEEP_INPUT) {
+            *input = Vec::new();
+        }
+        // Only new room is zeroed: the caller overwrites what it uses.
+        if input.len() < len {
+            input.resize(len, 0);
+        }
+        input.as_mut_ptr()
+    })
+}
+
+/// Checks the `count` inputs joined by [`SEPARATOR`] in `joined`: the packed verdicts and their
+/// texts (ASCII) one after the other; `None` when `joined` does not hold `count` inputs.
+pub fn check_batch(joined: &str, count: usize, region: Option<u8>) -> Option<(Vec<u32>, String)> {
+    // At most one input per byte (and one more); texts are about as long as the inputs.
+    let mut packed = Vec::with_capacity(count.min(joined.len() + 1));
+    let mut text = Vec::with_capacity(joined.len() + joined.len() / 4);
+    if !check_joined(joined, SEPARATOR, count, region, &mut packed, &mut text) {
+        return None;
+    }
+    Some((packed, String::from_utf8(text).ok()?))
+}
+
+/// [`check_batch`] on the first `len` bytes written at [`input_buffer`] (`None` also when they
+/// are not UTF-8).
+pub fn check_input(len: usize, count: usize, region: Option<u8>) -> Option<(Vec<u32>, String)> {
+    INPUT.with(|input| {
+        let mut input = input.borrow_mut();
+        let result = match input.get(..len).map(std::str::from_utf8) {
+            Some(Ok(joined)) => check_batch(joined, count, region),
+            _ => None,
+        };
+        if input.capacity() > KEEP_INPUT {
+            *input = Vec::new();
+        }
+        result
+    })
+}

@@ -226,7 +226,7 @@ pub fn get_activity<V>(activity_id: &str, masked: bool) -> HttpRequest<V> {
 }
 
 /// A checked lead query (API.md §3.5), read by `LeadQuery::read` (core::options).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeadQuery {
     /// `(filter, value)`, dates as ISO 8601 text.
     pub filters: Vec<(&'static str, String)>,

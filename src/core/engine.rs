@@ -38,6 +38,22 @@ pub enum TransportError {
     Unavailable(String),
 }
 
+impl TransportError {
+    /// The failure a driver reports by name: "timeout", "aborted", "refused", "unavailable" (no
+    /// `fetch` to call) or "network".
+    pub fn from_kind(kind: &str, message: String) -> Self {
+        match kind {
+            "timeout" => TransportError::Timeout,
+            "aborted" => TransportError::Aborted,
+            "refused" => TransportError::Refused(message),
+            "unavailable" => TransportError::Unavailable(
+                "This runtime has no global fetch: pass options.fetch".into(),
+            ),
+            _ => TransportError::Network(message),
+        }
+    }
+}
+
 /// SDK.md "Log events".
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogEvent {
@@ -243,6 +259,30 @@ pub enum Step<V> {
     Done(Result<V, VoxError>),
 }
 
+impl<V> Step<V> {
+    /// What a driver is told after a step: `{ sends, wake }` (the requests to start, the ms
+    /// until the next step, -1 for none) while the task runs, `{ done: true, value }` at the end.
+    pub fn to_json(sends: Vec<V>, wake: Option<f64>, now: f64) -> Json<V> {
+        Json::Object(vec![
+            (
+                "sends",
+                Json::Array(sends.into_iter().map(Json::Value).collect()),
+            ),
+            (
+                "wake",
+                Json::Number(wake.map_or(-1.0, |t| (t - now).max(0.0))),
+            ),
+        ])
+    }
+
+    pub fn done_json(value: V) -> Json<V> {
+        Json::Object(vec![
+            ("done", Json::Bool(true)),
+            ("value", Json::Value(value)),
+        ])
+    }
+}
+
 /// The requests and timer of one task, and the results delivered to it.
 pub(crate) struct Io<V> {
     sends: Vec<Outgoing<V>>,
@@ -325,14 +365,6 @@ impl<V: Value> Task<V> {
     /// How request `id` ended.
     pub fn deliver(&mut self, id: u32, result: Result<HttpResponse<V>, TransportError>) {
         self.io.results.push((id, result));
-    }
-
-    /// The pager of an `iterate` task, to be used for the next page once this one is done.
-    pub fn into_pager(self) -> Option<LeadPager> {
-        match self.op {
-            Op::Page(p) => Some(p.pager),
-            _ => None,
-        }
     }
 }
 
@@ -890,7 +922,7 @@ impl<V: Value> Initiate<V> {
 
 /// SDK.md `iterateLeads`: every page of a query in turn, each lead once (by `_id`) even when
 /// new leads shift the pages while iterating.
-pub struct LeadPager {
+struct LeadPager {
     query: LeadQuery,
     next_page: u64,
     seen: HashedMap<()>,
@@ -898,7 +930,17 @@ pub struct LeadPager {
 }
 
 impl LeadPager {
-    pub fn new<V: Value>(query: &V, default_region: &str) -> Result<LeadPager, VoxError> {
+    /// A pager with no pages left.
+    fn finished() -> LeadPager {
+        LeadPager {
+            query: LeadQuery::default(),
+            next_page: 1,
+            seen: HashedMap::default(),
+            done: true,
+        }
+    }
+
+    fn new<V: Value>(query: &V, default_region: &str) -> Result<LeadPager, VoxError> {
         let query = LeadQuery::read(query, default_region)?;
         Ok(LeadPager {
             next_page: query.page,
@@ -907,12 +949,28 @@ impl LeadPager {
             done: false,
         })
     }
+}
 
-    /// A task for the next page's leads not seen before (an array), or null when every page
-    /// has been read; [`Task::into_pager`] gives the pager back afterwards.
-    pub fn next<V: Value>(self) -> Task<V> {
+/// The pages of one `iterateLeads`: each [`Pages::next`] is a task for the next page's leads
+/// not seen before (an array), or null when every page has been read. They run one at a time.
+#[derive(Clone)]
+pub struct Pages(Rc<RefCell<Option<LeadPager>>>);
+
+impl Pages {
+    pub fn new<V: Value>(query: &V, default_region: &str) -> Result<Pages, VoxError> {
+        let pager = LeadPager::new(query, default_region)?;
+        Ok(Pages(Rc::new(RefCell::new(Some(pager)))))
+    }
+
+    pub fn next<V: Value>(&self) -> Task<V> {
+        let Some(pager) = self.0.borrow_mut().take() else {
+            return Task::failed(VoxError::invalid_argument(
+                "next() called again before the previous page arrived",
+            ));
+        };
         Task::new(Op::Page(Box::new(PageTask {
-            pager: self,
+            pager,
+            home: self.clone(),
             req: None,
         })))
     }
@@ -920,11 +978,20 @@ impl LeadPager {
 
 struct PageTask<V> {
     pager: LeadPager,
+    /// Where the pager goes back when this page is done.
+    home: Pages,
     req: Option<(u64, Request<V>)>,
 }
 
 impl<V: Value> PageTask<V> {
     fn poll<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>) -> Option<Result<V, VoxError>> {
+        let done = self.page(cx)?;
+        let pager = std::mem::replace(&mut self.pager, LeadPager::finished());
+        *self.home.0.borrow_mut() = Some(pager);
+        Some(done)
+    }
+
+    fn page<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>) -> Option<Result<V, VoxError>> {
         loop {
             let p = &mut self.pager;
             let Some((page_no, req)) = &mut self.req else {

@@ -1,7 +1,7 @@
 //! Engine behaviour with a fake clock and a fake CRM: what a user of each method notices.
 
 use crate::core::bulk::BulkOptions;
-use crate::core::engine::{Client, Config, LeadPager, TransportError};
+use crate::core::engine::{Client, Config, Pages, TransportError};
 use crate::core::error::VoxError;
 use crate::core::limits::{GuardConfig, RateConfig, WINDOW_MARGIN_MS};
 use crate::core::testkit::{key_blocked, rate_limited, run, status, tv, FakeHost, Fault, Tv};
@@ -625,10 +625,10 @@ fn pager_yields_each_lead_once_while_new_leads_shift_pages() {
                 .push(json!({"_id": format!("new{:021}", n + k), "phone": "x"}));
         }
     }));
-    let mut pager = LeadPager::new(&tv(json!({"limit": 10})), "IN").unwrap();
+    let pages = Pages::new(&tv(json!({"limit": 10})), "IN").unwrap();
     let mut ids = Vec::new();
     loop {
-        let mut task = pager.next();
+        let mut task = pages.next();
         let page = loop {
             match task.step(&c, &h) {
                 crate::core::engine::Step::Done(r) => break r.unwrap(),
@@ -640,7 +640,6 @@ fn pager_yields_each_lead_once_while_new_leads_shift_pages() {
                 }
             }
         };
-        pager = task.into_pager().unwrap();
         let Some(page) = page.json().as_array().cloned() else {
             break;
         };

@@ -5,7 +5,7 @@
 use crate::core::api::HttpResponse;
 use crate::core::bulk::{Outcome, Progress};
 use crate::core::engine::{Client, Host, LogEvent, Outgoing, Step, Task, TransportError};
-use crate::core::value::{Json, JsonError, Kind, Part, TextError, Value};
+use crate::core::value::{Json, JsonError, Kind, Part, Patch, TextError, TextState, Value};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value as J};
@@ -53,6 +53,24 @@ impl Tv {
     pub fn json(&self) -> J {
         self.0.borrow().clone()
     }
+
+    /// This value as JSON text with `patch` applied to a copy (functions are not writable).
+    fn written(&self, patch: &[(&str, Option<&str>)]) -> Result<Tv, JsonError> {
+        let mut v = self.json();
+        if let Some(m) = v.as_object_mut() {
+            for (k, set) in patch {
+                match set {
+                    Some(s) => m.insert(k.to_string(), json!(s)),
+                    None => m.remove(*k),
+                };
+            }
+        }
+        let text = v.to_string();
+        if text.contains("\"$fn\"") {
+            return Err(JsonError::Unwritable);
+        }
+        Ok(tv(J::String(text)))
+    }
 }
 
 impl<'de> Deserialize<'de> for Tv {
@@ -95,12 +113,18 @@ impl Value for Tv {
         }
     }
 
-    fn text(&self, max: usize) -> Result<String, TextError> {
+    fn text_state(&self, max: usize) -> TextState {
         match &*self.0.borrow() {
-            J::String(s) if s.encode_utf16().count() > max => Err(TextError::TooLong),
-            J::String(s) => Ok(s.clone()),
-            _ => Err(TextError::NotText),
+            J::Null => TextState::Absent,
+            J::String(s) if s.encode_utf16().count() > max => TextState::Bad(TextError::TooLong),
+            J::String(s) if s.trim().is_empty() => TextState::Blank,
+            J::String(_) => TextState::Text,
+            _ => TextState::Bad(TextError::NotText),
         }
+    }
+
+    fn string(&self) -> Option<String> {
+        self.0.borrow().as_str().map(str::to_string)
     }
 
     fn get(&self, key: &str) -> Self {
@@ -127,21 +151,8 @@ impl Value for Tv {
         serde_json::from_value(self.json()).ok()
     }
 
-    fn to_json(&self, patch: &[(&str, Option<&str>)]) -> Result<Self, JsonError> {
-        let mut v = self.json();
-        if let Some(m) = v.as_object_mut() {
-            for (k, set) in patch {
-                match set {
-                    Some(s) => m.insert(k.to_string(), json!(s)),
-                    None => m.remove(*k),
-                };
-            }
-        }
-        let text = v.to_string();
-        if text.contains("\"$fn\"") {
-            return Err(JsonError::Unwritable);
-        }
-        Ok(tv(J::String(text)))
+    fn to_json_many(items: &[(&Self, Patch<'_>)]) -> Vec<Result<Self, JsonError>> {
+        items.iter().map(|(v, patch)| v.written(patch)).collect()
     }
 
     fn build(json: Json<Self>) -> Self {

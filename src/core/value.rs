@@ -59,8 +59,10 @@ pub type Field = (TextState, Option<String>);
 /// is `Kind::Absent`.
 pub trait Value: Clone + DeserializeOwned {
     fn kind(&self) -> Kind;
-    /// The text of a string, refused when longer than `max` or not well-formed.
-    fn text(&self, max: usize) -> Result<String, TextError>;
+    /// What this value is as a text field of at most `max` UTF-16 units, without copying it.
+    fn text_state(&self, max: usize) -> TextState;
+    /// The text of a string of any length (a string the host made: an answer's, a JSON text).
+    fn string(&self) -> Option<String>;
     /// Field `key` of an object (its own or inherited, as JS reads it).
     fn get(&self, key: &str) -> Self;
     /// The length of an array, `None` for anything else.
@@ -72,13 +74,9 @@ pub trait Value: Clone + DeserializeOwned {
     /// The fields of a plain object, read into a struct with serde (its fields' values are
     /// `Self`s, converted by the struct's own rules); `None` when it cannot be read.
     fn read<T: DeserializeOwned>(&self) -> Option<T>;
-    /// This value as JSON text (itself a string value), with `patch` applied to a shallow copy
-    /// first: `(key, Some(text))` sets a field, `(key, None)` removes it.
-    fn to_json(&self, patch: &[(&str, Option<&str>)]) -> Result<Self, JsonError>;
-    /// [`Value::to_json`] of many values at once, each with its patch.
-    fn to_json_many(items: &[(&Self, Patch<'_>)]) -> Vec<Result<Self, JsonError>> {
-        items.iter().map(|(v, patch)| v.to_json(patch)).collect()
-    }
+    /// Values as JSON text (each itself a string value), each with its patch applied to a
+    /// shallow copy first: `(key, Some(text))` sets a field, `(key, None)` removes it.
+    fn to_json_many(items: &[(&Self, Patch<'_>)]) -> Vec<Result<Self, JsonError>>;
     /// A value made from a tree the core built.
     fn build(json: Json<Self>) -> Self;
     /// Sets field `key` of this object.
@@ -86,9 +84,19 @@ pub trait Value: Clone + DeserializeOwned {
     /// Removes field `key` of this object.
     fn remove(&self, key: &str);
 
-    /// The text of a string of any length (a string the host made: an answer's, a JSON text).
-    fn string(&self) -> Option<String> {
-        self.text(usize::MAX).ok()
+    /// The text of a string, refused when longer than `max` or not well-formed.
+    fn text(&self, max: usize) -> Result<String, TextError> {
+        match self.text_state(max) {
+            TextState::Text | TextState::Blank => self.string().ok_or(TextError::NotText),
+            TextState::Bad(e) => Err(e),
+            TextState::Absent | TextState::Object => Err(TextError::NotText),
+        }
+    }
+    /// [`Value::to_json_many`] of this one value.
+    fn to_json(&self, patch: &[(&str, Option<&str>)]) -> Result<Self, JsonError> {
+        Self::to_json_many(&[(self, patch.to_vec())])
+            .pop()
+            .unwrap_or(Err(JsonError::Unwritable))
     }
     /// For an array: the string field `key` of each item (`None` where it is absent or no
     /// string); empty for anything else.
@@ -130,17 +138,6 @@ pub trait Value: Clone + DeserializeOwned {
                 })
             })
             .collect()
-    }
-    /// What this value is as a text field of at most `max` characters, without copying it.
-    fn text_state(&self, max: usize) -> TextState {
-        match self.kind() {
-            Kind::Absent => TextState::Absent,
-            _ => match self.text(max) {
-                Ok(s) if s.trim().is_empty() => TextState::Blank,
-                Ok(_) => TextState::Text,
-                Err(e) => TextState::Bad(e),
-            },
-        }
     }
     fn number(&self) -> Option<f64> {
         match self.kind() {
@@ -249,6 +246,100 @@ impl<V> Parts<V> {
     }
 }
 
+// ---- the forms in which the host hands many values over at once ----------------------------
+
+impl TextState {
+    /// The state of js/host.js's `textState` code (6: an object).
+    pub fn from_code(code: u8) -> TextState {
+        match code {
+            0 => TextState::Text,
+            2 => TextState::Bad(TextError::TooLong),
+            3 => TextState::Bad(TextError::NotWellFormed),
+            4 => TextState::Blank,
+            5 => TextState::Absent,
+            6 => TextState::Object,
+            _ => TextState::Bad(TextError::NotText),
+        }
+    }
+}
+
+/// The strings of `text` one after the other, each `lengths[i]` UTF-16 units long (as JS
+/// counts them; `None` for a negative length).
+pub fn split_utf16(text: &str, lengths: &[i32]) -> Vec<Option<String>> {
+    let mut rest = text;
+    lengths
+        .iter()
+        .map(|&n| {
+            let n = usize::try_from(n).ok()?;
+            // ASCII (the usual case) has one byte per unit; otherwise count units by chars.
+            let bytes = match rest.get(..n) {
+                Some(s) if s.is_ascii() => n,
+                _ => {
+                    let mut units = 0;
+                    rest.char_indices()
+                        .find(|(_, c)| {
+                            units += c.len_utf16();
+                            units > n
+                        })
+                        .map_or(rest.len(), |(at, _)| at)
+                }
+            };
+            let (piece, tail) = rest.split_at_checked(bytes)?;
+            rest = tail;
+            Some(piece.to_string())
+        })
+        .collect()
+}
+
+/// Fields as [`Value::fields`] gives them, from a host's codes (`states`, `per_item` a
+/// item; 255 first: no readable object) and the copied texts in order.
+pub fn decode_fields(
+    states: &[u8],
+    per_item: usize,
+    texts: Vec<Option<String>>,
+) -> Vec<Option<Vec<Field>>> {
+    let mut texts = texts.into_iter();
+    states
+        .chunks(per_item.max(1))
+        .map(|item| {
+            let fields: Vec<Field> = item
+                .iter()
+                .map(|&st| (TextState::from_code(st), texts.next().flatten()))
+                .collect();
+            (item.first() != Some(&255)).then_some(fields)
+        })
+        .collect()
+}
+
+/// Many patches in the form the glue applies them: the keys they name, the texts they set
+/// one after the other, and per item and key a code: -1 leave, -2 remove, n set to the next n
+/// UTF-16 units of the text.
+pub fn encode_patches<'a>(patches: &[&Patch<'a>]) -> (Vec<&'a str>, String, Vec<i32>) {
+    let mut keys: Vec<&str> = Vec::new();
+    for patch in patches {
+        for (k, _) in patch.iter() {
+            if !keys.contains(k) {
+                keys.push(k);
+            }
+        }
+    }
+    let mut text = String::new();
+    let mut codes = Vec::with_capacity(patches.len() * keys.len());
+    for patch in patches {
+        for key in &keys {
+            codes.push(match patch.iter().find(|(k, _)| k == key) {
+                None => -1,
+                Some((_, None)) => -2,
+                Some((_, Some(v))) => {
+                    text.push_str(v);
+                    v.encode_utf16().count() as i32
+                }
+            });
+        }
+    }
+    (keys, text, codes)
+}
+
 /// Writes `s` as a JSON string literal.
 pub fn write_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -283,6 +374,38 @@ mod tests {
         assert_eq!(s, r#""a\"b\\c\n\u0001é""#);
         let parsed: String = serde_json::from_str(&s).unwrap();
         assert_eq!(parsed, "a\"b\\c\n\u{1}é");
+    }
+
+    #[test]
+    fn many_values_cross_as_one_text() {
+        let texts = split_utf16("abé😀cd", &[2, -1, 3, 0, 2]);
+        let texts: Vec<Option<&str>> = texts.iter().map(Option::as_deref).collect();
+        assert_eq!(texts, [Some("ab"), None, Some("é😀"), Some(""), Some("cd")]);
+        assert_eq!(
+            split_utf16("ab", &[5]),
+            [Some("ab".to_string())],
+            "short text: what there is"
+        );
+        let a: Patch = vec![("x", None), ("projectId", Some("p"))];
+        let b: Patch = vec![("projectId", Some("q")), ("phone", Some("+91é"))];
+        let (keys, text, codes) = encode_patches(&[&a, &b]);
+        assert_eq!(keys, ["x", "projectId", "phone"]);
+        assert_eq!(text, "pq+91é");
+        assert_eq!(codes, [-2, 1, -1, -1, 1, 4]);
+        let fields = decode_fields(
+            &[0, 5, 6, 255, 0, 1],
+            3,
+            vec![Some("a".into()), None, None, None, Some("b".into())],
+        );
+        assert_eq!(
+            fields[0],
+            Some(vec![
+                (TextState::Text, Some("a".into())),
+                (TextState::Absent, None),
+                (TextState::Object, None)
+            ])
+        );
+        assert_eq!(fields[1], None, "no readable object");
     }
 
     #[test]

@@ -6,11 +6,9 @@
 use super::host::{finish_report, report, request, WasmHost};
 use super::{is_browser, js_error, Js};
 use crate::core::api::HttpResponse;
-use crate::core::engine::{Client, Host, LeadPager, Step, Task, TransportError};
+use crate::core::engine::{Client, Host, Pages, Step, Task, TransportError};
 use crate::core::options::{CallOptions, ClientOptions, Env, Hooks};
-use crate::core::value::{Json, Value};
-use js_sys::Array;
-use std::cell::RefCell;
+use crate::core::value::Value;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -31,8 +29,8 @@ pub struct TaskCore {
     inner: Rc<Inner>,
     task: Option<Task<Js>>,
     host: WasmHost,
-    /// Where an `iterateLeads` page task gives its pager back.
-    pager: Option<Rc<RefCell<Option<LeadPager>>>>,
+    /// The pages of an `iterateLeads`.
+    pages: Option<Pages>,
 }
 
 impl VoxClientCore {
@@ -42,12 +40,7 @@ impl VoxClientCore {
         options: JsValue,
         make: impl FnOnce(&Client, &WasmHost, CallOptions<Js>) -> Task<Js>,
     ) -> TaskCore {
-        let mut host = WasmHost {
-            signal: JsValue::UNDEFINED,
-            on_progress: None,
-            logger: self.inner.hooks.logger.clone(),
-            report: None,
-        };
+        let mut host = WasmHost::new(&self.inner.hooks, JsValue::UNDEFINED);
         let task = match CallOptions::read(&Js(options)) {
             Err(e) => Task::failed(e),
             Ok(o) => {
@@ -63,7 +56,7 @@ impl VoxClientCore {
             inner: self.inner.clone(),
             task: Some(task),
             host,
-            pager: None,
+            pages: None,
         }
     }
 
@@ -147,22 +140,21 @@ impl VoxClientCore {
         })
     }
 
-    /// The pages of a query, for `iterateLeads`: a task per page with `nextPage()`.
+    /// The pages of a query, for `iterateLeads`: a task that checks the query, then one per
+    /// page from its `nextPage()`.
     pub fn pager(&self, query: JsValue, options: JsValue) -> TaskCore {
-        let slot = Rc::new(RefCell::new(None));
-        let made = self.task(options, |c, _, _| {
-            match LeadPager::new(&Js(query), &c.cfg.default_region) {
+        let mut pages = None;
+        let mut t = self.task(options, |c, _, _| {
+            match Pages::new(&Js(query), &c.cfg.default_region) {
                 Ok(p) => {
-                    *slot.borrow_mut() = Some(p);
+                    pages = Some(p);
                     Task::done(Js(JsValue::NULL))
                 }
                 Err(e) => Task::failed(e),
             }
         });
-        TaskCore {
-            pager: Some(slot),
-            ..made
-        }
+        t.pages = pages;
+        t
     }
 }
 
@@ -179,55 +171,27 @@ impl TaskCore {
     /// at the end; throws the `VoxError` the call fails with.
     pub fn step(&mut self) -> Result<JsValue, JsValue> {
         let Some(task) = self.task.as_mut() else {
-            return Ok(Js::build(Json::Object(vec![("done", Json::Bool(true))])).0);
+            return Ok(Js::build(Step::done_json(Js(JsValue::UNDEFINED))).0);
         };
-        let sends = Array::new();
-        loop {
-            match task.step(&self.inner.client, &self.host) {
-                Step::Done(r) => {
-                    let value = r.map_err(|e| js_error(&e))?;
-                    let value = match &self.host.report {
-                        Some((report, _)) => finish_report(report, value.number().unwrap_or(0.0)),
-                        None => value.0,
-                    };
-                    if let (Some(slot), Some(t)) = (&self.pager, self.task.take()) {
-                        if let Some(p) = t.into_pager() {
-                            *slot.borrow_mut() = Some(p);
-                        }
-                    }
-                    return Ok(Js::build(Json::Object(vec![
-                        ("done", Json::Bool(true)),
-                        ("value", Json::Value(Js(value))),
-                    ]))
-                    .0);
-                }
-                Step::Pending { wake } => {
-                    let mut unavailable = false;
-                    for out in task.take_sends() {
-                        let id = out.id;
-                        match request(&self.inner.hooks, out) {
-                            Some(r) => {
-                                sends.push(&r);
-                            }
-                            None => {
-                                let m = "This runtime has no global fetch: pass options.fetch";
-                                task.deliver(id, Err(TransportError::Unavailable(m.into())));
-                                unavailable = true;
-                            }
-                        }
-                    }
-                    if unavailable {
-                        continue;
-                    }
-                    let wake = wake.map_or(-1.0, |t| (t - self.host.now_ms()).max(0.0));
-                    return Ok(Js::build(Json::Object(vec![
-                        ("sends", Json::Value(Js(sends.into()))),
-                        ("wake", Json::Number(wake)),
-                    ]))
-                    .0);
-                }
+        let json = match task.step(&self.inner.client, &self.host) {
+            Step::Done(r) => {
+                let value = r.map_err(|e| js_error(&e))?;
+                let value = match &self.host.report {
+                    Some((report, _)) => Js(finish_report(report, value.number().unwrap_or(0.0))),
+                    None => value,
+                };
+                Step::done_json(value)
             }
-        }
+            Step::Pending { wake } => {
+                let sends = task
+                    .take_sends()
+                    .into_iter()
+                    .map(|o| Js(request(&self.inner.hooks, o)))
+                    .collect();
+                Step::to_json(sends, wake, self.host.now_ms())
+            }
+        };
+        Ok(Js::build(json).0)
     }
 
     /// Request `id` was answered: its status, `Retry-After` and body as `JSON.parse` read it
@@ -246,16 +210,10 @@ impl TaskCore {
         }
     }
 
-    /// Request `id` got no answer: `kind` is "timeout", "aborted", "refused" or "network".
+    /// Request `id` got no answer (`kind` as `TransportError::from_kind` reads it).
     pub fn fail(&mut self, id: u32, kind: &str, message: String) {
         if let Some(t) = self.task.as_mut() {
-            let e = match kind {
-                "timeout" => TransportError::Timeout,
-                "aborted" => TransportError::Aborted,
-                "refused" => TransportError::Refused(message),
-                _ => TransportError::Network(message),
-            };
-            t.deliver(id, Err(e));
+            t.deliver(id, Err(TransportError::from_kind(kind, message)));
         }
     }
 
@@ -263,24 +221,17 @@ impl TaskCore {
     /// page's new leads, or null when there are none left.
     #[wasm_bindgen(js_name = nextPage)]
     pub fn next_page(&self) -> TaskCore {
-        let slot = self.pager.clone();
-        let pager = slot.as_ref().and_then(|s| s.borrow_mut().take());
-        let task = match pager {
+        let task = match &self.pages {
             Some(p) => p.next(),
             None => Task::failed(crate::core::error::VoxError::invalid_argument(
-                "next() called again before the previous page arrived",
+                "not a pager",
             )),
         };
         TaskCore {
             inner: self.inner.clone(),
             task: Some(task),
-            host: WasmHost {
-                signal: self.host.signal.clone(),
-                on_progress: None,
-                logger: self.inner.hooks.logger.clone(),
-                report: None,
-            },
-            pager: slot,
+            host: WasmHost::new(&self.inner.hooks, self.host.signal.clone()),
+            pages: None,
         }
     }
 }

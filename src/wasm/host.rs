@@ -33,6 +33,17 @@ pub struct WasmHost {
     pub report: Option<(JsValue, Js)>,
 }
 
+impl WasmHost {
+    pub fn new(hooks: &Hooks<Js>, signal: JsValue) -> Self {
+        WasmHost {
+            signal,
+            on_progress: None,
+            logger: hooks.logger.clone(),
+            report: None,
+        }
+    }
+}
+
 impl Host for WasmHost {
     type V = Js;
 
@@ -74,16 +85,13 @@ impl Host for WasmHost {
     }
 }
 
-/// `{ id, fetch, url, init, timeoutMs }` for the driver, or `None` when there is no `fetch`
-/// to call (neither the caller's nor a global one).
-pub fn request(hooks: &Hooks<Js>, out: Outgoing<Js>) -> Option<JsValue> {
+/// `{ id, fetch, url, init, timeoutMs }` for the driver: the caller's `fetch` or the global one
+/// (`undefined` when there is none), the URL, and a `RequestInit` with its `Headers`.
+pub fn request(hooks: &Hooks<Js>, out: Outgoing<Js>) -> JsValue {
     let fetch = match &hooks.fetch {
         Some(f) => f.0.clone(),
         None => Reflect::get(&js_sys::global(), &JsValue::from_str("fetch")).unwrap_or_default(),
     };
-    if !fetch.is_function() {
-        return None;
-    }
     let init = RequestInit::new();
     init.set_method(out.method);
     if let Ok(headers) = Headers::new() {
@@ -103,14 +111,12 @@ pub fn request(hooks: &Hooks<Js>, out: Outgoing<Js>) -> Option<JsValue> {
             .collect();
         init.set_body(&parts.join("").into());
     }
-    Some(
-        Js::build(Json::Object(vec![
-            ("id", Json::Number(f64::from(out.id))),
-            ("fetch", Json::Value(Js(fetch))),
-            ("url", Json::Text(out.url)),
-            ("init", Json::Value(Js(init.into()))),
-            ("timeoutMs", Json::Number(out.timeout_ms)),
-        ]))
-        .0,
-    )
+    Js::build(Json::Object(vec![
+        ("id", Json::Number(f64::from(out.id))),
+        ("fetch", Json::Value(Js(fetch))),
+        ("url", Json::Text(out.url)),
+        ("init", Json::Value(Js(init.into()))),
+        ("timeoutMs", Json::Number(out.timeout_ms)),
+    ]))
+    .0
 }

@@ -12,7 +12,10 @@ pub mod webhook;
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 use crate::core::error::VoxError;
-use crate::core::value::{Field, Json, JsonError, Kind, Patch, TextError, TextState, Value};
+use crate::core::value::{
+    decode_fields, encode_patches, split_utf16, Field, Json, JsonError, Kind, Patch, TextState,
+    Value,
+};
 use js_sys::{Array, Object, Reflect};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -45,8 +48,6 @@ extern "C" {
     ) -> Result<Array, JsValue>;
     #[wasm_bindgen(catch, js_name = column)]
     fn column_js(arr: &JsValue, key: &JsValue) -> Result<Array, JsValue>;
-    #[wasm_bindgen(catch, js_name = toJson)]
-    fn to_json_js(v: &JsValue, patch: &Array) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch, js_name = toJsonMany)]
     fn to_json_many_js(
         sources: &Array,
@@ -120,34 +121,6 @@ pub(crate) fn js_str(s: &str) -> JsValue {
     })
 }
 
-/// The strings of `text` one after the other, each of `lengths[i]` UTF-16 units (as JS counts;
-/// `None` for a negative length).
-fn split(text: &str, lengths: Vec<i32>) -> Vec<Option<String>> {
-    let mut rest = text;
-    lengths
-        .into_iter()
-        .map(|n| {
-            let n = usize::try_from(n).ok()?;
-            // ASCII (the usual case) has one byte per unit; otherwise count units by chars.
-            let bytes = match rest.get(..n) {
-                Some(s) if s.is_ascii() => n,
-                _ => {
-                    let mut units = 0;
-                    rest.char_indices()
-                        .find(|(_, c)| {
-                            units += c.len_utf16();
-                            units > n
-                        })
-                        .map_or(rest.len(), |(at, _)| at)
-                }
-            };
-            let (piece, tail) = rest.split_at_checked(bytes)?;
-            rest = tail;
-            Some(piece.to_string())
-        })
-        .collect()
-}
-
 /// A JS value as the core's `Value`.
 #[derive(Clone, Debug)]
 pub struct Js(pub JsValue);
@@ -173,23 +146,8 @@ impl Value for Js {
         }
     }
 
-    fn text(&self, max: usize) -> Result<String, TextError> {
-        match self.text_state(max) {
-            TextState::Text | TextState::Blank => self.string().ok_or(TextError::NotText),
-            TextState::Bad(e) => Err(e),
-            TextState::Absent | TextState::Object => Err(TextError::NotText),
-        }
-    }
-
     fn text_state(&self, max: usize) -> TextState {
-        match text_state_js(&self.0, max as f64) {
-            0 => TextState::Text,
-            2 => TextState::Bad(TextError::TooLong),
-            3 => TextState::Bad(TextError::NotWellFormed),
-            4 => TextState::Blank,
-            5 => TextState::Absent,
-            _ => TextState::Bad(TextError::NotText),
-        }
+        TextState::from_code(text_state_js(&self.0, max as f64))
     }
 
     fn string(&self) -> Option<String> {
@@ -223,7 +181,7 @@ impl Value for Js {
             return Vec::new();
         };
         let text = pair.get(0).as_string().unwrap_or_default();
-        split(&text, js_sys::Int32Array::from(pair.get(1)).to_vec())
+        split_utf16(&text, &js_sys::Int32Array::from(pair.get(1)).to_vec())
     }
 
     fn fields(
@@ -250,71 +208,17 @@ impl Value for Js {
         };
         let states = js_sys::Uint8Array::from(r.get(0)).to_vec();
         let text = r.get(2).as_string().unwrap_or_default();
-        let mut texts = split(&text, js_sys::Int32Array::from(r.get(1)).to_vec()).into_iter();
-        states
-            .chunks(names.len().max(1))
-            .map(|item| {
-                let fields: Vec<Field> = item
-                    .iter()
-                    .map(|st| {
-                        let state = match st {
-                            0 => TextState::Text,
-                            2 => TextState::Bad(TextError::TooLong),
-                            3 => TextState::Bad(TextError::NotWellFormed),
-                            4 => TextState::Blank,
-                            5 => TextState::Absent,
-                            6 => TextState::Object,
-                            _ => TextState::Bad(TextError::NotText),
-                        };
-                        (state, texts.next().flatten())
-                    })
-                    .collect();
-                (item.first() != Some(&255)).then_some(fields)
-            })
-            .collect()
+        let texts = split_utf16(&text, &js_sys::Int32Array::from(r.get(1)).to_vec());
+        decode_fields(&states, names.len(), texts)
     }
 
     fn read<T: DeserializeOwned>(&self) -> Option<T> {
         serde_wasm_bindgen::from_value(plain(&self.0).ok()?).ok()
     }
 
-    fn to_json(&self, patch: &[(&str, Option<&str>)]) -> Result<Self, JsonError> {
-        let p = Array::new();
-        for (k, v) in patch {
-            p.push(&js_str(k));
-            p.push(&v.map_or(JsValue::NULL, JsValue::from_str));
-        }
-        match to_json_js(&self.0, &p) {
-            Ok(t) if t.is_undefined() => Err(JsonError::NotWellFormed),
-            Ok(t) => Ok(Js(t)),
-            Err(_) => Err(JsonError::Unwritable),
-        }
-    }
-
     fn to_json_many(items: &[(&Self, Patch<'_>)]) -> Vec<Result<Self, JsonError>> {
-        let mut keys: Vec<&str> = Vec::new();
-        for (_, patch) in items {
-            for (k, _) in patch {
-                if !keys.contains(k) {
-                    keys.push(k);
-                }
-            }
-        }
-        // Per item, each key in `keys`' order (the order the glue reads the texts in).
-        let mut text = String::new();
-        let mut codes = Vec::with_capacity(items.len() * keys.len());
-        for (_, patch) in items {
-            for key in &keys {
-                codes.push(match patch.iter().find(|(k, _)| k == key) {
-                    None => -1,
-                    Some((_, None)) => -2,
-                    Some((_, Some(v))) => {
-                        text.push_str(v);
-                        v.encode_utf16().count() as i32
-                    }
-                });
-            }
-        }
+        let patches: Vec<&Patch> = items.iter().map(|(_, p)| p).collect();
+        let (keys, text, codes) = encode_patches(&patches);
         let sources: Array = items.iter().map(|(v, _)| v.0.clone()).collect();
         let keys: Array = keys.iter().map(|k| js_str(k)).collect();
         let Ok(out) = to_json_many_js(&sources, &keys, &text, &codes) else {
