@@ -89,9 +89,10 @@ export function column(arr, key) {
  * Fields `names` of the objects `arr[start..end]`, in one go: `[states, lengths, text]`, per item
  * and field the state (as `textState`, 6 for an object; 255 in an item's first field when the
  * item is no readable object), and the text of the fields `copy` marks, one after the other,
- * with its length (-1 where none).
+ * with its length (-1 where none). `names` come joined by NUL, `max` and `copy` as typed arrays.
  */
-export function fields(arr, start, end, names, max, copy) {
+export function fields(arr, start, end, joined, max, copy) {
+  const names = joined.split("\0");
   const n = end - start;
   const f = names.length;
   const states = new Uint8Array(n * f);

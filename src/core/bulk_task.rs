@@ -17,10 +17,13 @@ use crate::core::retry::{self, Kind};
 use crate::core::value::{Json, Value};
 use std::collections::VecDeque;
 
-/// Leads prepared or settled in one step at most (a step then takes a few milliseconds).
+/// A step yields once it has run this long (checked every [`STEP_PIECE`] leads), or after
+/// [`STEP_WORK`] leads prepared or settled, so that a process running an import stays
+/// responsive whatever the machine and however warm its JIT.
+const STEP_MS: f64 = 4.0;
 const STEP_WORK: usize = 500;
-/// Leads prepared in one step at most (a chunk is prepared over several steps).
-const STEP_PREPARE: usize = 250;
+/// Leads prepared or settled between two looks at the clock.
+const STEP_PIECE: usize = 100;
 
 /// Lookups in flight at once while reconciling one ambiguous chunk.
 const LOOKUP_CONCURRENCY: usize = 16;
@@ -75,7 +78,9 @@ struct Chunk<V> {
     items: Vec<(usize, Item<V>)>,
     /// Leads to look up (after `items` were decided or moved here).
     pending: Vec<(usize, Item<V>)>,
-    decided: Vec<(usize, Item<V>, Decided<V>)>,
+    decided: VecDeque<(usize, Item<V>, Decided<V>)>,
+    /// Leads to send again (found while settling).
+    again: Vec<(usize, Item<V>)>,
     resends: u32,
     state: CState<V>,
 }
@@ -113,7 +118,7 @@ impl<V: Value> Chunk<V> {
                                     ))
                                 }
                             };
-                            self.decided.push((i, item, d));
+                            self.decided.push_back((i, item, d));
                         }
                         self.state = lookups(Why::Recheck(reasons), self.pending.len());
                     }
@@ -123,7 +128,7 @@ impl<V: Value> Chunk<V> {
                             (f.err.code == Code::BadRequest).then(|| f.err.message.clone());
                         let settle = Some(reason.unwrap_or_default());
                         for (i, item) in std::mem::take(&mut self.items) {
-                            self.decided.push((
+                            self.decided.push_back((
                                 i,
                                 item,
                                 Decided::Failed(f.err.clone(), settle.clone()),
@@ -138,7 +143,7 @@ impl<V: Value> Chunk<V> {
                                 self.pending.push((i, item));
                             } else {
                                 self.decided
-                                    .push((i, item, Decided::Unknown(f.err.clone())));
+                                    .push_back((i, item, Decided::Unknown(f.err.clone())));
                             }
                         }
                         let grace = grace_ms(cx.cfg(), &f.err);
@@ -206,7 +211,7 @@ impl<V: Value> Chunk<V> {
                             }
                             (Why::Reconcile(err), _) => Decided::Unknown(err.clone()),
                         };
-                        self.decided.push((i, item, d));
+                        self.decided.push_back((i, item, d));
                     }
                     self.state = CState::Done;
                 }
@@ -250,7 +255,10 @@ pub struct BulkTask<V> {
     /// Leads that reconciliation showed were not created, to send again, with their resend count.
     resend: VecDeque<Resend<V>>,
     chunks: Vec<Chunk<V>>,
-    reported: bool,
+    /// Answered chunks whose outcomes are being handed out, a step's work at a time.
+    settling: VecDeque<Chunk<V>>,
+    /// `done` of the last progress report (`None` before the first).
+    reported: Option<usize>,
 }
 
 impl<V: Value> BulkTask<V> {
@@ -276,7 +284,8 @@ impl<V: Value> BulkTask<V> {
             filling: Vec::new(),
             resend: VecDeque::new(),
             chunks: Vec::new(),
-            reported: false,
+            settling: VecDeque::new(),
+            reported: None,
         })
     }
 
@@ -296,13 +305,19 @@ impl<V: Value> BulkTask<V> {
         &mut self,
         cx: &mut Cx<'_, H>,
     ) -> Option<Result<V, VoxError>> {
-        // Work of one step, in leads prepared or settled: past it the task yields (and is stepped
-        // again at once), so that a process running an import stays responsive.
+        // Work of one step, in leads prepared or settled, and its time: past either bound the
+        // task yields (and is stepped again at once), so that a process running an import stays
+        // responsive.
         let mut work = 0;
+        let started = cx.now();
         loop {
-            if work >= STEP_WORK {
+            if work >= STEP_WORK || (work > 0 && cx.now() - started >= STEP_MS) {
                 cx.wake_at(cx.now());
                 return None;
+            }
+            if !self.settling.is_empty() {
+                work += self.settle(cx, STEP_PIECE);
+                continue;
             }
             // One answered chunk at a time (answers waiting for the others stay in the
             // inbox), else a new chunk.
@@ -317,14 +332,14 @@ impl<V: Value> BulkTask<V> {
                 k += 1;
             };
             match finished {
-                Some(chunk) => {
-                    work += chunk.decided.len();
-                    self.settle(cx, chunk);
+                Some(chunk) => self.settling.push_back(chunk),
+                None => {
+                    let n = self.fill(cx);
+                    if n == 0 && self.settling.is_empty() {
+                        break;
+                    }
+                    work += n;
                 }
-                None => match self.fill(cx) {
-                    0 => break,
-                    n => work += n,
-                },
             }
         }
         let left =
@@ -333,7 +348,7 @@ impl<V: Value> BulkTask<V> {
             // Room for a chunk not filled in this step (one a step): the next step fills it.
             cx.wake_at(cx.now());
         }
-        if left || !self.chunks.is_empty() {
+        if left || !self.chunks.is_empty() || !self.settling.is_empty() {
             return None;
         }
         let left = self.ledger.undecided();
@@ -341,14 +356,17 @@ impl<V: Value> BulkTask<V> {
             cx.host.outcome(i, o);
         }
         self.ledger.requests = cx.requests();
-        if !self.reported || self.ledger.progress().done < self.total {
-            cx.host.progress(self.ledger.progress());
+        // The last report says done == total, also when the last outcomes were decided
+        // without a chunk (refused locally, not sent after a block or an abort).
+        let progress = self.ledger.progress();
+        if self.reported != Some(progress.done) {
+            cx.host.progress(progress);
         }
         Some(Ok(V::build(Json::Number(f64::from(self.ledger.requests)))))
     }
 
     /// Starts chunks while fewer than `concurrency` are in flight and leads are left.
-    /// Prepares leads for the next chunk, at most [`STEP_PREPARE`] a step, and starts it once
+    /// Prepares leads for the next chunk, at most [`STEP_PIECE`] at a time, and starts it once
     /// it is full (or the inputs are all read) while fewer than `concurrency` are in flight;
     /// returns how many leads it prepared (0: nothing left to do now).
     fn fill<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>) -> usize {
@@ -359,8 +377,7 @@ impl<V: Value> BulkTask<V> {
                 None => {
                     let size = self.opts.chunk_size.clamp(1, bulk::MAX_CHUNK);
                     let start = self.next_input;
-                    let end =
-                        (start + (size - self.filling.len()).min(STEP_PREPARE)).min(self.total);
+                    let end = (start + (size - self.filling.len()).min(STEP_PIECE)).min(self.total);
                     self.next_input = end;
                     prepared += end - start;
                     let items = self.prepare(cx, start, end);
@@ -406,7 +423,8 @@ impl<V: Value> BulkTask<V> {
             let mut chunk = Chunk {
                 items,
                 pending: Vec::new(),
-                decided: Vec::new(),
+                decided: VecDeque::new(),
+                again: Vec::new(),
                 resends,
                 state: CState::Sending(Request::new(
                     req,
@@ -417,7 +435,7 @@ impl<V: Value> BulkTask<V> {
             };
             // Its first poll starts the request (or waits for the rate limiter).
             if chunk.poll(cx, self.existing) {
-                self.settle(cx, chunk);
+                self.settling.push_back(chunk);
             } else {
                 self.chunks.push(chunk);
             }
@@ -425,12 +443,28 @@ impl<V: Value> BulkTask<V> {
         prepared
     }
 
-    /// A chunk is decided: its outcomes, its guard keys, its resends, and the progress report.
-    fn settle<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, chunk: Chunk<V>) {
-        let mut again = Vec::new();
-        for (i, item, decided) in chunk.decided {
+    /// Hands out at most `budget` outcomes of the answered chunks (their guard keys settled
+    /// too); a chunk whose outcomes are all out queues its resends and reports progress.
+    /// Returns how many it handed out (at least 1 while a chunk is settling).
+    fn settle<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, budget: usize) -> usize {
+        let mut done = 0;
+        while let Some(chunk) = self.settling.front_mut() {
+            let Some((i, item, decided)) = chunk.decided.pop_front() else {
+                let Some(chunk) = self.settling.pop_front() else {
+                    break;
+                };
+                if !chunk.again.is_empty() {
+                    self.resend.push_back((chunk.again, chunk.resends + 1));
+                }
+                self.ledger.requests = cx.requests();
+                let progress = self.ledger.progress();
+                self.reported = Some(progress.done);
+                cx.host.progress(progress);
+                done += 1;
+                continue;
+            };
             match decided {
-                Decided::Resend => again.push((i, item)),
+                Decided::Resend => chunk.again.push((i, item)),
                 Decided::Created(lead) => {
                     cx.settle_keys(&item.keys, Ok(()));
                     self.decide(cx, i, Outcome::Created(lead));
@@ -443,13 +477,12 @@ impl<V: Value> BulkTask<V> {
                 }
                 Decided::Unknown(e) => self.decide(cx, i, Outcome::Unknown(e)),
             }
+            done += 1;
+            if done >= budget {
+                break;
+            }
         }
-        if !again.is_empty() {
-            self.resend.push_back((again, chunk.resends + 1));
-        }
-        self.ledger.requests = cx.requests();
-        cx.host.progress(self.ledger.progress());
-        self.reported = true;
+        done
     }
 
     /// Why the next chunk may not be sent at all: aborted, key blocked, or the duplicate

@@ -7,7 +7,7 @@
 use crate::core::api::{self, BulkAnswer, HttpRequest, HttpResponse, LeadQuery, Page, Target};
 use crate::core::bulk::{Outcome, Progress};
 use crate::core::error::{self, Code, VoxError};
-use crate::core::hash::{hash, HashedMap};
+use crate::core::hash::{id_key, IdSet};
 use crate::core::lead::{self, PreparedLead};
 use crate::core::limits::{self, GuardConfig, Keys, RateConfig, Refusal, Shared, Wait};
 use crate::core::options::{object_id, Changes};
@@ -200,7 +200,8 @@ impl Config {
                     rest = rest.get(at + t.len()..).unwrap_or_default();
                 }
                 out.push_str(rest);
-                out
+                // A number glued to the token was no number to the masking before.
+                error::mask_phones_in_text(&out)
             }
             _ => text.to_string(),
         }
@@ -925,7 +926,7 @@ impl<V: Value> Initiate<V> {
 struct LeadPager {
     query: LeadQuery,
     next_page: u64,
-    seen: HashedMap<()>,
+    seen: IdSet,
     done: bool,
 }
 
@@ -935,7 +936,7 @@ impl LeadPager {
         LeadPager {
             query: LeadQuery::default(),
             next_page: 1,
-            seen: HashedMap::default(),
+            seen: IdSet::default(),
             done: true,
         }
     }
@@ -945,7 +946,7 @@ impl LeadPager {
         Ok(LeadPager {
             next_page: query.page,
             query,
-            seen: HashedMap::default(),
+            seen: IdSet::default(),
             done: false,
         })
     }
@@ -960,6 +961,22 @@ impl Pages {
     pub fn new<V: Value>(query: &V, default_region: &str) -> Result<Pages, VoxError> {
         let pager = LeadPager::new(query, default_region)?;
         Ok(Pages(Rc::new(RefCell::new(Some(pager)))))
+    }
+
+    /// The task that checks the query (done with null) and, when it is right, its pages.
+    pub fn start<V: Value>(query: &V, default_region: &str) -> (Task<V>, Option<Pages>) {
+        match Pages::new(query, default_region) {
+            Ok(p) => (Task::done(V::build(Json::Null)), Some(p)),
+            Err(e) => (Task::failed(e), None),
+        }
+    }
+
+    /// The next page's task, or one that fails when `pages` is not a pager.
+    pub fn next_of<V: Value>(pages: Option<&Pages>) -> Task<V> {
+        pages.map_or_else(
+            || Task::failed(VoxError::invalid_argument("not a pager")),
+            Pages::next,
+        )
     }
 
     pub fn next<V: Value>(&self) -> Task<V> {
@@ -1023,7 +1040,7 @@ impl<V: Value> PageTask<V> {
             p.done = !page.has_next_page || page.ids.is_empty();
             let fresh: Vec<usize> = (0..page.ids.len())
                 .filter(|&i| match page.ids.get(i).and_then(Option::as_ref) {
-                    Some(id) => p.seen.insert(hash(id), ()).is_none(),
+                    Some(id) => p.seen.insert(id_key(id)),
                     None => true,
                 })
                 .collect();

@@ -1,7 +1,8 @@
-//! 64-bit hashes of keys (phones, emails, referenceIds) and a map keyed by them. Keys are
-//! hashed once; the map's own hasher passes the hash through, so no SipHash code is linked.
+//! 64-bit hashes of keys (phones, emails, referenceIds) and a map keyed by them, and exact keys
+//! for lead ids. Keys are hashed once; the maps' own hasher passes the hash through (or mixes an
+//! exact key's halves), so no SipHash code is linked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// FNV-1a over the bytes, then the SplitMix64 finaliser so that the low bits are well mixed.
@@ -25,7 +26,28 @@ pub fn hash_parts(parts: &[&str]) -> u64 {
     h ^ (h >> 31)
 }
 
-/// Hashes a `u64` key to itself (keys are already hashes).
+/// A lead id as an exact key: an id of 24 lowercase hex digits (an ObjectId, as the API's ids
+/// are) is its 96-bit value, so two such ids never share a key; any other text is its [`hash`]
+/// with bit 127 set.
+pub fn id_key(id: &str) -> u128 {
+    let b = id.as_bytes();
+    if b.len() == 24 {
+        let mut v: u128 = 0;
+        for &c in b {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                _ => return (1 << 127) | u128::from(hash(id)),
+            };
+            v = (v << 4) | u128::from(d);
+        }
+        return v;
+    }
+    (1 << 127) | u128::from(hash(id))
+}
+
+/// Hashes a `u64` key to itself (keys are already hashes) and a `u128` key (an [`id_key`]) by
+/// mixing its halves.
 #[derive(Default)]
 pub struct PassThrough(u64);
 
@@ -43,10 +65,18 @@ impl Hasher for PassThrough {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
+
+    fn write_u128(&mut self, n: u128) {
+        let h = (n as u64 ^ (n >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        self.0 = h ^ (h >> 29);
+    }
 }
 
 /// A map keyed by [`hash`]es.
 pub type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
+
+/// A set of [`id_key`]s.
+pub type IdSet = HashSet<u128, BuildHasherDefault<PassThrough>>;
 
 #[cfg(test)]
 mod tests {
@@ -62,5 +92,19 @@ mod tests {
         assert_eq!(m.get(&hash("a")), Some(&1));
         assert_eq!(m.get(&hash("b")), None);
         assert_eq!(hash_parts(&["phone:", "+91"]), hash("phone:+91"));
+    }
+
+    #[test]
+    fn id_keys_are_exact_for_object_ids() {
+        let a = "6650a1b2c3d4e5f601234567";
+        assert_eq!(id_key(a), 0x6650a1b2c3d4e5f601234567);
+        assert_ne!(id_key(a), id_key("6650a1b2c3d4e5f601234568"));
+        // Not an ObjectId (capitals, other lengths): hashed, and never equal to an exact key.
+        let upper = id_key("6650A1B2C3D4E5F601234567");
+        assert_eq!(upper >> 127, 1);
+        assert_ne!(upper, id_key(a));
+        assert_eq!(id_key("x"), (1 << 127) | u128::from(hash("x")));
+        let mut set = IdSet::default();
+        assert!(set.insert(id_key(a)) && !set.insert(id_key(a)) && set.insert(id_key("x")));
     }
 }

@@ -23,6 +23,29 @@ pub enum Kind {
     Other,
 }
 
+impl Kind {
+    /// The kind from the host's code for it (the order of `Kind`'s variants), asking the host
+    /// for the payload only when the kind has one.
+    pub fn from_code(
+        code: u8,
+        bool_of: impl FnOnce() -> bool,
+        number_of: impl FnOnce() -> f64,
+        time_of: impl FnOnce() -> f64,
+    ) -> Kind {
+        match code {
+            0 => Kind::Absent,
+            1 => Kind::Bool(bool_of()),
+            2 => Kind::Number(number_of()),
+            3 => Kind::Text,
+            4 => Kind::Date(time_of()),
+            5 => Kind::Array,
+            6 => Kind::Object,
+            7 => Kind::Function,
+            _ => Kind::Other,
+        }
+    }
+}
+
 /// Why a value could not be read as text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextError {
@@ -332,7 +355,12 @@ pub fn encode_patches<'a>(patches: &[&Patch<'a>]) -> (Vec<&'a str>, String, Vec<
                 Some((_, None)) => -2,
                 Some((_, Some(v))) => {
                     text.push_str(v);
-                    v.encode_utf16().count() as i32
+                    let units = if v.is_ascii() {
+                        v.len()
+                    } else {
+                        v.encode_utf16().count()
+                    };
+                    units as i32
                 }
             });
         }

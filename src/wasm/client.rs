@@ -145,13 +145,9 @@ impl VoxClientCore {
     pub fn pager(&self, query: JsValue, options: JsValue) -> TaskCore {
         let mut pages = None;
         let mut t = self.task(options, |c, _, _| {
-            match Pages::new(&Js(query), &c.cfg.default_region) {
-                Ok(p) => {
-                    pages = Some(p);
-                    Task::done(Js(JsValue::NULL))
-                }
-                Err(e) => Task::failed(e),
-            }
+            let (task, p) = Pages::start(&Js(query), &c.cfg.default_region);
+            pages = p;
+            task
         });
         t.pages = pages;
         t
@@ -221,12 +217,7 @@ impl TaskCore {
     /// page's new leads, or null when there are none left.
     #[wasm_bindgen(js_name = nextPage)]
     pub fn next_page(&self) -> TaskCore {
-        let task = match &self.pages {
-            Some(p) => p.next(),
-            None => Task::failed(crate::core::error::VoxError::invalid_argument(
-                "not a pager",
-            )),
-        };
+        let task = Pages::next_of(self.pages.as_ref());
         TaskCore {
             inner: self.inner.clone(),
             task: Some(task),

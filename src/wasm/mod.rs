@@ -42,9 +42,9 @@ extern "C" {
         arr: &JsValue,
         start: u32,
         end: u32,
-        names: &Array,
-        max: &Array,
-        copy: &Array,
+        names: &str,
+        max: &[u32],
+        copy: &[u8],
     ) -> Result<Array, JsValue>;
     #[wasm_bindgen(catch, js_name = column)]
     fn column_js(arr: &JsValue, key: &JsValue) -> Result<Array, JsValue>;
@@ -133,17 +133,13 @@ impl<'de> Deserialize<'de> for Js {
 
 impl Value for Js {
     fn kind(&self) -> Kind {
-        match kind_of(&self.0) {
-            0 => Kind::Absent,
-            1 => Kind::Bool(self.0.as_bool().unwrap_or(false)),
-            2 => Kind::Number(self.0.as_f64().unwrap_or(f64::NAN)),
-            3 => Kind::Text,
-            4 => Kind::Date(self.0.unchecked_ref::<js_sys::Date>().get_time()),
-            5 => Kind::Array,
-            6 => Kind::Object,
-            7 => Kind::Function,
-            _ => Kind::Other,
-        }
+        let v = &self.0;
+        Kind::from_code(
+            kind_of(v),
+            || v.as_bool().unwrap_or(false),
+            || v.as_f64().unwrap_or(f64::NAN),
+            || v.unchecked_ref::<js_sys::Date>().get_time(),
+        )
     }
 
     fn text_state(&self, max: usize) -> TextState {
@@ -155,6 +151,10 @@ impl Value for Js {
     }
 
     fn get(&self, key: &str) -> Self {
+        // Not through `Reflect.get`'s TypeError for a primitive: a thrown error costs ~20 µs.
+        if !(self.0.is_object() || self.0.is_function()) {
+            return Js(JsValue::UNDEFINED);
+        }
         Js(Reflect::get(&self.0, &js_str(key)).unwrap_or(JsValue::UNDEFINED))
     }
 
@@ -192,17 +192,15 @@ impl Value for Js {
         max: &[usize],
         copy: &[bool],
     ) -> Vec<Option<Vec<Field>>> {
-        let strs = |it: &mut dyn Iterator<Item = JsValue>| it.collect::<Array>();
-        let names_js = strs(&mut names.iter().map(|n| js_str(n)));
-        let max_js = strs(&mut max.iter().map(|m| JsValue::from_f64(*m as f64)));
-        let copy_js = strs(&mut copy.iter().map(|c| JsValue::from_bool(*c)));
+        let max: Vec<u32> = max.iter().map(|&m| m as u32).collect();
+        let copy: Vec<u8> = copy.iter().map(|&c| u8::from(c)).collect();
         let Ok(r) = fields_js(
             &self.0,
             start as u32,
             end as u32,
-            &names_js,
-            &max_js,
-            &copy_js,
+            &names.join("\0"),
+            &max,
+            &copy,
         ) else {
             return (start..end).map(|_| None).collect();
         };
