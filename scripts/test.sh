@@ -20,6 +20,8 @@ step "format and lints"
 cargo fmt --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo clippy --workspace --target wasm32-unknown-unknown --quiet -- -D warnings
+# The test value the fuzz targets borrow (`make fuzz` builds the targets themselves).
+cargo clippy --workspace --features testkit --quiet -- -D warnings
 
 step "core, natively"
 cargo test --workspace --quiet 2>&1 | tee "$log/native.txt"

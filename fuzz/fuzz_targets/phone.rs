@@ -14,11 +14,24 @@
 //!   the characters as typed, with at most `k` digit-like characters left);
 //! * the batch path: the number's lines joined by NUL give, through `packed::check_joined`,
 //!   the packed verdicts and texts of `check` on each line (and `false` when a line holds a
-//!   NUL, which splits it).
+//!   NUL, which splits it); `packed::check_batch` gives the same (`None` for `false`), and so
+//!   does `packed::check_input` on the joined lines written at `packed::input_buffer` (as the
+//!   wasm edge's glue writes them); `packed::check_one` packs the verdict of `check_at` and
+//!   leaves its text at `packed::scratch`;
+//! * `normalizePhone` (`checks::normalize_phone`): ok exactly when `normalize` is, with the same
+//!   E.164; its `invalid_phone` error has the reason's code and shows no more digits of the
+//!   number than `mask(number, 4, '*')`.
+//!
+//! The wasm edge's buffers are raw pointers: this target reads and writes them with `unsafe`
+//! as the glue does (the crate itself has no `unsafe`).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use serde_json::json;
+use vox_crm::core::checks;
+use vox_crm::core::error::{Code, Details};
 use vox_crm::core::phone::{self, check, check_at, mask, normalize, packed, validate, PhoneCheck};
+use vox_crm::core::testkit::tv;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -129,6 +142,38 @@ fn run(input: &str, region: &str, keep: usize) {
     let _ = mask(input, keep, other);
 
     batch(input, region);
+    normalize_phone(input, region, &n);
+}
+
+/// SDK.md `normalizePhone`, from the caller's values.
+fn normalize_phone(input: &str, region: &str, n: &Result<String, PhoneCheck>) {
+    let options = tv(json!({ "defaultCountry": region }));
+    let Ok(used) = vox_crm::core::options::phone_region(&options) else {
+        return;
+    };
+    let r = checks::normalize_phone(&tv(json!(input)), &options);
+    let direct = normalize(input, &used);
+    if used == region {
+        assert_eq!(&direct, n);
+    }
+    match (r, direct) {
+        (Ok(e), Ok(d)) => assert_eq!(e, d),
+        (Err(e), Err(c)) => {
+            assert_eq!(e.code, Code::InvalidPhone, "{e}");
+            let reason = c.reason.expect("a failed check without a reason");
+            assert_eq!(e.details, Some(Details::Reason(reason.code())));
+            // The number as `mask(input, 4, '*')` shows it (calling code and 4 digits at most).
+            let digits = |s: &str| s.bytes().filter(u8::is_ascii_digit).count();
+            let allowed = digits(&mask(input, 4, '*')) + digits(reason.message());
+            let shown = digits(&e.message);
+            assert!(
+                shown <= allowed,
+                "normalizePhone's error shows {shown} digits: {}",
+                e.message
+            );
+        }
+        (r, d) => panic!("normalizePhone gave {r:?}, normalize {d:?}"),
+    }
 }
 
 fn batch(input: &str, region: &str) {
@@ -165,4 +210,31 @@ fn batch(input: &str, region: &str) {
     }
     assert_eq!(packed, one_packed);
     assert_eq!(text, one_text);
+
+    // The wasm edge's forms of the same batch.
+    let joined = lines.join("\0");
+    let text = String::from_utf8(text).expect("verdict texts are ASCII");
+    let expected = Some((packed, text));
+    assert_eq!(packed::check_batch(&joined, lines.len(), index), expected);
+    let at = packed::input_buffer(joined.len());
+    // SAFETY: `input_buffer` made room for `joined.len()` bytes at `at`, and nothing allocates
+    // between the copy and `check_input` (the glue's protocol).
+    unsafe { std::ptr::copy_nonoverlapping(joined.as_ptr(), at, joined.len()) };
+    assert_eq!(
+        packed::check_input(joined.len(), lines.len(), index),
+        expected
+    );
+    let _ = packed::input_buffer(0);
+    for line in &lines {
+        let v = check_at(line, index);
+        let mut one_text = Vec::new();
+        let p = packed::check_one(line, index);
+        assert_eq!(p, packed::pack(&v, &mut one_text));
+        let len = (p >> 27) as usize;
+        assert_eq!(len, one_text.len());
+        // SAFETY: the scratch buffer holds the last `check_one`'s text, `len` (at most 31)
+        // bytes of its 32.
+        let scratch = unsafe { std::slice::from_raw_parts(packed::scratch(), len) };
+        assert_eq!(scratch, one_text.as_slice());
+    }
 }

@@ -316,7 +316,13 @@ pub fn normalize(input: &str, default_region: &str) -> Result<String, PhoneCheck
 /// replaced by `mask_char`. Never more than `keep_last` digits beyond the calling code.
 #[must_use]
 pub fn mask(input: &str, keep_last: usize, mask_char: char) -> String {
-    mask::mask(input, keep_last, mask_char)
+    mask::mask(input, DEFAULT_REGION, keep_last, mask_char)
+}
+
+/// [`mask`], reading the number with `default_region` instead of India's.
+#[must_use]
+pub fn mask_in(input: &str, default_region: &str, keep_last: usize, mask_char: char) -> String {
+    mask::mask(input, default_region, keep_last, mask_char)
 }
 
 /// Whether `region` is a region code with numbering data (`"IN"`, `"us"`, ...).

@@ -1,15 +1,15 @@
 //! Masking phone numbers for display and logs.
 
+use super::check;
 use super::parse::digit_value;
-use super::{check, DEFAULT_REGION};
 
 fn is_digit_like(c: char) -> bool {
     digit_value(c).is_some() || c.is_numeric()
 }
 
-/// See [`super::mask`].
-pub(super) fn mask(input: &str, keep_last: usize, mask_char: char) -> String {
-    let verdict = check(input, DEFAULT_REGION);
+/// See [`super::mask`] and [`super::mask_in`].
+pub(super) fn mask(input: &str, region: &str, keep_last: usize, mask_char: char) -> String {
+    let verdict = check(input, region);
     let mut out = String::new();
     if let (true, Some(cc), Some(national)) = (
         verdict.valid(),

@@ -71,7 +71,7 @@ pub fn normalize_phone<V: Value>(input: &V, options: &V) -> Result<String, VoxEr
             Code::InvalidPhone,
             format!(
                 "Invalid phone number {}: {}",
-                clip(&phone::mask(&input, 4, '*'), 40),
+                clip(&phone::mask_in(&input, &region, 4, '*'), 40),
                 reason.message()
             ),
         )

@@ -98,6 +98,15 @@ fn initiate_returns_the_lead_with_unknown_fields() {
 }
 
 #[test]
+fn scrubbing_the_token_masks_a_number_glued_to_it() {
+    let mut cfg = Config::new(PROJECT);
+    cfg.token = Some("sk_live_SECRET".into());
+    let out = cfg.scrub("echo: 9845317206sk_live_SECRET and sk_live_SECRET");
+    assert_eq!(out, "echo: ******7206[token] and [token]");
+    assert_eq!(cfg.scrub("no token, 9845317206"), "no token, 9845317206");
+}
+
+#[test]
 fn requests_carry_the_token_and_the_base_url() {
     let h = FakeHost::default();
     let c = client_with(|c| {
@@ -456,6 +465,27 @@ fn bulk_chunks_maps_and_accounts_every_input() {
     assert_eq!(p.len(), 3);
     assert_eq!(p.last().unwrap().done, 2500);
     assert!(p.windows(2).all(|w| w[0].done < w[1].done));
+}
+
+#[test]
+fn bulk_last_progress_counts_leads_refused_after_the_last_chunk() {
+    // Found by the bulk_map fuzz target: the last input is refused locally after the only
+    // chunk settled; the last report must still say done == total.
+    let h = FakeHost::default();
+    let inputs = vec![
+        lead_json(0),
+        json!({"name": "B", "phone": "12", "processId": PROC}),
+    ];
+    let opts = BulkOptions {
+        init: None,
+        chunk_size: 1,
+        concurrency: 1,
+    };
+    let r = bulk(&client(), &h, inputs, opts);
+    assert_eq!((len(&r, "created"), len(&r, "failed")), (1, 1));
+    let p = h.progress.borrow();
+    let last = p.last().unwrap();
+    assert_eq!((last.done, last.total, last.failed), (2, 2, 1));
 }
 
 #[test]

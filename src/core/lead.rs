@@ -236,6 +236,11 @@ fn check<V: Value>(
     let mut errors = Vec::new();
     let mut blank = Vec::new();
     let (e, b) = (&mut errors, &mut blank);
+    // A null name is left out, like every other null field the rules know (a blank one goes
+    // as given).
+    if lead.state(0) == TextState::Absent {
+        b.push("name");
+    }
     let name = text_field(lead, 0, e, None);
     let first = text_field(lead, 1, e, Some(b));
     text_field(lead, 2, e, Some(b));
@@ -521,6 +526,24 @@ mod tests {
             lead.get("phone").string().unwrap(),
             "098453 17206",
             "the input is untouched"
+        );
+    }
+
+    #[test]
+    fn null_known_fields_are_left_out() {
+        let lead = tv(
+            json!({"name": null, "firstName": "Asha", "email": null, "phone": "9845317206",
+                             "metadata": null, "extra": null, "processId": PROC}),
+        );
+        let p = prepare_lead(input(&lead), "6650a1b2c3d4e5f601234567", "IN").unwrap();
+        let body = sent(&p);
+        for k in ["name", "email", "metadata"] {
+            assert!(body.get(k).is_none(), "{k} left out: {body}");
+        }
+        assert_eq!(
+            body["extra"],
+            json!(null),
+            "unknown fields are sent as given"
         );
     }
 

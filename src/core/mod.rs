@@ -14,7 +14,9 @@ pub mod options;
 /// Phone numbers: the `vox-phone` crate of this workspace (`phone/`).
 pub use vox_phone as phone;
 pub mod retry;
-#[cfg(test)]
-mod testkit;
+/// The native tests' host value (`Tv`), also for the fuzz targets (feature `testkit`).
+#[cfg(any(test, feature = "testkit"))]
+#[doc(hidden)]
+pub mod testkit;
 pub mod value;
 pub mod webhook;

@@ -1,15 +1,24 @@
 //! Test doubles for the core: `Tv`, a host value made of serde_json (what JS values are in the
 //! wasm build), a fake clock (sleeping advances it instantly), a small in-memory CRM that
 //! answers initiate, bulk, get and query, and scripted faults.
+//!
+//! `Tv` and its helpers are also built with the `testkit` feature, for the fuzz targets
+//! (`fuzz/`); the fakes are for the unit tests only. Never in the package.
 
+#[cfg(test)]
 use crate::core::api::HttpResponse;
+#[cfg(test)]
 use crate::core::bulk::{Outcome, Progress};
+#[cfg(test)]
 use crate::core::engine::{Client, Host, LogEvent, Outgoing, Step, Task, TransportError};
 use crate::core::value::{Json, JsonError, Kind, Part, Patch, TextError, TextState, Value};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value as J};
-use std::cell::{Cell, RefCell};
+#[cfg(test)]
+use std::cell::Cell;
+use std::cell::RefCell;
+#[cfg(test)]
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
@@ -17,7 +26,7 @@ use std::rc::Rc;
 /// handle to it, as a JS object can. `{"$date": ms}` stands for a JS `Date` (`null`: an invalid
 /// one) and `{"$fn": name}` for a function.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Tv(pub Rc<RefCell<J>>);
+pub struct Tv(Rc<RefCell<J>>);
 
 pub fn tv(v: J) -> Tv {
     Tv(Rc::new(RefCell::new(v)))
@@ -173,6 +182,7 @@ impl Value for Tv {
 }
 
 /// What happens to one request.
+#[cfg(test)]
 #[derive(Clone, Debug)]
 pub enum Fault {
     /// Answer this instead, without processing the request.
@@ -183,6 +193,7 @@ pub enum Fault {
     Late(usize, Result<HttpResponse<Tv>, TransportError>),
 }
 
+#[cfg(test)]
 pub fn status(code: u16, body: &str) -> HttpResponse<Tv> {
     HttpResponse {
         status: code,
@@ -191,6 +202,7 @@ pub fn status(code: u16, body: &str) -> HttpResponse<Tv> {
     }
 }
 
+#[cfg(test)]
 pub fn rate_limited(secs: u32) -> HttpResponse<Tv> {
     HttpResponse {
         retry_after: Some(secs.to_string()),
@@ -198,6 +210,7 @@ pub fn rate_limited(secs: u32) -> HttpResponse<Tv> {
     }
 }
 
+#[cfg(test)]
 pub fn key_blocked(secs: u32) -> HttpResponse<Tv> {
     HttpResponse {
         retry_after: Some(secs.to_string()),
@@ -209,6 +222,7 @@ pub fn key_blocked(secs: u32) -> HttpResponse<Tv> {
 }
 
 /// A request as the fake CRM saw it.
+#[cfg(test)]
 #[derive(Clone, Debug)]
 pub struct Recorded {
     pub method: &'static str,
@@ -219,6 +233,7 @@ pub struct Recorded {
     pub body: Option<String>,
 }
 
+#[cfg(test)]
 impl Recorded {
     pub fn json(&self) -> J {
         self.body
@@ -228,6 +243,7 @@ impl Recorded {
     }
 }
 
+#[cfg(test)]
 #[derive(Default)]
 pub struct FakeCrm {
     pub leads: Vec<J>,
@@ -235,9 +251,11 @@ pub struct FakeCrm {
     counter: usize,
 }
 
+#[cfg(test)]
 const DUP_PHONE: &str =
     "A call attempt has already been made to this phone number for this project";
 
+#[cfg(test)]
 impl FakeCrm {
     fn create(&mut self, lead: &J) -> Result<J, String> {
         let phone = lead.get("phone").and_then(J::as_str);
@@ -339,8 +357,10 @@ impl FakeCrm {
     }
 }
 
+#[cfg(test)]
 pub type BeforeSend = Box<dyn Fn(&mut FakeCrm)>;
 
+#[cfg(test)]
 pub struct FakeHost {
     pub now: Cell<f64>,
     pub latency_ms: f64,
@@ -358,6 +378,7 @@ pub struct FakeHost {
     pub late: RefCell<Vec<(usize, Recorded)>>,
 }
 
+#[cfg(test)]
 impl Default for FakeHost {
     fn default() -> Self {
         FakeHost {
@@ -376,6 +397,7 @@ impl Default for FakeHost {
     }
 }
 
+#[cfg(test)]
 impl FakeHost {
     /// The next requests meet these faults in order (`None` = handled normally).
     pub fn script(&self, faults: Vec<Option<Fault>>) {
@@ -480,6 +502,7 @@ impl FakeHost {
     }
 }
 
+#[cfg(test)]
 impl Host for FakeHost {
     type V = Tv;
 
@@ -513,6 +536,7 @@ impl Host for FakeHost {
 /// Drives a task to its end with the fake host: each request it starts is answered at once
 /// (the clock advancing by the latency), and when it only waits, the clock jumps to its wake
 /// time.
+#[cfg(test)]
 pub fn run(
     client: &Client,
     host: &FakeHost,

@@ -148,6 +148,14 @@ test("normalizePhone throws invalid_phone whenever validatePhone says invalid, j
   for (const [input, reason] of REASONS) throwsVox(() => normalizePhone(input), "invalid_phone", `${JSON.stringify(input)} (${reason})`);
 });
 
+test("normalizePhone's error masks the number as read in defaultCountry", () => {
+  let err;
+  try { normalizePhone("0209374 4000", { defaultCountry: "AU" }); } catch (e) { err = e; }
+  assert.equal(err?.code, "invalid_phone");
+  assert.ok(!err.message.includes("+91"), `not read as an Indian number: ${err.message}`);
+  assert.ok(err.message.includes("4000") && !err.message.includes("0209374"), `masked: ${err.message}`);
+});
+
 test("normalizePhone with a non-string throws a VoxError", () => {
   let err;
   try { normalizePhone(9845317206); } catch (e) { err = e; }
