@@ -71,6 +71,7 @@ export interface VoxClientOptions {
   duplicateGuard?: { max: number; windowMs: number } | false;
   /** Allow a token in a browser (everyone who loads the page can read it). */
   dangerouslyAllowBrowser?: boolean;
+  /** Called as `fetch(url, init)`; default: the global `fetch`, looked up at each request. */
   fetch?: typeof fetch;
   logger?: (event: LogEvent) => void;
 }

@@ -2,7 +2,7 @@
 // Usage: node bench/workers/bulk.mjs <vox|baseline> <baseUrl> <count> <runTag>
 // Prints one JSON line: { ms, cpuMs, maxStallMs, created, maxRssKb }.
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
-import { makeLeads, PROJECT, TOKEN } from "./common.mjs";
+import { makeLeads, PROJECT, TOKEN, warmUp } from "./common.mjs";
 
 const [kind, baseUrl, countText, tag] = process.argv.slice(2);
 const leads = makeLeads(Number(countText), tag);
@@ -10,7 +10,6 @@ const CHUNK = 1000;
 const CONCURRENCY = 4;
 
 async function vox() {
-  const { VoxClient } = await import("../../dist/vox-crm/node/index.mjs");
   const client = new VoxClient({ projectId: PROJECT, token: TOKEN, baseUrl, rateLimit: false });
   const r = await client.bulkInitiateLeads(leads, { init: false, chunkSize: CHUNK, concurrency: CONCURRENCY });
   return r.created.length;
@@ -36,6 +35,8 @@ async function baseline() {
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   return created;
 }
+
+const { VoxClient } = (await warmUp(kind, baseUrl)) ?? {};
 
 // The longest time the event loop could not run anything else (a web server's stall).
 const delay = monitorEventLoopDelay({ resolution: 1 });

@@ -12,3 +12,15 @@ export function makeLeads(count, tag = "b") {
   }
   return out;
 }
+
+/**
+ * What a running server has done before its import starts: the package is imported and
+ * compiled, Node's fetch is loaded and has one connection open. Each worker calls this before
+ * its clock starts, so the numbers are the work itself, not one-off start-up.
+ */
+export async function warmUp(kind, baseUrl) {
+  const pkg = kind === "vox" ? await import("../../dist/vox-crm/node/index.mjs") : null;
+  const res = await fetch(`${baseUrl}/leads/query?page=1&limit=1`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  await res.arrayBuffer();
+  return pkg;
+}

@@ -2,13 +2,12 @@
 // Usage: node bench/workers/iterate.mjs <vox|baseline> <baseUrl>
 // Prints one JSON line: { ms, leads, maxRssKb }.
 import { performance } from "node:perf_hooks";
-import { PROJECT, TOKEN } from "./common.mjs";
+import { PROJECT, TOKEN, warmUp } from "./common.mjs";
 
 const [kind, baseUrl] = process.argv.slice(2);
 const LIMIT = 100;
 
 async function vox() {
-  const { VoxClient } = await import("../../dist/vox-crm/node/index.mjs");
   const client = new VoxClient({ projectId: PROJECT, token: TOKEN, baseUrl, rateLimit: false });
   let n = 0;
   for await (const lead of client.iterateLeads({ limit: LIMIT })) n += lead._id ? 1 : 0;
@@ -25,6 +24,8 @@ async function baseline() {
     if (!body.pagination.hasNextPage) return n;
   }
 }
+
+const { VoxClient } = (await warmUp(kind, baseUrl)) ?? {};
 
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
