@@ -62,7 +62,18 @@ await build({
 cpSync(join(tpl, "node-index.mjs"), join(out, "node", "index.mjs"));
 // The nodejs glue is CommonJS while the package is "type": "module".
 writeFileSync(join(out, "node", "package.json"), '{ "type": "commonjs" }\n');
-for (const f of ["package.json", "README.md", "index.d.ts"]) cpSync(need(join(tpl, f)), join(out, f));
+for (const f of ["package.json", "README.md", "index.d.ts", "redis.mjs", "redis.d.ts"]) cpSync(need(join(tpl, f)), join(out, f));
+// vox-crm/redis: the Redis store, Node only (no wasm; kept out of the web build, which never
+// imports it). The ESM file as written, and a CommonJS copy for require.
+await build({
+  ...common,
+  minify: false,
+  entryPoints: [join(tpl, "redis.mjs")],
+  outfile: join(out, "redis.cjs"),
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+});
 // The package's version follows the crate's.
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))[1];
 const pkg = JSON.parse(readFileSync(join(out, "package.json"), "utf8"));

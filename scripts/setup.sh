@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the README's commands need, idempotently, from the package registries only.
 #   scripts/setup.sh build     rust target, wasm-bindgen-cli, wasm-pack, npm dev dependencies
-#   scripts/setup.sh test      the same plus Debian's chromium and chromedriver
+#   scripts/setup.sh test      the same plus Debian's chromium, chromedriver and redis-server
 # Anything that cannot be installed stops the run with a message: nothing is skipped silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,13 +39,31 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 
 if [ "$want" = test ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  apt_updated=""
+  apt_install() { # packages...: Debian's packages, without the recommended ones
+    [ -n "$apt_updated" ] || { $SUDO apt-get update -q; apt_updated=1; }
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+  }
   if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     say "installing Debian's chromium and chromium-driver"
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update -q
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver
+    apt_install chromium chromium-driver
   fi
   command -v chromium >/dev/null && command -v chromedriver >/dev/null || die "chromium/chromedriver are still missing"
+  # The Redis store's tests start their own redis-server on a free loopback port
+  # (tests/node/redis-server.mjs); the system service is not used.
+  if ! command -v redis-server >/dev/null; then
+    say "installing Debian's redis-server"
+    apt_install redis-server
+    # The package may have started its service on 6379: stop it (best effort) and keep it from
+    # starting at boot. Nothing here needs it.
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+      $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+    elif [ -x /etc/init.d/redis-server ]; then
+      $SUDO /etc/init.d/redis-server stop >/dev/null 2>&1 || true
+    fi
+  fi
+  command -v redis-server >/dev/null || die "redis-server is still missing"
 fi
 say "ok"
