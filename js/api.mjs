@@ -69,6 +69,7 @@ export function buildApi(wasm) {
         clearTimeout(timer);
         const s = call(() => task.step());
         if (!s) return;
+        if (s.stores) for (const c of s.stores) askStore(c);
         if (s.done) return end(true, s.value);
         for (const r of s.sends) {
           const controller = new AbortController();
@@ -85,6 +86,23 @@ export function buildApi(wasm) {
           );
         }
         if (s.wake >= 0) timer = setTimeout(step, s.wake);
+      };
+      // A traffic store's apply(op) (docs/store.md), bounded by its timeout; the answer, or
+      // why there is none, goes back to the task (id 0: nobody waits for it).
+      const askStore = (c) => {
+        let limit;
+        const answered = new Promise((resolve, reject) => {
+          limit = setTimeout(() => reject(new Error(`no answer within ${c.timeoutMs} ms`)), c.timeoutMs);
+          Promise.resolve().then(() => c.store.apply(c.op)).then(resolve, reject);
+        });
+        const back = (reply, failure) => {
+          clearTimeout(limit);
+          if (c.id !== 0 && !over && call(() => task.deliverStore(c.id, reply, failure))) step();
+        };
+        answered.then(
+          (reply) => back(reply, undefined),
+          (e) => back(undefined, String(e && e.message !== undefined ? e.message : e).slice(0, 200)),
+        );
       };
       const onAbort = () => {
         for (const c of inFlight) c.abort();

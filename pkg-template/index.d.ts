@@ -1,5 +1,7 @@
 // Types of the vox-crm package (SDK.md). Every value returned is a plain object.
 
+import type { StoreOp } from "./redis.js";
+
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
 export type ErrorCode =
@@ -41,10 +43,21 @@ export interface VoxErrorInfo {
   code: ErrorCode;
   message: string;
   status?: number;
+  retryAfterMs?: number;
+  /** `validation_error`: the fields; `duplicate_submission` of a lead that exists: `{ leadId, key }`. */
+  details?: FieldError[] | { [key: string]: JsonValue };
+}
+
+/**
+ * Where a project's traffic state lives (docs/store.md), e.g. `redisStore(client)` from
+ * "vox-crm/redis". The client calls `apply(op)` and waits for its answer.
+ */
+export interface VoxStore {
+  apply(op: StoreOp): Promise<unknown>;
 }
 
 export type LogEvent = {
-  type: "request" | "response" | "retry" | "rate_limit_wait" | "duplicate_refused" | "key_blocked";
+  type: "request" | "response" | "retry" | "rate_limit_wait" | "duplicate_refused" | "key_blocked" | "store_unavailable" | "store_recovered";
   method?: "GET" | "POST";
   path?: string;
   status?: number;
@@ -74,6 +87,12 @@ export interface VoxClientOptions {
   /** Called as `fetch(url, init)`; default: the global `fetch`, looked up at each request. */
   fetch?: typeof fetch;
   logger?: (event: LogEvent) => void;
+  /** Where the traffic state lives; default: in memory, shared per (base URL, project) in this realm. */
+  store?: VoxStore;
+  /** How long to wait for the store's answer before deciding locally; default 1000. */
+  storeTimeoutMs?: number;
+  /** The share of the limits one process keeps to while the store fails; default 0.25. */
+  storeFallbackShare?: number;
 }
 
 export interface LeadInput {

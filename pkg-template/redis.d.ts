@@ -19,7 +19,7 @@ export interface IoRedisClientLike {
 export type RedisClientLike = NodeRedisClientLike | NodeRedisClusterLike | IoRedisClientLike;
 
 export interface RedisStoreOptions {
-  /** The first part of every key: `${prefix}:{${ns}}:…`. Default "vox-crm". */
+  /** The first part of every key: `${prefix}:{${ns}}:…`. Default "vox" (SDK.md: keys start "vox:"). */
   prefix?: string;
   /**
    * Mixed into the HMAC of each lead key (with the salt derived from the API token), so that

@@ -3,7 +3,7 @@
 //   import { createClient } from "redis";            // or: import Redis from "ioredis";
 //   import { redisStore } from "vox-crm/redis";
 //   const client = await createClient({ url }).connect();
-//   const store = redisStore(client, { prefix: "vox-crm", secret: process.env.VOX_STORE_SECRET });
+//   const store = redisStore(client, { prefix: "vox", secret: process.env.VOX_STORE_SECRET });
 //
 // Every operation is one run of one Lua script (EVALSHA; after a NOSCRIPT reply, SCRIPT LOAD and
 // EVALSHA again), so each decision is atomic across every process sharing the Redis. The lead
@@ -286,7 +286,7 @@ export function redisStore(client, options = {}) {
   if (options === null || typeof options !== "object") {
     throw new TypeError(`redisStore(client, options): options must be an object; got ${describe(options)}`);
   }
-  const prefix = options.prefix ?? "vox-crm";
+  const prefix = options.prefix ?? "vox";
   if (typeof prefix !== "string" || prefix === "") {
     throw new TypeError(`redisStore: options.prefix must be non-empty text; got ${describe(prefix)}`);
   }

@@ -231,7 +231,10 @@ async fn bulk_maps_results_to_inputs() {
         get_str(&get(&failed.get(0), "error"), "code"),
         "validation_error"
     );
-    assert_eq!(get(&r, "requests").as_f64(), Some(1.0));
+    // One bulk, after the count of the project's leads and (when it has some) the cheaper of an
+    // index of them or a query per lead's phone: at most 2 more.
+    let requests = get(&r, "requests").as_f64().unwrap_or(0.0);
+    assert!((1.0..=4.0).contains(&requests), "{requests} requests");
 }
 
 #[wasm_bindgen_test]

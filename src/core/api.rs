@@ -217,6 +217,17 @@ pub fn get_lead<V>(target: &Target, project_id: &str, masked: bool) -> HttpReque
     get("/leads/get", &pairs)
 }
 
+/// Query Leads, oldest first, for what the client checks before it sends leads: the leads
+/// matching `filters` (none: every lead of the project), `limit` a page.
+pub fn find_leads<V>(filters: &[(&str, String)], page: u64, limit: u64) -> HttpRequest<V> {
+    let mut pairs = filters.to_vec();
+    pairs.push(("sort", "createdAt".into()));
+    pairs.push(("order", "asc".into()));
+    pairs.push(("page", page.to_string()));
+    pairs.push(("limit", limit.to_string()));
+    get("/leads/query", &pairs)
+}
+
 pub fn get_activity<V>(activity_id: &str, masked: bool) -> HttpRequest<V> {
     let mut pairs = vec![("activityId", activity_id.to_string())];
     if masked {

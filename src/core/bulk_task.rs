@@ -6,14 +6,17 @@
 use crate::core::api::{self};
 use crate::core::bulk::{self, BulkOptions, ItemResult, Ledger, Outcome, Sent};
 use crate::core::engine::{
-    elapsed, found, grace_ms, lookup, Answer, Client, Cx, Host, Poll, Reader, Request,
+    claim_refusal, elapsed, found, grace_ms, lookup, settled, Answer, Asked, Client, Cx, Host,
+    Poll, Reader, Request,
 };
 use crate::core::error::{self, Code, VoxError};
+use crate::core::exists::{self, Check, Plan};
 use crate::core::hash::HashedMap;
 use crate::core::lead::{self, CheckedLead};
-use crate::core::limits::{self, GuardConfig, Keys};
+use crate::core::limits::{self, GuardConfig, Keys, Refusal};
 use crate::core::options::object_id;
 use crate::core::retry::{self, Kind};
+use crate::core::store::{Reply, Settled};
 use crate::core::value::{Json, Value};
 use std::collections::VecDeque;
 
@@ -34,6 +37,31 @@ pub(crate) struct Item<V> {
     sent: Sent<V>,
     process_id: String,
     keys: Keys,
+    /// Whether it exists in the project could not be checked.
+    unchecked: bool,
+}
+
+impl<V> Item<V> {
+    fn texts(&self) -> [Option<&str>; 3] {
+        let s = &self.sent;
+        [
+            s.phone.as_deref(),
+            s.email.as_deref(),
+            s.reference_id.as_deref(),
+        ]
+    }
+}
+
+/// What a chunk needs from its bulk while it steps.
+struct Env {
+    existing: bool,
+    init: Option<bool>,
+    per_lead: bool,
+    /// Unchecked leads of the bulk in flight in other chunks.
+    unchecked_in_flight: usize,
+    /// Why the leads could not be checked, when the whole bulk could not.
+    unchecked_why: Option<String>,
+    guard: Option<GuardConfig>,
 }
 
 /// What a chunk's answer decided for one lead.
@@ -57,6 +85,17 @@ enum Why {
 }
 
 enum CState<V> {
+    /// The store's claim of the leads' keys (`Some`: asked of the store).
+    Claiming(Option<u32>),
+    /// A query per key of each claimed lead: does the project have it?
+    Checking {
+        /// `(item, which key)` of every query, the next to start, those running.
+        queries: Vec<(usize, usize)>,
+        next: usize,
+        running: Vec<(usize, Request<V>)>,
+        /// Per item: the lead found, or the error of a query that failed.
+        found: Vec<Option<Result<(usize, String), VoxError>>>,
+    },
     Sending(Request<V>),
     /// After a timeout the request may still be running on the server: wait, then reconcile.
     Grace {
@@ -82,13 +121,240 @@ struct Chunk<V> {
     /// Leads to send again (found while settling).
     again: Vec<(usize, Item<V>)>,
     resends: u32,
+    /// Rejections left in the duplicate budget, as the claim said.
+    remaining: u32,
+    /// Unchecked leads sent (they count against the duplicate budget while in flight).
+    unchecked: usize,
     state: CState<V>,
 }
 
 impl<V: Value> Chunk<V> {
-    fn poll<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, existing: bool) -> bool {
+    fn new(items: Vec<(usize, Item<V>)>, resends: u32) -> Self {
+        Chunk {
+            items,
+            pending: Vec::new(),
+            decided: VecDeque::new(),
+            again: Vec::new(),
+            resends,
+            remaining: u32::MAX,
+            unchecked: 0,
+            state: CState::Claiming(None),
+        }
+    }
+
+    /// Refuses item `pos`'s lead without sending it.
+    fn refuse<H: Host<V = V>>(&mut self, cx: &Cx<'_, H>, i: usize, item: Item<V>, r: &Refusal) {
+        let err = cx.refused(r);
+        self.decided
+            .push_back((i, item, Decided::Failed(err, None)));
+    }
+
+    /// The claim's answer: refused leads are decided, the rest go on.
+    fn claimed<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, reply: Reply, env: &Env) {
+        let items = std::mem::take(&mut self.items);
+        let mut remaining = u32::MAX;
+        match reply {
+            Reply::Budget(ms) => {
+                let r = Refusal::TooManyRejections {
+                    until_ms: ms.ceil() as u64,
+                };
+                for (i, item) in items {
+                    self.refuse(cx, i, item, &r);
+                }
+            }
+            Reply::Claimed {
+                leads,
+                remaining: left,
+            } => {
+                remaining = left;
+                for ((i, item), c) in items.into_iter().zip(leads) {
+                    match claim_refusal(&item.keys, &c, item.texts()) {
+                        Some(r) => self.refuse(cx, i, item, &r),
+                        None => self.items.push((i, item)),
+                    }
+                }
+            }
+            _ => self.items = items,
+        }
+        if env.per_lead && !self.items.is_empty() {
+            let queries: Vec<(usize, usize)> = self
+                .items
+                .iter()
+                .enumerate()
+                .flat_map(|(n, (_, it))| {
+                    (0..3)
+                        .filter(|w| it.keys.0.get(*w).is_some_and(Option::is_some))
+                        .map(move |w| (n, w))
+                })
+                .collect();
+            self.state = CState::Checking {
+                queries,
+                next: 0,
+                running: Vec::new(),
+                found: (0..self.items.len()).map(|_| None).collect(),
+            };
+            self.remaining = remaining;
+        } else {
+            self.remaining = remaining;
+            self.send(cx, env);
+        }
+    }
+
+    /// Sends the chunk's leads, as many unchecked ones as the duplicate budget allows.
+    fn send<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, env: &Env) {
+        if env.guard.is_some() {
+            let mut allowed = (self.remaining as usize).saturating_sub(env.unchecked_in_flight);
+            let mut release = Vec::new();
+            for (i, item) in std::mem::take(&mut self.items) {
+                if !item.unchecked {
+                    self.items.push((i, item));
+                } else if allowed > 0 {
+                    allowed -= 1;
+                    self.unchecked += 1;
+                    self.items.push((i, item));
+                } else {
+                    release.push((item.keys, Settled::Release));
+                    let err = VoxError::new(
+                        Code::DuplicateSubmission,
+                        format!(
+                            "Not sent: whether this lead already exists in the project could not be checked ({}), and the duplicate budget allows no more unchecked leads in flight ({} rejections left); send it again later",
+                            env.unchecked_why.as_deref().unwrap_or("a query failed"),
+                            self.remaining
+                        ),
+                    );
+                    self.decided
+                        .push_back((i, item, Decided::Failed(err, None)));
+                }
+            }
+            cx.settle(release);
+        }
+        if self.items.is_empty() {
+            self.state = CState::Done;
+            return;
+        }
+        let req = if env.existing {
+            let ids: Vec<&str> = self
+                .items
+                .iter()
+                .filter_map(|(_, it)| it.sent.lead_id.as_deref())
+                .collect();
+            api::bulk_initiate_existing(&ids, env.init)
+        } else {
+            let bodies: Vec<&V> = self
+                .items
+                .iter()
+                .filter_map(|(_, it)| it.sent.body.as_ref())
+                .collect();
+            api::bulk_initiate(&bodies, env.init)
+        };
+        self.state = CState::Sending(Request::new(
+            req,
+            Kind::Write,
+            Reader::Bulk,
+            cx.cfg().max_retries,
+        ));
+    }
+
+    fn poll<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, env: &Env) -> bool {
+        let existing = env.existing;
         loop {
             match &mut self.state {
+                CState::Claiming(call) => {
+                    let op = if existing {
+                        None
+                    } else {
+                        cx.claim_op(self.items.iter().map(|(_, it)| it.keys).collect())
+                    };
+                    let Some(op) = op else {
+                        self.remaining = u32::MAX;
+                        self.send(cx, env);
+                        continue;
+                    };
+                    let reply = match *call {
+                        None => match cx.ask(&op) {
+                            Asked::Ready(r) => r,
+                            Asked::Pending(id) => {
+                                *call = Some(id);
+                                return false;
+                            }
+                        },
+                        Some(id) => match cx.answer(id, &op) {
+                            Some((r, _)) => r,
+                            None => return false,
+                        },
+                    };
+                    self.claimed(cx, reply, env);
+                }
+                CState::Checking {
+                    queries,
+                    next,
+                    running,
+                    found,
+                } => {
+                    let retries = cx.cfg().max_retries;
+                    while running.len() < LOOKUP_CONCURRENCY && *next < queries.len() {
+                        if let Some(((_, item), &(_, which))) = queries
+                            .get(*next)
+                            .and_then(|(n, _)| self.items.get(*n))
+                            .zip(queries.get(*next))
+                        {
+                            let text = item
+                                .texts()
+                                .get(which)
+                                .copied()
+                                .flatten()
+                                .unwrap_or_default();
+                            running.push((
+                                *next,
+                                exists::key_query(retries, which, text, &item.process_id),
+                            ));
+                        }
+                        *next += 1;
+                    }
+                    let mut k = 0;
+                    while let Some((q, req)) = running.get_mut(k) {
+                        match req.poll(cx) {
+                            Poll::Pending => k += 1,
+                            Poll::Ready(r) => {
+                                if let Some(&(n, which)) = queries.get(*q) {
+                                    let r = exists::first_id(r.map_err(|f| f.err));
+                                    if let Some(slot) = found.get_mut(n) {
+                                        match (r, &slot) {
+                                            (_, Some(Ok(_))) => {}
+                                            (Ok(Some(id)), _) => *slot = Some(Ok((which, id))),
+                                            (Ok(None), _) => {}
+                                            (Err(e), _) => *slot = Some(Err(e)),
+                                        }
+                                    }
+                                }
+                                running.swap_remove(k);
+                            }
+                        }
+                    }
+                    if !running.is_empty() || *next < queries.len() {
+                        return false;
+                    }
+                    let found = std::mem::take(found);
+                    let mut learned = Vec::new();
+                    for ((i, mut item), f) in std::mem::take(&mut self.items).into_iter().zip(found)
+                    {
+                        match f {
+                            Some(Ok((which, lead_id))) => {
+                                learned.push((item.keys, Settled::Created(lead_id.clone())));
+                                let r = Refusal::Exists { which, lead_id };
+                                self.refuse(cx, i, item, &r);
+                            }
+                            Some(Err(_)) => {
+                                item.unchecked = true;
+                                self.items.push((i, item));
+                            }
+                            None => self.items.push((i, item)),
+                        }
+                    }
+                    // The store learns which leads exist, so that no one asks again.
+                    cx.settle(learned);
+                    self.send(cx, env);
+                }
                 CState::Sending(req) => match req.poll(cx) {
                     Poll::Pending => return false,
                     Poll::Ready(Ok(Answer::Bulk(answer))) => {
@@ -259,6 +525,10 @@ pub struct BulkTask<V> {
     settling: VecDeque<Chunk<V>>,
     /// `done` of the last progress report (`None` before the first).
     reported: Option<usize>,
+    /// What the server says of the leads before they are sent (none for leadIds), asked once
+    /// the first chunk is ready (`checking`).
+    check: Option<Check<V>>,
+    checking: bool,
 }
 
 impl<V: Value> BulkTask<V> {
@@ -286,7 +556,30 @@ impl<V: Value> BulkTask<V> {
             chunks: Vec::new(),
             settling: VecDeque::new(),
             reported: None,
+            check: (!existing && total > 0).then(Check::start),
+            checking: false,
         })
+    }
+
+    fn plan(&self) -> Option<&Plan> {
+        match &self.check {
+            Some(Check::Ready(plan)) => Some(plan),
+            _ => None,
+        }
+    }
+
+    fn env(&self) -> Env {
+        Env {
+            existing: self.existing,
+            init: self.opts.init,
+            per_lead: matches!(self.plan(), Some(Plan::PerLead)),
+            unchecked_in_flight: self.chunks.iter().map(|c| c.unchecked).sum(),
+            unchecked_why: match self.plan() {
+                Some(Plan::Unchecked(e)) => Some(e.message.clone()),
+                _ => None,
+            },
+            guard: self.guard,
+        }
     }
 
     /// Records the outcome of input `i` and hands it to the host (the first one stands).
@@ -308,6 +601,9 @@ impl<V: Value> BulkTask<V> {
         // Work of one step, in leads prepared or settled, and its time: past either bound the
         // task yields (and is stepped again at once), so that a process running an import stays
         // responsive.
+        if let Some(check) = self.check.as_mut().filter(|_| self.checking) {
+            check.poll(cx, self.total)?;
+        }
         let mut work = 0;
         let started = cx.now();
         loop {
@@ -322,11 +618,12 @@ impl<V: Value> BulkTask<V> {
             // One answered chunk at a time (answers waiting for the others stay in the
             // inbox), else a new chunk.
             let mut k = 0;
+            let env = self.env();
             let finished = loop {
                 let Some(chunk) = self.chunks.get_mut(k) else {
                     break None;
                 };
-                if chunk.poll(cx, self.existing) {
+                if chunk.poll(cx, &env) {
                     break Some(self.chunks.swap_remove(k));
                 }
                 k += 1;
@@ -391,6 +688,12 @@ impl<V: Value> BulkTask<V> {
                         }
                         continue;
                     }
+                    if self.check.is_some() && self.plan().is_none() {
+                        // A chunk to send: first what the server says of its leads (the next
+                        // steps ask); a bulk with nothing to send asks nothing.
+                        self.checking = true;
+                        return 0;
+                    }
                     (std::mem::take(&mut self.filling), 0)
                 }
             };
@@ -400,41 +703,15 @@ impl<V: Value> BulkTask<V> {
                 }
                 continue;
             }
-            if self.guard.is_some() {
-                let now = cx.now();
-                let mut s = cx.shared();
-                for (_, it) in &items {
-                    s.guard.mark_sent(&it.keys, now);
-                }
+            let items = self.checked(cx, items, resends);
+            let mut chunk = Chunk::new(items, resends);
+            let env = self.env();
+            if resends > 0 {
+                // Leads sent before and not created: their keys are ours already.
+                chunk.send(cx, &env);
             }
-            let req = if self.existing {
-                let ids: Vec<&str> = items
-                    .iter()
-                    .filter_map(|(_, it)| it.sent.lead_id.as_deref())
-                    .collect();
-                api::bulk_initiate_existing(&ids, self.opts.init)
-            } else {
-                let bodies: Vec<&V> = items
-                    .iter()
-                    .filter_map(|(_, it)| it.sent.body.as_ref())
-                    .collect();
-                api::bulk_initiate(&bodies, self.opts.init)
-            };
-            let mut chunk = Chunk {
-                items,
-                pending: Vec::new(),
-                decided: VecDeque::new(),
-                again: Vec::new(),
-                resends,
-                state: CState::Sending(Request::new(
-                    req,
-                    Kind::Write,
-                    Reader::Bulk,
-                    cx.cfg().max_retries,
-                )),
-            };
-            // Its first poll starts the request (or waits for the rate limiter).
-            if chunk.poll(cx, self.existing) {
+            // Its first poll claims the leads (or starts the request, or waits for the limiter).
+            if chunk.poll(cx, &env) {
                 self.settling.push_back(chunk);
             } else {
                 self.chunks.push(chunk);
@@ -448,6 +725,7 @@ impl<V: Value> BulkTask<V> {
     /// Returns how many it handed out (at least 1 while a chunk is settling).
     fn settle<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, budget: usize) -> usize {
         let mut done = 0;
+        let mut settled_keys = Vec::new();
         while let Some(chunk) = self.settling.front_mut() {
             let Some((i, item, decided)) = chunk.decided.pop_front() else {
                 let Some(chunk) = self.settling.pop_front() else {
@@ -466,12 +744,14 @@ impl<V: Value> BulkTask<V> {
             match decided {
                 Decided::Resend => chunk.again.push((i, item)),
                 Decided::Created(lead) => {
-                    cx.settle_keys(&item.keys, Ok(()));
+                    if !self.existing {
+                        settled_keys.push((item.keys, settled(Ok(&lead))));
+                    }
                     self.decide(cx, i, Outcome::Created(lead));
                 }
                 Decided::Failed(e, settle) => {
                     if let Some(reason) = settle {
-                        cx.settle_keys(&item.keys, Err(&reason));
+                        settled_keys.push((item.keys, settled::<V>(Err(&reason))));
                     }
                     self.decide(cx, i, Outcome::Failed(e));
                 }
@@ -482,7 +762,44 @@ impl<V: Value> BulkTask<V> {
                 break;
             }
         }
+        cx.settle(settled_keys);
         done
+    }
+
+    /// New leads against the project's index (found ones are refused, and the store learns
+    /// them), or marked unchecked when the server could not say.
+    fn checked<H: Host<V = V>>(
+        &mut self,
+        cx: &mut Cx<'_, H>,
+        items: Vec<(usize, Item<V>)>,
+        resends: u32,
+    ) -> Vec<(usize, Item<V>)> {
+        if resends > 0 || self.existing {
+            return items;
+        }
+        let mut out = Vec::with_capacity(items.len());
+        let mut learned = Vec::new();
+        for (i, mut item) in items {
+            match self.plan() {
+                Some(Plan::Index(index)) => {
+                    let hit =
+                        item.keys.0.iter().enumerate().find_map(|(w, k)| {
+                            k.and_then(|k| index.get(&k)).map(|id| (w, id.clone()))
+                        });
+                    if let Some((which, lead_id)) = hit {
+                        learned.push((item.keys, Settled::Created(lead_id.clone())));
+                        let err = cx.refused(&Refusal::Exists { which, lead_id });
+                        self.decide(cx, i, Outcome::Failed(err));
+                        continue;
+                    }
+                }
+                Some(Plan::Unchecked(_)) => item.unchecked = true,
+                _ => {}
+            }
+            out.push((i, item));
+        }
+        cx.settle(learned);
+        out
     }
 
     /// Why the next chunk may not be sent at all: aborted, key blocked, or the duplicate
@@ -504,9 +821,7 @@ impl<V: Value> BulkTask<V> {
                 .with_retry_after(Some(left)),
             );
         }
-        let cfg = self.guard?;
-        let refusal = cx.shared().guard.check_budget(now, cfg).err()?;
-        Some(cx.refused(&refusal))
+        None
     }
 
     /// One input, checked and written for sending; refusals (invalid, or a duplicate of an
@@ -533,6 +848,7 @@ impl<V: Value> BulkTask<V> {
                             },
                             process_id: String::new(),
                             keys: Keys::default(),
+                            unchecked: false,
                         },
                     )),
                     Err(e) => self.decide(
@@ -574,6 +890,7 @@ impl<V: Value> BulkTask<V> {
                         },
                         process_id: p.process_id,
                         keys,
+                        unchecked: false,
                     },
                 )),
                 Err(e) => {
@@ -595,23 +912,24 @@ impl<V: Value> BulkTask<V> {
         cx: &Cx<'_, H>,
         c: CheckedLead<V>,
     ) -> Result<(CheckedLead<V>, Keys), VoxError> {
-        let keys = Keys::new(c.phone(), c.email());
-        let Some(guard) = self.guard else {
+        let keys = c.keys();
+        if self.guard.is_none() {
             return Ok((c, keys));
-        };
+        }
         let seen = keys
             .0
             .iter()
             .position(|k| k.is_some_and(|k| self.seen_in_input.contains_key(&k)));
-        let which = match seen {
-            Some(which) => Some(which),
-            None => cx.shared().guard.check_recent(&keys, cx.now(), guard).err(),
-        };
         for k in keys.each() {
             self.seen_in_input.insert(k, ());
         }
-        match which {
-            Some(which) => Err(cx.refused(&limits::recent(which, c.phone(), c.email()))),
+        match seen {
+            Some(which) => Err(cx.refused(&limits::recent(
+                which,
+                c.phone(),
+                c.email(),
+                c.reference_id(),
+            ))),
             None => Ok((c, keys)),
         }
     }

@@ -7,11 +7,12 @@
 use crate::core::api::{self, BulkAnswer, HttpRequest, HttpResponse, LeadQuery, Page, Target};
 use crate::core::bulk::{Outcome, Progress};
 use crate::core::error::{self, Code, VoxError};
-use crate::core::hash::{id_key, IdSet};
+use crate::core::hash::{self, id_key, IdSet};
 use crate::core::lead::{self, PreparedLead};
-use crate::core::limits::{self, GuardConfig, Keys, RateConfig, Refusal, Shared, Wait};
+use crate::core::limits::{self, GuardConfig, Keys, RateConfig, Refusal, Shared, WINDOW_MARGIN_MS};
 use crate::core::options::{object_id, Changes};
 use crate::core::retry::{self, Decision, Kind};
+use crate::core::store::{self, Mode, Op as StoreOp, Reply, Settled};
 use crate::core::value::{Json, Parts, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,6 +23,9 @@ pub const DEFAULT_BASE_URL: &str = "https://crm.uservox.ai/api/v1";
 
 /// How often a request that waits for another to complete (rate limit) looks again.
 const COMPLETION_POLL_MS: f64 = 20.0;
+
+/// A slot's lease beyond the attempt's timeout.
+const LEASE_SLACK_MS: f64 = 1000.0;
 
 /// How one attempt failed without an HTTP answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,6 +166,33 @@ pub struct Config {
     pub default_region: String,
     pub rate: Option<RateConfig>,
     pub guard: Option<GuardConfig>,
+    pub store: StoreConfig,
+}
+
+/// Where the traffic state lives (docs/store.md).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoreConfig {
+    /// An external store (the caller's `store` option) rather than the in-memory one.
+    pub external: bool,
+    /// The share of the limits this process keeps to while the external store fails.
+    pub share: f64,
+    /// How long the ids of created leads are remembered (0: not at all).
+    pub known_ms: f64,
+    /// How long the driver waits for the external store's answer.
+    pub timeout_ms: f64,
+}
+
+impl StoreConfig {
+    pub const KNOWN_MS: f64 = 30.0 * 24.0 * 3_600_000.0;
+
+    pub fn in_memory() -> Self {
+        StoreConfig {
+            external: false,
+            share: 0.25,
+            known_ms: 0.0,
+            timeout_ms: 1000.0,
+        }
+    }
 }
 
 impl Config {
@@ -181,6 +212,7 @@ impl Config {
                 max: 5,
                 window_ms: 60_000.0,
             }),
+            store: StoreConfig::in_memory(),
         }
     }
 
@@ -218,6 +250,9 @@ impl Config {
 pub struct Client {
     pub cfg: Config,
     shared: Rc<RefCell<Shared>>,
+    /// The store's namespace for this (base URL, project) and the salt of its key hashes.
+    ns: String,
+    salt: String,
 }
 
 /// A failed request: the error, and whether a write may have been processed anyway.
@@ -244,6 +279,10 @@ fn refusal_error(r: &Refusal) -> VoxError {
     match r {
         Refusal::TooManyRejections { until_ms } => e.with_retry_after(Some(*until_ms as f64)),
         Refusal::Recent(_) => e,
+        Refusal::Exists { which, lead_id } => e.with_details(error::Details::Existing {
+            lead_id: lead_id.clone(),
+            key: limits::KEY_NAMES.get(*which).map_or("phone", |(k, _)| *k),
+        }),
     }
 }
 
@@ -263,8 +302,10 @@ pub enum Step<V> {
 impl<V> Step<V> {
     /// What a driver is told after a step: `{ sends, wake }` (the requests to start, the ms
     /// until the next step, -1 for none) while the task runs, `{ done: true, value }` at the end.
-    pub fn to_json(sends: Vec<V>, wake: Option<f64>, now: f64) -> Json<V> {
-        Json::Object(vec![
+    /// With `stores`: the store operations to start (`{ id, op, timeoutMs }`, beside the
+    /// store itself, which the edge adds), when there are any.
+    pub fn to_json(sends: Vec<V>, stores: Vec<Json<V>>, wake: Option<f64>, now: f64) -> Json<V> {
+        let mut m = vec![
             (
                 "sends",
                 Json::Array(sends.into_iter().map(Json::Value).collect()),
@@ -273,13 +314,41 @@ impl<V> Step<V> {
                 "wake",
                 Json::Number(wake.map_or(-1.0, |t| (t - now).max(0.0))),
             ),
-        ])
+        ];
+        if !stores.is_empty() {
+            m.push(("stores", Json::Array(stores)));
+        }
+        Json::Object(m)
     }
 
-    pub fn done_json(value: V) -> Json<V> {
+    /// With `stores`: what the store is still told (no answer awaited) as the task ends.
+    pub fn done_json(value: V, stores: Vec<Json<V>>) -> Json<V> {
+        let mut m = vec![("done", Json::Bool(true)), ("value", Json::Value(value))];
+        if !stores.is_empty() {
+            m.push(("stores", Json::Array(stores)));
+        }
+        Json::Object(m)
+    }
+}
+
+/// One operation for an external store (docs/store.md): the driver calls the store's
+/// `apply(op)` and hands the answer back with [`Task::deliver_store`] (none for `id` 0: the
+/// task does not wait for it).
+#[derive(Clone, Debug)]
+pub struct StoreCall<V> {
+    pub id: u32,
+    pub op: Json<V>,
+    pub timeout_ms: f64,
+}
+
+impl<V> StoreCall<V> {
+    /// `{ id, op, timeoutMs, store }` for the driver.
+    pub fn into_json(self, store: V) -> Json<V> {
         Json::Object(vec![
-            ("done", Json::Bool(true)),
-            ("value", Json::Value(value)),
+            ("id", Json::Number(f64::from(self.id))),
+            ("op", self.op),
+            ("timeoutMs", Json::Number(self.timeout_ms)),
+            ("store", Json::Value(store)),
         ])
     }
 }
@@ -288,6 +357,8 @@ impl<V> Step<V> {
 pub(crate) struct Io<V> {
     sends: Vec<Outgoing<V>>,
     results: Vec<(u32, Result<HttpResponse<V>, TransportError>)>,
+    store_calls: Vec<StoreCall<V>>,
+    store_results: Vec<(u32, Result<V, String>)>,
     wake: Option<f64>,
     next_id: u32,
     /// HTTP requests made by the task.
@@ -316,6 +387,8 @@ impl<V: Value> Task<V> {
             io: Io {
                 sends: Vec::new(),
                 results: Vec::new(),
+                store_calls: Vec::new(),
+                store_results: Vec::new(),
                 wake: None,
                 next_id: 0,
                 requests: 0,
@@ -367,6 +440,29 @@ impl<V: Value> Task<V> {
     pub fn deliver(&mut self, id: u32, result: Result<HttpResponse<V>, TransportError>) {
         self.io.results.push((id, result));
     }
+
+    /// The store operations the last step started.
+    pub fn take_store_calls(&mut self) -> Vec<StoreCall<V>> {
+        std::mem::take(&mut self.io.store_calls)
+    }
+
+    /// The external store's answer to operation `id`, or why there is none.
+    pub fn deliver_store(&mut self, id: u32, result: Result<V, String>) {
+        self.io.store_results.push((id, result));
+    }
+}
+
+/// A store's answer: at once (the in-memory store, or the local limits), or later.
+pub(crate) enum Asked {
+    Ready(Reply),
+    Pending(u32),
+}
+
+/// The slots a request holds: one of the local limiter's, one of the external store's.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tickets {
+    local: Option<u64>,
+    store: Option<String>,
 }
 
 /// What a state machine sees while it steps.
@@ -393,6 +489,132 @@ impl<H: Host> Cx<'_, H> {
         self.io.requests
     }
 
+    /// How the traffic state is decided now.
+    pub fn mode(&self) -> Mode {
+        if !self.cfg().store.external {
+            return Mode::Local;
+        }
+        self.shared().external.mode(self.now())
+    }
+
+    fn local_op(&self, op: &StoreOp, mode: Mode) -> StoreOp {
+        match mode {
+            Mode::Local | Mode::External => op.clone(),
+            Mode::Probation | Mode::Down => store::conservative(op, self.cfg().store.share),
+        }
+    }
+
+    /// Applies `op` to the local state (with the conservative limits unless it is the store).
+    pub fn apply_local(&self, op: &StoreOp) -> Reply {
+        let op = self.local_op(op, self.mode());
+        let now = self.now();
+        self.shared().apply(&op, now)
+    }
+
+    /// Asks the store for a decision.
+    pub fn ask(&mut self, op: &StoreOp) -> Asked {
+        match self.mode() {
+            Mode::Local | Mode::Down => Asked::Ready(self.apply_local(op)),
+            Mode::External | Mode::Probation => Asked::Pending(self.push_store(op, true)),
+        }
+    }
+
+    fn push_store(&mut self, op: &StoreOp, answer: bool) -> u32 {
+        let id = if answer {
+            self.io.next_id += 1;
+            self.io.next_id
+        } else {
+            0
+        };
+        let client = self.client;
+        self.io.store_calls.push(StoreCall {
+            id,
+            op: op.to_json(&client.ns, &client.salt),
+            timeout_ms: client.cfg.store.timeout_ms,
+        });
+        id
+    }
+
+    /// The answer to store call `id` (asked with `op`) once it is here, and whether the store
+    /// gave it; when the store failed, the local state's conservative answer.
+    pub fn answer(&mut self, id: u32, op: &StoreOp) -> Option<(Reply, bool)> {
+        let i = self.io.store_results.iter().position(|(r, _)| *r == id)?;
+        let (_, result) = self.io.store_results.swap_remove(i);
+        let now = self.now();
+        match result.and_then(|v| Reply::read(op, &v)) {
+            Ok(reply) => {
+                let recovered = {
+                    let mut s = self.shared();
+                    let was_down = std::mem::take(&mut s.external.down);
+                    if was_down {
+                        let window = self.cfg().rate.map_or(0.0, |r| r.per_ms) + WINDOW_MARGIN_MS;
+                        s.external.probation_until = Some(now + window);
+                    }
+                    was_down
+                };
+                if recovered {
+                    self.log(LogEvent {
+                        message: Some("The traffic store answers again; its limits apply (beside the local ones for one window)".into()),
+                        ..LogEvent::new("store_recovered")
+                    });
+                }
+                Some((reply, true))
+            }
+            Err(why) => {
+                let first = {
+                    let mut s = self.shared();
+                    s.external.down_until = Some(now + store::RETRY_STORE_MS);
+                    !std::mem::replace(&mut s.external.down, true)
+                };
+                if first {
+                    self.log(LogEvent {
+                        message: Some(format!(
+                            "The traffic store failed ({why}); keeping to {}% of the limits in this process until it answers again",
+                            (self.cfg().store.share * 100.0).round() as u32
+                        )),
+                        ..LogEvent::new("store_unavailable")
+                    });
+                }
+                let op = store::conservative(op, self.cfg().store.share);
+                let reply = self.shared().apply(&op, now);
+                Some((reply, false))
+            }
+        }
+    }
+
+    /// Tells the store (and the local state) what happened; no answer is awaited.
+    pub fn tell(&mut self, op: &StoreOp) {
+        if matches!(self.mode(), Mode::External | Mode::Probation) {
+            self.push_store(op, false);
+        }
+        let mut op = op.clone();
+        if let StoreOp::Settle { known_ms, .. } = &mut op {
+            // The in-memory copy beside an external store does not hold the index of leads.
+            if self.cfg().store.external {
+                *known_ms = 0.0;
+            }
+        }
+        let now = self.now();
+        self.shared().apply(&op, now);
+    }
+
+    /// The request holding `tickets` ended now.
+    fn complete(&mut self, tickets: &Tickets, window_ms: f64) {
+        if let Some(t) = tickets.local {
+            let now = self.now();
+            self.shared().rate.complete(t, now);
+        }
+        if let Some(ticket) = &tickets.store {
+            if self.cfg().store.external {
+                let op = StoreOp::Complete {
+                    ticket: ticket.clone(),
+                    window_ms,
+                };
+                self.push_store(&op, false);
+            }
+        }
+    }
+
     /// Be stepped again at `t` at the latest.
     pub fn wake_at(&mut self, t: f64) {
         self.io.wake = Some(self.io.wake.map_or(t, |w| w.min(t)));
@@ -415,22 +637,34 @@ impl<H: Host> Cx<'_, H> {
         err
     }
 
-    /// After the server answered for a lead: keep its keys when it was created or rejected as
-    /// a duplicate (and count the latter), free them when it was refused for another reason.
-    pub fn settle_keys(&self, keys: &Keys, outcome: Result<(), &str>) {
-        if self.cfg().guard.is_none() {
+    /// The guard's claim of the keys of `leads` (none without the guard).
+    pub fn claim_op(&self, leads: Vec<Keys>) -> Option<StoreOp> {
+        let g = self.cfg().guard?;
+        Some(StoreOp::Claim {
+            leads,
+            max: g.max,
+            window_ms: g.window_ms,
+            dup_ms: g.window_ms,
+        })
+    }
+
+    /// After the server answered for leads: their keys stay marked when they were created (and
+    /// the store learns which lead has them) or rejected as duplicates (counted), and are
+    /// freed when refused for another reason.
+    pub fn settle(&mut self, leads: Vec<(Keys, Settled)>) {
+        let Some(g) = self.cfg().guard else {
+            return;
+        };
+        if leads.is_empty() {
             return;
         }
-        let now = self.now();
-        let mut s = self.shared();
-        match outcome {
-            Ok(()) => s.guard.mark_sent(keys, now),
-            Err(reason) if error::is_duplicate_reason(reason) => {
-                s.guard.mark_sent(keys, now);
-                s.guard.record_rejections(1, now);
-            }
-            Err(_) => s.guard.release(keys),
-        }
+        let op = StoreOp::Settle {
+            leads,
+            dup_ms: g.window_ms,
+            window_ms: g.window_ms,
+            known_ms: self.cfg().store.known_ms,
+        };
+        self.tell(&op);
     }
 
     /// Starts an attempt of `req`; returns its id.
@@ -466,6 +700,33 @@ impl<H: Host> Cx<'_, H> {
 pub(crate) enum Poll<T> {
     Pending,
     Ready(T),
+}
+
+/// How a lead's submission ended, for the store: created (as the lead `lead`), or refused with
+/// the server's `reason` (a duplicate, or another: empty when not the server's).
+pub(crate) fn settled<V: Value>(result: Result<&V, &str>) -> Settled {
+    match result {
+        Ok(lead) => Settled::Created(lead.get("_id").string().unwrap_or_default()),
+        Err(reason) if error::is_duplicate_reason(reason) => Settled::Duplicate,
+        Err(_) => Settled::Release,
+    }
+}
+
+/// The refusal a claim's answer for one lead means, if any.
+pub(crate) fn claim_refusal(
+    keys: &Keys,
+    claimed: &store::Claimed,
+    texts: [Option<&str>; 3],
+) -> Option<Refusal> {
+    let [phone, email, reference] = texts;
+    match claimed {
+        store::Claimed::Ok => None,
+        store::Claimed::Known(n, id) => Some(Refusal::Exists {
+            which: keys.which(*n),
+            lead_id: id.clone(),
+        }),
+        store::Claimed::Recent(n) => Some(limits::recent(keys.which(*n), phone, email, reference)),
+    }
 }
 
 /// Waits until `until` (or the call is aborted); `true` when the time has come.
@@ -525,9 +786,15 @@ enum RState {
     Start,
     /// Waiting for the rate limiter.
     Slot { logged: bool },
+    /// Waiting for the external store's word on a slot.
+    AwaitSlot {
+        call: u32,
+        tickets: Tickets,
+        logged: bool,
+    },
     InFlight {
         id: u32,
-        ticket: Option<u64>,
+        tickets: Tickets,
         started: f64,
     },
     /// Backing off before the next attempt.
@@ -581,59 +848,89 @@ impl<V: Value> Request<V> {
                     self.state = RState::Slot { logged: false };
                 }
                 RState::Slot { logged } => {
-                    let ticket = match cx.cfg().rate {
-                        None => None,
-                        Some(rate) => {
-                            let now = cx.now();
-                            let wait = match cx.shared().rate.try_acquire(now, rate) {
-                                Ok(ticket) => Ok(Some(ticket)),
-                                Err(Wait::Until(t)) => Err((t - now).max(1.0)),
-                                Err(Wait::ForCompletion) => Err(COMPLETION_POLL_MS),
+                    let Some(rate) = cx.cfg().rate else {
+                        self.start(cx, Tickets::default());
+                        return Poll::Pending;
+                    };
+                    let acquire = self.acquire_op(cx, rate);
+                    let mut tickets = Tickets::default();
+                    let mode = cx.mode();
+                    if mode != Mode::External {
+                        // The in-memory store, or the local limits beside (or instead of) the store.
+                        match cx.apply_local(&acquire) {
+                            Reply::Ticket(t) => tickets.local = t.parse().ok(),
+                            other => match self.refused_slot(cx, other, logged) {
+                                Some(p) => return p,
+                                None => continue,
+                            },
+                        }
+                    }
+                    if mode == Mode::Local || mode == Mode::Down {
+                        self.start(cx, tickets);
+                        return Poll::Pending;
+                    }
+                    match cx.ask(&acquire) {
+                        Asked::Pending(call) => {
+                            self.state = RState::AwaitSlot {
+                                call,
+                                tickets,
+                                logged,
                             };
-                            match wait {
-                                Ok(t) => t,
-                                Err(_) if logged && cx.host.aborted() => {
-                                    return Poll::Ready(Err(Failure::fail(aborted_error())))
-                                }
-                                Err(ms) => {
-                                    if !logged {
-                                        cx.log(LogEvent {
-                                            duration_ms: Some(ms),
-                                            ..LogEvent::for_request(
-                                                "rate_limit_wait",
-                                                &self.req,
-                                                self.attempt,
-                                            )
-                                        });
-                                        self.state = RState::Slot { logged: true };
-                                    }
-                                    cx.wake_at(now + ms);
-                                    return Poll::Pending;
-                                }
+                            return Poll::Pending;
+                        }
+                        Asked::Ready(_) => self.state = RState::Slot { logged },
+                    }
+                }
+                RState::AwaitSlot {
+                    call,
+                    ref tickets,
+                    logged,
+                } => {
+                    let Some(rate) = cx.cfg().rate else {
+                        return Poll::Pending;
+                    };
+                    let mut tickets = tickets.clone();
+                    let acquire = self.acquire_op(cx, rate);
+                    let Some((reply, from_store)) = cx.answer(call, &acquire) else {
+                        return Poll::Pending;
+                    };
+                    match reply {
+                        Reply::Ticket(t) if from_store => {
+                            tickets.store = Some(t);
+                            if tickets.local.is_none() {
+                                // The local window keeps count too, for when the store fails.
+                                let now = cx.now();
+                                let lease = cx.cfg().timeout_ms + LEASE_SLACK_MS;
+                                tickets.local = Some(cx.shared().rate.record(now, rate, lease));
                             }
                         }
-                    };
-                    self.log(cx, "request", None);
-                    let id = cx.send(&self.req);
-                    self.state = RState::InFlight {
-                        id,
-                        ticket,
-                        started: cx.now(),
-                    };
+                        Reply::Ticket(t) => tickets.local = tickets.local.or(t.parse().ok()),
+                        other => {
+                            // No slot after all: the local one is given back.
+                            if let Some(t) = tickets.local {
+                                cx.shared().rate.cancel(t);
+                            }
+                            match self.refused_slot(cx, other, logged) {
+                                Some(p) => return p,
+                                None => continue,
+                            }
+                        }
+                    }
+                    self.start(cx, tickets);
                     return Poll::Pending;
                 }
                 RState::InFlight {
                     id,
-                    ticket,
+                    ref tickets,
                     started,
                 } => {
                     let Some(result) = cx.take(id) else {
                         return Poll::Pending;
                     };
                     let now = cx.now();
-                    if let Some(t) = ticket {
-                        cx.shared().rate.complete(t, now);
-                    }
+                    let window = cx.cfg().rate.map_or(0.0, |r| r.per_ms) + WINDOW_MARGIN_MS;
+                    let tickets = tickets.clone();
+                    cx.complete(&tickets, window);
                     match self.answered(cx, result, now - started) {
                         Ok(answer) => return Poll::Ready(Ok(answer)),
                         Err(Some(f)) => return Poll::Ready(Err(f)),
@@ -655,6 +952,65 @@ impl<V: Value> Request<V> {
             message,
             ..LogEvent::for_request(kind, &self.req, self.attempt)
         });
+    }
+
+    fn acquire_op<H: Host>(&self, cx: &Cx<'_, H>, rate: RateConfig) -> StoreOp {
+        StoreOp::Acquire {
+            requests: rate.requests,
+            window_ms: rate.per_ms + WINDOW_MARGIN_MS,
+            // An attempt ends by its timeout; the lease covers a process that never says so.
+            lease_ms: cx.cfg().timeout_ms + LEASE_SLACK_MS,
+        }
+    }
+
+    /// Sends the attempt holding `tickets`.
+    fn start<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, tickets: Tickets) {
+        self.log(cx, "request", None);
+        let id = cx.send(&self.req);
+        self.state = RState::InFlight {
+            id,
+            tickets,
+            started: cx.now(),
+        };
+    }
+
+    /// No slot now: waits (`Some(Pending)`), ends the call (aborted), or starts the attempt
+    /// again (`None`: the key is blocked, which the start reports).
+    fn refused_slot<H: Host<V = V>>(
+        &mut self,
+        cx: &mut Cx<'_, H>,
+        reply: Reply,
+        logged: bool,
+    ) -> Option<Poll<Result<Answer<V>, Failure>>> {
+        let now = cx.now();
+        let ms = match reply {
+            Reply::Blocked(left) => {
+                {
+                    let mut s = cx.shared();
+                    let until = now + left;
+                    s.blocked_until = Some(s.blocked_until.map_or(until, |b| b.max(until)));
+                }
+                // The attempt starts again, and finds the key blocked.
+                self.state = RState::Start;
+                self.attempt -= 1;
+                return None;
+            }
+            Reply::Wait(ms) if ms < 0.0 => COMPLETION_POLL_MS,
+            Reply::Wait(ms) => ms.max(1.0),
+            _ => COMPLETION_POLL_MS,
+        };
+        if logged && cx.host.aborted() {
+            return Some(Poll::Ready(Err(Failure::fail(aborted_error()))));
+        }
+        if !logged {
+            cx.log(LogEvent {
+                duration_ms: Some(ms),
+                ..LogEvent::for_request("rate_limit_wait", &self.req, self.attempt)
+            });
+        }
+        self.state = RState::Slot { logged: true };
+        cx.wake_at(now + ms);
+        Some(Poll::Pending)
     }
 
     /// The attempt ended: its answer, its final failure, or `Err(None)` after scheduling a retry.
@@ -738,21 +1094,24 @@ impl<V: Value> Request<V> {
     }
 }
 
-/// Maps a non-2xx answer and updates the shared traffic state from it.
-fn on_error_status<H: Host>(cx: &Cx<'_, H>, resp: &HttpResponse<H::V>) -> VoxError {
+/// Maps a non-2xx answer and updates the traffic state from it.
+fn on_error_status<H: Host>(cx: &mut Cx<'_, H>, resp: &HttpResponse<H::V>) -> VoxError {
     let retry_after = error::parse_retry_after(resp.retry_after.as_deref());
     let err = error::from_status(resp.status, resp.body.as_ref(), retry_after);
-    let now = cx.now();
     match err.code {
         Code::KeyBlocked => {
             let ms = retry_after.unwrap_or(3_600_000.0);
-            cx.shared().blocked_until = Some(now + ms);
+            cx.tell(&StoreOp::Block { ms });
             err.with_retry_after(Some(ms))
         }
         Code::RateLimited => {
             let ms = retry_after.unwrap_or(1000.0);
             if let Some(rate) = cx.cfg().rate {
-                cx.shared().rate.block_until(now + ms, rate);
+                cx.tell(&StoreOp::Pause {
+                    ms,
+                    requests: rate.requests,
+                    window_ms: rate.per_ms + WINDOW_MARGIN_MS,
+                });
             }
             err.with_retry_after(Some(ms))
         }
@@ -801,6 +1160,8 @@ pub(crate) fn grace_ms(cfg: &Config, err: &VoxError) -> f64 {
 // ---- initiate one lead --------------------------------------------------------------------
 
 enum IState<V> {
+    /// The duplicate guard's claim of the lead's keys (`Some`: asked of the store).
+    Claim(Option<u32>),
     Sending(Request<V>),
     /// After an ambiguous failure: a grace period, then a lookup by referenceId.
     Grace {
@@ -842,11 +1203,50 @@ impl<V: Value> Initiate<V> {
     fn poll<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>) -> Option<Result<V, VoxError>> {
         loop {
             let next = match &mut self.state {
+                IState::Claim(call) => {
+                    let Some(op) = cx.claim_op(vec![self.keys]) else {
+                        self.state = self.sending(cx.cfg());
+                        continue;
+                    };
+                    let reply = match *call {
+                        None => match cx.ask(&op) {
+                            Asked::Ready(r) => r,
+                            Asked::Pending(id) => {
+                                *call = Some(id);
+                                return None;
+                            }
+                        },
+                        Some(id) => match cx.answer(id, &op) {
+                            Some((r, _)) => r,
+                            None => return None,
+                        },
+                    };
+                    let l = &self.lead;
+                    let texts = [
+                        l.phone.as_deref(),
+                        l.email.as_deref(),
+                        l.reference_id.as_deref(),
+                    ];
+                    let refusal = match reply {
+                        Reply::Budget(ms) => Some(Refusal::TooManyRejections {
+                            until_ms: ms.ceil() as u64,
+                        }),
+                        Reply::Claimed { leads, .. } => leads
+                            .first()
+                            .and_then(|c| claim_refusal(&self.keys, c, texts)),
+                        _ => None,
+                    };
+                    if let Some(r) = refusal {
+                        return Some(Err(cx.refused(&r)));
+                    }
+                    self.sending(cx.cfg())
+                }
                 IState::Sending(r) => match r.poll(cx) {
                     Poll::Pending => return None,
                     Poll::Ready(Ok(a)) => {
-                        cx.settle_keys(&self.keys, Ok(()));
-                        return Some(Ok(a.into_value()));
+                        let lead = a.into_value();
+                        cx.settle(vec![(self.keys, settled(Ok(&lead)))]);
+                        return Some(Ok(lead));
                     }
                     Poll::Ready(Err(f)) if f.ambiguous => {
                         // Keys stay taken: the lead may exist now.
@@ -873,7 +1273,7 @@ impl<V: Value> Initiate<V> {
                                 }
                             }
                             _ => {
-                                cx.settle_keys(&self.keys, Err(&reason));
+                                cx.settle(vec![(self.keys, settled::<V>(Err(&reason)))]);
                                 return Some(Err(f.err));
                             }
                         }
@@ -906,10 +1306,11 @@ impl<V: Value> Initiate<V> {
                     Poll::Pending => return None,
                     Poll::Ready(r) => {
                         if let Ok(Some(lead)) = found(r) {
-                            cx.settle_keys(&self.keys, Ok(()));
+                            cx.settle(vec![(self.keys, settled(Ok(&lead)))]);
                             return Some(Ok(lead));
                         }
-                        cx.settle_keys(&self.keys, Err(reason));
+                        let reason = reason.clone();
+                        cx.settle(vec![(self.keys, settled::<V>(Err(&reason)))]);
                         return Some(Err(err.clone()));
                     }
                 },
@@ -1061,14 +1462,24 @@ impl<V: Value> PageTask<V> {
 impl Client {
     pub fn new(cfg: Config) -> Self {
         let shared = limits::shared_for(&cfg.base_url, &cfg.project_id);
-        Client { cfg, shared }
+        Client::with_shared(cfg, shared)
     }
 
     /// A client whose traffic state is its own (tests).
     pub fn isolated(cfg: Config) -> Self {
+        Client::with_shared(cfg, Rc::default())
+    }
+
+    fn with_shared(cfg: Config, shared: Rc<RefCell<Shared>>) -> Self {
+        let base = cfg.base_url.trim_end_matches('/');
+        let ns = store::hex(hash::hash_parts(&[base, "\n", &cfg.project_id]));
+        let token = cfg.token.as_deref().unwrap_or_default();
+        let salt = store::hex(hash::hash_parts(&["vox-crm store salt\n", token]));
         Client {
             cfg,
-            shared: Rc::default(),
+            shared,
+            ns,
+            salt,
         }
     }
 
@@ -1083,12 +1494,7 @@ impl Client {
 
     /// SDK.md `initiateLead`. Refusals that need no request (invalid lead, duplicate guard)
     /// are decided here; the host is needed for them.
-    pub fn initiate_lead<H: Host>(
-        &self,
-        host: &H,
-        source: &H::V,
-        init: Option<bool>,
-    ) -> Task<H::V> {
+    pub fn initiate_lead<V: Value>(&self, source: &V, init: Option<bool>) -> Task<V> {
         if !source.is_object() {
             return Task::failed(VoxError::invalid_argument("lead must be an object"));
         }
@@ -1098,41 +1504,15 @@ impl Client {
             Ok(p) => p,
             Err(e) => return Task::failed(e),
         };
-        let keys = Keys::new(lead.phone.as_deref(), lead.email.as_deref());
-        if let Some(cfg) = self.cfg.guard {
-            let now = host.now_ms();
-            let mut shared = self.shared.borrow_mut();
-            let refusal = match shared.guard.check_budget(now, cfg) {
-                Err(r) => Some(r),
-                Ok(()) => shared
-                    .guard
-                    .check_recent(&keys, now, cfg)
-                    .err()
-                    .map(|which| {
-                        limits::recent(which, lead.phone.as_deref(), lead.email.as_deref())
-                    }),
-            };
-            if let Some(r) = refusal {
-                let err = refusal_error(&r);
-                host.log(&LogEvent {
-                    message: Some(self.cfg.scrub(&err.message)),
-                    ..LogEvent::new("duplicate_refused")
-                });
-                return Task::failed(err);
-            }
-            shared.guard.mark_sent(&keys, now);
-        }
-        let mut i = Initiate {
+        let keys = Keys::new(lead.phone.as_deref(), lead.email.as_deref())
+            .with_reference(&lead.process_id, lead.reference_id.as_deref());
+        let i = Initiate {
             lead,
             init,
             keys,
             resends: 0,
-            state: IState::Grace {
-                until: 0.0,
-                err: aborted_error(),
-            },
+            state: IState::Claim(None),
         };
-        i.state = i.sending(&self.cfg);
         Task::new(Op::Initiate(Box::new(i)))
     }
 

@@ -80,7 +80,7 @@ fn len(v: &J, k: &str) -> usize {
 #[test]
 fn initiate_returns_the_lead_with_unknown_fields() {
     let h = FakeHost::default();
-    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead(1), None))
+    let l = go(&client(), &h, |c| c.initiate_lead(&lead(1), None))
         .unwrap()
         .json();
     assert_eq!(l["phone"], json!(phone(1)));
@@ -113,7 +113,7 @@ fn requests_carry_the_token_and_the_base_url() {
         c.token = Some("sk_test_Secret1".into());
         c.base_url = "http://127.0.0.1:4010/api/v1".into();
     });
-    go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap();
+    go(&c, &h, |c| c.initiate_lead(&lead(1), None)).unwrap();
     let sent = h.sent.borrow();
     let r = &sent[0].1;
     assert_eq!(r.url, "http://127.0.0.1:4010/api/v1/leads/initiate");
@@ -132,7 +132,7 @@ fn requests_carry_the_token_and_the_base_url() {
 fn invalid_lead_costs_no_request() {
     let h = FakeHost::default();
     let err = go(&client(), &h, |c| {
-        c.initiate_lead(&h, &tv(json!({"phone": "12"})), None)
+        c.initiate_lead(&tv(json!({"phone": "12"})), None)
     })
     .unwrap_err();
     assert_eq!(err.code(), "validation_error");
@@ -147,11 +147,11 @@ fn invalid_lead_costs_no_request() {
 fn duplicate_guard_refuses_a_recent_phone_locally() {
     let h = FakeHost::default();
     let c = client();
-    go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap();
+    go(&c, &h, |c| c.initiate_lead(&lead(1), None)).unwrap();
     let mut again = lead_json(1);
     again["name"] = json!("Someone else");
     let again = tv(again);
-    let err = go(&c, &h, |c| c.initiate_lead(&h, &again, None)).unwrap_err();
+    let err = go(&c, &h, |c| c.initiate_lead(&again, None)).unwrap_err();
     assert_eq!(err.code(), "duplicate_submission");
     assert!(
         !err.message.contains(&phone(1)),
@@ -161,7 +161,7 @@ fn duplicate_guard_refuses_a_recent_phone_locally() {
     assert!(h.log_kinds().contains(&"duplicate_refused"));
     // After the window it reaches the server, which rejects it as a duplicate.
     h.advance(60_001.0);
-    let err = go(&c, &h, |c| c.initiate_lead(&h, &again, None)).unwrap_err();
+    let err = go(&c, &h, |c| c.initiate_lead(&again, None)).unwrap_err();
     assert_eq!(err.code(), "bad_request");
     assert!(err.message.contains("already been made"));
 }
@@ -179,7 +179,7 @@ fn duplicate_rejections_never_reach_the_block_threshold() {
     let c = client();
     let mut server_rejections = 0;
     for i in 0..10 {
-        match go(&c, &h, |c| c.initiate_lead(&h, &lead(i), None))
+        match go(&c, &h, |c| c.initiate_lead(&lead(i), None))
             .unwrap_err()
             .code()
         {
@@ -195,7 +195,7 @@ fn duplicate_rejections_never_reach_the_block_threshold() {
     assert_eq!(h.requests(), 5);
     h.advance(60_000.0);
     assert_eq!(
-        go(&c, &h, |c| c.initiate_lead(&h, &lead(7), None))
+        go(&c, &h, |c| c.initiate_lead(&lead(7), None))
             .unwrap_err()
             .code(),
         "bad_request"
@@ -206,9 +206,9 @@ fn duplicate_rejections_never_reach_the_block_threshold() {
 fn guard_can_be_turned_off() {
     let h = FakeHost::default();
     let c = client_with(|c| c.guard = None);
-    go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap();
+    go(&c, &h, |c| c.initiate_lead(&lead(1), None)).unwrap();
     assert_eq!(
-        go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None))
+        go(&c, &h, |c| c.initiate_lead(&lead(1), None))
             .unwrap_err()
             .code(),
         "bad_request"
@@ -221,7 +221,7 @@ fn rate_limit_429_is_waited_out_and_resent() {
     let h = FakeHost::default();
     h.script(vec![Some(Fault::Before(Ok(rate_limited(3))))]);
     let t0 = h.now.get();
-    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead(1), None))
+    let l = go(&client(), &h, |c| c.initiate_lead(&lead(1), None))
         .unwrap()
         .json();
     assert_eq!(l["phone"], json!(phone(1)));
@@ -244,12 +244,12 @@ fn key_block_fails_fast_until_it_expires() {
     let err = go(&c, &h, |c| c.get_lead(&target(MISSING), false)).unwrap_err();
     assert_eq!(err.code(), "key_blocked");
     assert_eq!(err.retry_after_ms, Some(120_000.0));
-    let err = go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap_err();
+    let err = go(&c, &h, |c| c.initiate_lead(&lead(1), None)).unwrap_err();
     assert_eq!(err.code(), "key_blocked");
     assert!(err.retry_after_ms.unwrap() <= 120_000.0);
     assert_eq!(h.requests(), 1, "no request while blocked");
     h.advance(120_000.0);
-    go(&c, &h, |c| c.initiate_lead(&h, &lead(1), None)).unwrap();
+    go(&c, &h, |c| c.initiate_lead(&lead(1), None)).unwrap();
     assert_eq!(h.requests(), 2);
 }
 
@@ -260,7 +260,7 @@ fn ambiguous_write_with_reference_is_reconciled_not_resent() {
     h.script(vec![Some(Fault::After(Err(TransportError::Network(
         "reset".into(),
     ))))]);
-    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead_ref(1), None))
+    let l = go(&client(), &h, |c| c.initiate_lead(&lead_ref(1), None))
         .unwrap()
         .json();
     assert_eq!(l["referenceId"], "ref-1");
@@ -276,7 +276,7 @@ fn ambiguous_write_not_created_is_resent_once_looked_up() {
         502,
         "<html>Bad gateway</html>",
     ))))]);
-    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead_ref(2), None))
+    let l = go(&client(), &h, |c| c.initiate_lead(&lead_ref(2), None))
         .unwrap()
         .json();
     assert_eq!(l["referenceId"], "ref-2");
@@ -292,7 +292,7 @@ fn after_a_timeout_the_lookup_waits_for_the_request_to_finish() {
     let h = FakeHost::default();
     h.script(vec![Some(Fault::After(Err(TransportError::Timeout)))]);
     let c = client_with(|c| c.timeout_ms = 3000.0);
-    go(&c, &h, |c| c.initiate_lead(&h, &lead_ref(6), None)).unwrap();
+    go(&c, &h, |c| c.initiate_lead(&lead_ref(6), None)).unwrap();
     let sent = h.sent.borrow();
     assert_eq!(sent[1].1.path, "/leads/get");
     assert!(sent[1].0 - sent[0].0 >= 3000.0, "grace before the lookup");
@@ -305,7 +305,7 @@ fn a_resend_refused_as_our_own_late_lead_counts_as_created() {
     // "not found": the resend is then refused as a duplicate of our own lead.
     let h = FakeHost::default();
     h.script(vec![Some(Fault::Late(2, Err(TransportError::Timeout)))]);
-    let l = go(&client(), &h, |c| c.initiate_lead(&h, &lead_ref(7), None))
+    let l = go(&client(), &h, |c| c.initiate_lead(&lead_ref(7), None))
         .unwrap()
         .json();
     assert_eq!(l["referenceId"], "ref-7");
@@ -341,12 +341,12 @@ fn bulk_resend_refused_as_our_own_late_leads_counts_them_created() {
 fn ambiguous_write_without_reference_is_never_resent() {
     let h = FakeHost::default();
     h.script(vec![Some(Fault::After(Err(TransportError::Timeout)))]);
-    let err = go(&client(), &h, |c| c.initiate_lead(&h, &lead(3), None)).unwrap_err();
+    let err = go(&client(), &h, |c| c.initiate_lead(&lead(3), None)).unwrap_err();
     assert_eq!(err.code(), "timeout");
     assert_eq!(h.requests(), 1);
     // The phone stays taken: sending it again now could create it twice.
     assert_eq!(
-        go(&client(), &h, |c| c.initiate_lead(&h, &lead(3), None))
+        go(&client(), &h, |c| c.initiate_lead(&lead(3), None))
             .unwrap_err()
             .code(),
         "bad_request"
@@ -359,7 +359,7 @@ fn refused_connection_is_resent() {
     h.script(vec![Some(Fault::Before(Err(TransportError::Refused(
         "ECONNREFUSED".into(),
     ))))]);
-    go(&client(), &h, |c| c.initiate_lead(&h, &lead(4), None)).unwrap();
+    go(&client(), &h, |c| c.initiate_lead(&lead(4), None)).unwrap();
     assert_eq!(h.requests(), 2);
 }
 
@@ -367,7 +367,7 @@ fn refused_connection_is_resent() {
 fn reads_retry_on_5xx_and_malformed_bodies() {
     let h = FakeHost::default();
     let c = client();
-    let created = go(&c, &h, |c| c.initiate_lead(&h, &lead(5), None))
+    let created = go(&c, &h, |c| c.initiate_lead(&lead(5), None))
         .unwrap()
         .json();
     let id = created["_id"].as_str().unwrap().to_string();
@@ -430,7 +430,8 @@ fn bulk_chunks_maps_and_accounts_every_input() {
     leads[20] = lead_json(19); // same phone as #19: refused locally
     leads[30]["name"] = json!("REJECT"); // the server refuses it inside a 200
     let r = bulk(&client(), &h, leads, BulkOptions::default());
-    assert_eq!(r["requests"], 3);
+    // How many leads the project has (none), then 3 chunks.
+    assert_eq!(r["requests"], 4);
     assert_eq!(len(&r, "created"), 2497);
     assert_eq!(len(&r, "failed"), 3);
     assert_eq!(len(&r, "unknown"), 0);
@@ -492,9 +493,11 @@ fn bulk_last_progress_counts_leads_refused_after_the_last_chunk() {
 fn bulk_ambiguous_chunks_are_reconciled_by_reference() {
     let h = FakeHost::default();
     // Chunk 1 processed then dropped; chunk 2 never processed (502).
-    let mut script = vec![Some(Fault::After(Err(TransportError::Network(
-        "reset".into(),
-    ))))];
+    // The count of the project's leads first.
+    let mut script = vec![
+        None,
+        Some(Fault::After(Err(TransportError::Network("reset".into())))),
+    ];
     script.extend(vec![None; 10]); // the ten lookups
     script.push(Some(Fault::Before(Ok(status(502, "<html></html>")))));
     h.script(script);
@@ -507,14 +510,18 @@ fn bulk_ambiguous_chunks_are_reconciled_by_reference() {
     let r = bulk(&client(), &h, inputs.clone(), opts);
     assert_eq!(len(&r, "created"), 20);
     assert_eq!(h.crm.borrow().created, 20, "nothing created twice");
-    // 2 chunks + 20 lookups + 1 resend of the 10 not created.
-    assert_eq!(r["requests"], 23);
+    // The count + 2 chunks + 20 lookups + 1 resend of the 10 not created.
+    assert_eq!(r["requests"], 24);
 }
 
 #[test]
 fn bulk_ambiguous_without_reference_reports_unknown() {
     let h = FakeHost::default();
-    h.script(vec![None, Some(Fault::After(Err(TransportError::Timeout)))]);
+    h.script(vec![
+        None,
+        None,
+        Some(Fault::After(Err(TransportError::Timeout))),
+    ]);
     let inputs = leads(20, lead_json);
     let opts = BulkOptions {
         chunk_size: 10,
@@ -525,16 +532,19 @@ fn bulk_ambiguous_without_reference_reports_unknown() {
     assert_eq!(len(&r, "created"), 10);
     assert_eq!(len(&r, "unknown"), 10);
     assert_eq!(r["unknown"][0]["error"]["code"], "timeout");
-    assert_eq!(h.requests(), 2);
+    assert_eq!(h.requests(), 3);
 }
 
 #[test]
 fn bulk_request_level_error_fails_its_leads() {
     let h = FakeHost::default();
-    h.script(vec![Some(Fault::Before(Ok(status(
-        404,
-        r#"{"error":"Process not found for lead with processId: x"}"#,
-    ))))]);
+    h.script(vec![
+        None,
+        Some(Fault::Before(Ok(status(
+            404,
+            r#"{"error":"Process not found for lead with processId: x"}"#,
+        )))),
+    ]);
     let inputs = leads(5, lead_json);
     let r = bulk(&client(), &h, inputs.clone(), BulkOptions::default());
     assert_eq!(len(&r, "failed"), 5);
@@ -551,7 +561,7 @@ fn bulk_request_level_error_fails_its_leads() {
 #[test]
 fn bulk_key_block_stops_the_rest() {
     let h = FakeHost::default();
-    h.script(vec![None, Some(Fault::Before(Ok(key_blocked(3600))))]);
+    h.script(vec![None, None, Some(Fault::Before(Ok(key_blocked(3600))))]);
     let inputs = leads(30, lead_json);
     let opts = BulkOptions {
         chunk_size: 10,
@@ -566,11 +576,11 @@ fn bulk_key_block_stops_the_rest() {
         .unwrap()
         .iter()
         .all(|f| f["error"]["code"] == "key_blocked"));
-    assert_eq!(h.requests(), 2);
+    assert_eq!(h.requests(), 3);
 }
 
 #[test]
-fn bulk_duplicate_budget_stops_sending() {
+fn bulk_refuses_leads_that_exist_without_sending_them() {
     let h = FakeHost::default();
     for i in 0..3 {
         h.crm
@@ -578,36 +588,80 @@ fn bulk_duplicate_budget_stops_sending() {
             .leads
             .push(json!({"_id": format!("{i:024x}"), "phone": phone(i)}));
     }
-    let c = client_with(|c| {
-        c.guard = Some(GuardConfig {
-            max: 3,
-            window_ms: 60_000.0,
-        })
-    });
     let inputs = leads(30, lead_json);
     let opts = BulkOptions {
         chunk_size: 10,
         concurrency: 1,
         ..Default::default()
     };
-    let r = bulk(&c, &h, inputs.clone(), opts);
-    assert_eq!(len(&r, "created"), 7);
+    let r = bulk(&client(), &h, inputs.clone(), opts);
+    assert_eq!(len(&r, "created"), 27);
+    let failed = r["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 3);
+    for (i, f) in failed.iter().enumerate() {
+        assert_eq!(f["index"], json!(i));
+        assert_eq!(f["error"]["code"], "duplicate_submission");
+        assert_eq!(
+            f["error"]["details"],
+            json!({"leadId": format!("{i:024x}"), "key": "phone"})
+        );
+    }
+    assert_eq!(h.crm.borrow().duplicate_rejections, 0);
+    // The count, one page of the project's 3 leads, 3 chunks.
+    assert_eq!(h.requests(), 5);
+}
+
+#[test]
+fn bulk_looks_leads_up_one_by_one_when_the_project_is_large() {
+    let h = FakeHost::default();
+    // 250 leads: an index would take 3 pages, more than the 2 leads to check.
+    for i in 0..250 {
+        h.crm.borrow_mut().leads.push(
+            json!({"_id": format!("{i:024x}"), "phone": phone(i), "email": format!("x{i}@e.co")}),
+        );
+    }
+    let inputs = vec![lead_json(7), lead_json(900)];
+    let r = bulk(&client(), &h, inputs, BulkOptions::default());
+    assert_eq!(len(&r, "created"), 1);
+    assert_eq!(r["failed"][0]["index"], 0);
     assert_eq!(
-        r["failed"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["error"]["code"] == "duplicate_submission")
-            .count(),
-        20
+        r["failed"][0]["error"]["details"]["leadId"],
+        format!("{:024x}", 7)
     );
-    assert_eq!(h.requests(), 1);
+    assert_eq!(h.crm.borrow().duplicate_rejections, 0);
+    // The count, a query per lead (each has only a phone), one chunk.
+    assert_eq!(h.requests(), 4);
+}
+
+#[test]
+fn unchecked_leads_in_flight_stay_within_the_duplicate_budget() {
+    let h = FakeHost::default();
+    // The count fails after its retries: whether the leads exist cannot be known.
+    h.script(vec![Some(Fault::Before(Ok(status(500, "{}")))); 3]);
+    let c = client_with(|c| {
+        c.guard = Some(GuardConfig {
+            max: 3,
+            window_ms: 60_000.0,
+        })
+    });
+    let inputs = leads(10, lead_json);
+    let r = bulk(&c, &h, inputs, BulkOptions::default());
+    assert_eq!(len(&r, "created"), 3, "no more than the 3 rejections left");
+    let failed = r["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 7);
+    assert!(failed
+        .iter()
+        .all(|f| f["error"]["code"] == "duplicate_submission"
+            && f["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("could not be checked")));
 }
 
 #[test]
 fn bulk_abort_accounts_for_what_was_sent() {
     let h = FakeHost::default();
-    h.abort_after_requests.set(Some(1));
+    h.abort_after_requests.set(Some(2));
     let inputs = leads(30, lead_json);
     let opts = BulkOptions {
         chunk_size: 10,
@@ -624,7 +678,7 @@ fn bulk_abort_accounts_for_what_was_sent() {
 fn bulk_existing_validates_and_maps_ids() {
     let h = FakeHost::default();
     let c = client();
-    let a = go(&c, &h, |c| c.initiate_lead(&h, &lead(1), Some(false)))
+    let a = go(&c, &h, |c| c.initiate_lead(&lead(1), Some(false)))
         .unwrap()
         .json();
     let ids = vec![a["_id"].clone(), json!("not-an-id"), json!(42)];
@@ -716,7 +770,7 @@ fn invalid_arguments_are_reported_without_requests() {
         "invalid_argument"
     );
     assert_eq!(
-        go(&c, &h, |c| c.initiate_lead(&h, &tv(json!("a lead")), None))
+        go(&c, &h, |c| c.initiate_lead(&tv(json!("a lead")), None))
             .unwrap_err()
             .code(),
         "invalid_argument"
@@ -736,4 +790,173 @@ fn log_events_never_show_phones_or_queries() {
         let s = Tv::build(e.to_json()).json().to_string();
         assert!(!s.contains("9845317206"), "{s}");
     }
+}
+
+// ---- an external traffic store: the clients of several processes share it --------------
+
+/// A client of its own process (its own in-memory state) using the host's external store.
+fn process_client(rate: Option<RateConfig>) -> Client {
+    client_with(|c| {
+        c.store.external = true;
+        c.store.known_ms = crate::core::engine::StoreConfig::KNOWN_MS;
+        c.rate = rate;
+    })
+}
+
+/// The most requests sent within any window of `per_ms`.
+fn busiest_window(h: &FakeHost, per_ms: f64) -> usize {
+    let times: Vec<f64> = h.sent.borrow().iter().map(|(t, _)| *t).collect();
+    times
+        .iter()
+        .map(|&t| times.iter().filter(|&&s| s > t - per_ms && s <= t).count())
+        .max()
+        .unwrap_or(0)
+}
+
+const RATE: RateConfig = RateConfig {
+    requests: 100,
+    per_ms: 5000.0,
+};
+
+#[test]
+fn processes_sharing_a_store_share_one_rate_window() {
+    let h = FakeHost::default();
+    let (a, b) = (process_client(Some(RATE)), process_client(Some(RATE)));
+    for i in 0..100 {
+        go(&a, &h, |c| c.get_lead(&target(&format!("{i:024x}")), false)).unwrap_err();
+    }
+    for i in 0..60 {
+        go(&b, &h, |c| c.get_lead(&target(&format!("{i:024x}")), false)).unwrap_err();
+    }
+    assert_eq!(h.requests(), 160);
+    assert!(
+        busiest_window(&h, 5000.0) <= 100,
+        "{}",
+        busiest_window(&h, 5000.0)
+    );
+    // Each process alone would have sent its 60 at once, beside the other's 100.
+    let solo = FakeHost::default();
+    let (a, b) = (
+        client_with(|c| c.rate = Some(RATE)),
+        client_with(|c| c.rate = Some(RATE)),
+    );
+    for i in 0..100 {
+        go(&a, &solo, |c| {
+            c.get_lead(&target(&format!("{i:024x}")), false)
+        })
+        .unwrap_err();
+    }
+    for i in 0..60 {
+        go(&b, &solo, |c| {
+            c.get_lead(&target(&format!("{i:024x}")), false)
+        })
+        .unwrap_err();
+    }
+    assert_eq!(busiest_window(&solo, 5000.0), 160);
+}
+
+#[test]
+fn a_fresh_process_knows_from_the_store_what_another_created() {
+    let h = FakeHost::default();
+    let a = process_client(None);
+    let first = bulk(&a, &h, leads(20, lead_ref_json), BulkOptions::default());
+    assert_eq!(len(&first, "created"), 20);
+    // The server cannot say this time (the count fails after its retries); the store can.
+    h.script(vec![Some(Fault::Before(Ok(status(500, "{}")))); 3]);
+    let b = process_client(None);
+    let again = bulk(&b, &h, leads(20, lead_ref_json), BulkOptions::default());
+    assert_eq!(len(&again, "created"), 0);
+    let failed = again["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 20);
+    for f in failed {
+        let i = f["index"].as_u64().unwrap() as usize;
+        assert_eq!(f["error"]["code"], "duplicate_submission");
+        assert_eq!(
+            f["error"]["details"]["leadId"],
+            first["created"][i]["lead"]["_id"]
+        );
+    }
+    assert_eq!(h.crm.borrow().duplicate_rejections, 0);
+    assert_eq!(h.crm.borrow().created, 20);
+    // The 3 attempts of the count, and no bulk request.
+    assert_eq!(again["requests"], 3);
+    // No phone, email or referenceId reached the store.
+    let ops = J::Array(h.store.ops.borrow().clone()).to_string();
+    assert!(
+        !ops.contains(&phone(3)[3..]) && !ops.contains("ref-3"),
+        "{ops}"
+    );
+}
+
+#[test]
+fn initiate_lead_is_refused_when_another_process_created_the_lead() {
+    let h = FakeHost::default();
+    let created = go(&process_client(None), &h, |c| {
+        c.initiate_lead(&lead(1), None)
+    })
+    .unwrap();
+    let err = go(&process_client(None), &h, |c| {
+        c.initiate_lead(&lead(1), None)
+    })
+    .unwrap_err();
+    assert_eq!(err.code(), "duplicate_submission");
+    let info = crate::core::testkit::build_json(err.to_json());
+    assert_eq!(info["details"]["leadId"], created.json()["_id"]);
+    assert_eq!(h.requests(), 1, "the second process sent nothing");
+}
+
+#[test]
+fn when_the_store_fails_each_process_keeps_to_its_share_then_returns_to_the_store() {
+    let h = FakeHost::default();
+    h.store.down.set(true);
+    let a = process_client(Some(RATE));
+    for i in 0..60 {
+        go(&a, &h, |c| c.get_lead(&target(&format!("{i:024x}")), false)).unwrap_err();
+    }
+    assert!(busiest_window(&h, 5000.0) <= 25, "a quarter of the limit");
+    let kinds = h.log_kinds();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "store_unavailable").count(),
+        1
+    );
+    // A bulk still runs, with nothing lost or sent twice.
+    let r = bulk(
+        &a,
+        &h,
+        leads(300, lead_json),
+        BulkOptions {
+            chunk_size: 50,
+            ..Default::default()
+        },
+    );
+    assert_eq!(len(&r, "created"), 300);
+    assert_eq!(h.crm.borrow().created, 300);
+    h.store.down.set(false);
+    h.now.set(h.now.get() + 2000.0);
+    go(&a, &h, |c| c.get_lead(&target(MISSING), false)).unwrap_err();
+    assert!(h.log_kinds().contains(&"store_recovered"));
+    let n = h.store.ops.borrow().len();
+    go(&a, &h, |c| c.get_lead(&target(MISSING), false)).unwrap_err();
+    assert!(h.store.ops.borrow().len() > n, "the store decides again");
+}
+
+#[test]
+fn when_the_store_fails_the_local_limits_count_what_was_sent_through_it() {
+    let h = FakeHost::default();
+    let a = process_client(Some(RATE));
+    for i in 0..30 {
+        go(&a, &h, |c| c.get_lead(&target(&format!("{i:024x}")), false)).unwrap_err();
+    }
+    let through_store = h.requests();
+    let t0 = h.now.get();
+    h.store.down.set(true);
+    go(&a, &h, |c| c.get_lead(&target(MISSING), false)).unwrap_err();
+    assert_eq!(h.requests(), through_store + 1);
+    let (sent_at, _) = h.sent.borrow().last().cloned().unwrap();
+    // 30 requests in the window already: a quarter of the limit (25) waits for them to leave.
+    assert!(
+        sent_at >= t0 + 4000.0,
+        "sent {} ms after the store failed",
+        sent_at - t0
+    );
 }

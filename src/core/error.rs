@@ -55,6 +55,9 @@ pub enum Details {
     Fields(Vec<FieldError>),
     /// `invalid_phone`: `{ reason }`, the phone check's reason code.
     Reason(&'static str),
+    /// `duplicate_submission` of a lead that exists: `{ leadId, key }` (`key`: `phone`,
+    /// `email` or `referenceId`, what it shares with that lead).
+    Existing { lead_id: String, key: &'static str },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -132,6 +135,13 @@ impl VoxError {
             Some(Details::Reason(r)) => {
                 m.push(("details", Json::Object(vec![("reason", Json::text(*r))])))
             }
+            Some(Details::Existing { lead_id, key }) => m.push((
+                "details",
+                Json::Object(vec![
+                    ("leadId", Json::text(lead_id.as_str())),
+                    ("key", Json::text(*key)),
+                ]),
+            )),
             None => {}
         }
         Json::Object(m)

@@ -392,6 +392,16 @@ impl<V> CheckedLead<V> {
     pub fn email(&self) -> Option<&str> {
         self.email.as_deref()
     }
+
+    pub fn reference_id(&self) -> Option<&str> {
+        self.reference_id.as_deref()
+    }
+
+    /// The duplicate guard's keys of the lead.
+    pub fn keys(&self) -> crate::core::limits::Keys {
+        crate::core::limits::Keys::new(self.phone(), self.email())
+            .with_reference(&self.process_id, self.reference_id.as_deref())
+    }
 }
 
 /// Validates one lead input for the client's project.

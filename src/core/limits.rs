@@ -33,8 +33,9 @@ pub enum Wait {
 /// once and reach the server late, which a log of start times alone gets wrong.
 #[derive(Debug, Default)]
 pub struct RateLimiter {
-    /// `(ticket, end)`; `end` is `None` while in flight.
-    entries: Vec<(u64, Option<f64>)>,
+    /// `(ticket, end, lease)`: `end` is `None` while in flight; an entry in flight past its
+    /// lease (its task was dropped unfinished) counts as ended at the lease's end.
+    entries: Vec<(u64, Option<f64>, f64)>,
     next_ticket: u64,
 }
 
@@ -69,20 +70,26 @@ fn heap_sort(v: &mut [f64]) {
 }
 
 impl RateLimiter {
-    /// Takes a slot now and returns its ticket, or says how long to wait.
-    pub fn try_acquire(&mut self, now: f64, cfg: RateConfig) -> Result<u64, Wait> {
+    /// Takes a slot now and returns its ticket, or says how long to wait. `lease_ms`: how long
+    /// the request may stay in flight before it counts as ended anyway.
+    pub fn try_acquire(&mut self, now: f64, cfg: RateConfig, lease_ms: f64) -> Result<u64, Wait> {
         let window = cfg.per_ms + WINDOW_MARGIN_MS;
+        for e in &mut self.entries {
+            if e.1.is_none() && e.2 <= now {
+                e.1 = Some(e.2);
+            }
+        }
         self.entries
-            .retain(|(_, end)| end.is_none_or(|e| e > now - window));
+            .retain(|(_, end, _)| end.is_none_or(|e| e > now - window));
         let n = cfg.requests.max(1) as usize;
         if self.entries.len() < n {
             self.next_ticket += 1;
-            self.entries.push((self.next_ticket, None));
+            self.entries.push((self.next_ticket, None, now + lease_ms));
             return Ok(self.next_ticket);
         }
         // `excess` entries must leave the window first; in-flight ones leave only after ending.
         let excess = self.entries.len() - n + 1;
-        let mut ends: Vec<f64> = self.entries.iter().filter_map(|(_, e)| *e).collect();
+        let mut ends: Vec<f64> = self.entries.iter().filter_map(|(_, e, _)| *e).collect();
         if ends.len() < excess {
             return Err(Wait::ForCompletion);
         }
@@ -93,17 +100,38 @@ impl RateLimiter {
     }
 
     /// The request with this ticket got its answer (or failed) at `now`.
+    /// (Also after its lease ran out and its entry left the window: it ended now after all.)
     pub fn complete(&mut self, ticket: u64, now: f64) {
-        if let Some(entry) = self.entries.iter_mut().find(|(t, _)| *t == ticket) {
-            entry.1 = Some(now);
+        match self.entries.iter_mut().find(|(t, _, _)| *t == ticket) {
+            Some(entry) => entry.1 = Some(now),
+            None if ticket > 0 && ticket <= self.next_ticket => {
+                self.entries.push((ticket, Some(now), now));
+            }
+            None => {}
         }
+    }
+
+    /// Counts a request another limiter let start (an external store's): should this one have
+    /// to decide alone later, it knows what this process sent.
+    pub fn record(&mut self, now: f64, cfg: RateConfig, lease_ms: f64) -> u64 {
+        let window = cfg.per_ms + WINDOW_MARGIN_MS;
+        self.entries
+            .retain(|(_, end, lease)| end.unwrap_or(*lease) > now - window);
+        self.next_ticket += 1;
+        self.entries.push((self.next_ticket, None, now + lease_ms));
+        self.next_ticket
+    }
+
+    /// The request with this ticket was never sent: its slot is free again.
+    pub fn cancel(&mut self, ticket: u64) {
+        self.entries.retain(|(t, _, _)| *t != ticket);
     }
 
     /// After a server 429 rate limit: nothing may start before `until`.
     pub fn block_until(&mut self, until: f64, cfg: RateConfig) {
         let window = cfg.per_ms + WINDOW_MARGIN_MS;
         for _ in 0..cfg.requests.max(1) {
-            self.entries.push((0, Some(until - window)));
+            self.entries.push((0, Some(until - window), until));
         }
     }
 }
@@ -121,6 +149,8 @@ pub enum Refusal {
     Recent(String),
     /// Rule 2: `max` server duplicate rejections are in the window already.
     TooManyRejections { until_ms: u64 },
+    /// The lead exists in the project (its `which` key: phone, email, referenceId).
+    Exists { which: usize, lead_id: String },
 }
 
 impl Refusal {
@@ -130,6 +160,7 @@ impl Refusal {
                 let what = match key.split_once(':') {
                     Some(("phone", p)) => format!("the phone number {p}"),
                     Some(("email", e)) => format!("the email {e}"),
+                    Some(("ref", r)) => format!("the referenceId {r}"),
                     _ => key.clone(),
                 };
                 format!(
@@ -141,20 +172,47 @@ impl Refusal {
                  sending more could block the API key (retry in {} s)",
                 until_ms.div_ceil(1000)
             ),
+            Refusal::Exists { which, lead_id } => format!(
+                "Not sent: lead {lead_id} of this project has the same {}; the server would reject it as a duplicate submission",
+                KEY_NAMES.get(*which).map_or("phone", |(_, text)| *text)
+            ),
         }
     }
 }
 
-/// The duplicate guard's keys of a lead: hashes of `phone:<E.164>` and `email:<lowercase>`.
+/// The names of the keys (the error's `details.key`) and their words in a message.
+pub const KEY_NAMES: [(&str, &str); 3] = [
+    ("phone", "phone number"),
+    ("email", "email"),
+    ("referenceId", "referenceId in its process"),
+];
+
+/// The duplicate guard's keys of a lead: hashes of `phone:<E.164>`, `email:<lowercase>` and
+/// `ref:<processId>:<referenceId>` — what makes the server call a lead a duplicate.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Keys(pub [Option<u64>; 2]);
+pub struct Keys(pub [Option<u64>; 3]);
 
 impl Keys {
     pub fn new(phone: Option<&str>, email: Option<&str>) -> Keys {
         Keys([
             phone.map(|p| hash_parts(&["phone:", p])),
             email.map(|e| hash_parts(&["email:", e])),
+            None,
         ])
+    }
+
+    /// With the referenceId (unique within its process).
+    pub fn with_reference(mut self, process_id: &str, reference_id: Option<&str>) -> Keys {
+        self.0[2] = reference_id.map(|r| hash_parts(&["ref:", process_id, ":", r]));
+        self
+    }
+
+    /// Which of phone (0), email (1), referenceId (2) the `n`th present key is.
+    pub fn which(&self, n: usize) -> usize {
+        (0..3)
+            .filter(|&i| self.0.get(i).is_some_and(Option::is_some))
+            .nth(n)
+            .unwrap_or(0)
     }
 
     /// The hashes it has.
@@ -163,11 +221,18 @@ impl Keys {
     }
 }
 
-/// Rule 1's refusal of a lead whose phone (`which == 0`) or email was submitted recently.
-pub fn recent(which: usize, phone: Option<&str>, email: Option<&str>) -> Refusal {
-    Refusal::Recent(match (which, phone, email) {
-        (0, Some(p), _) => format!("phone:{p}"),
-        (_, _, Some(e)) => format!("email:{e}"),
+/// Rule 1's refusal of a lead whose phone (`which == 0`), email (1) or referenceId (2) was
+/// submitted recently.
+pub fn recent(
+    which: usize,
+    phone: Option<&str>,
+    email: Option<&str>,
+    reference: Option<&str>,
+) -> Refusal {
+    Refusal::Recent(match (which, phone, email, reference) {
+        (0, Some(p), _, _) => format!("phone:{p}"),
+        (1, _, Some(e), _) => format!("email:{e}"),
+        (_, _, _, Some(r)) => format!("ref:{r}"),
         _ => String::new(),
     })
 }
@@ -183,16 +248,14 @@ pub struct DuplicateGuard {
 
 impl DuplicateGuard {
     fn prune(&mut self, now: f64, cfg: GuardConfig) {
-        while self
-            .rejections
-            .front()
-            .is_some_and(|&t| t <= now - cfg.window_ms)
-        {
-            self.rejections.pop_front();
-        }
-        // Forget keys older than the window, amortised: only when the map has doubled since.
+        self.rejections_in(now, cfg.window_ms);
+        self.prune_sent(now, cfg.window_ms);
+    }
+
+    /// Forgets keys older than the window, amortised: only when the map has doubled since.
+    fn prune_sent(&mut self, now: f64, window_ms: f64) {
         if self.sent.len() > self.prune_above {
-            self.sent.retain(|_, t| *t > now - cfg.window_ms);
+            self.sent.retain(|_, t| *t > now - window_ms);
             self.prune_above = (2 * self.sent.len()).max(4096);
         }
     }
@@ -248,6 +311,29 @@ impl DuplicateGuard {
         self.prune(now, cfg);
         self.rejections.len()
     }
+
+    /// Rejections within `window_ms` before `now`.
+    pub fn rejections_in(&mut self, now: f64, window_ms: f64) -> usize {
+        while self
+            .rejections
+            .front()
+            .is_some_and(|&t| t <= now - window_ms)
+        {
+            self.rejections.pop_front();
+        }
+        self.rejections.len()
+    }
+
+    pub fn oldest_rejection(&self) -> Option<f64> {
+        self.rejections.front().copied()
+    }
+
+    /// Which of the lead's present keys (counting from 0) was submitted within `dup_ms`.
+    pub fn recent_key(&mut self, keys: &Keys, now: f64, dup_ms: f64) -> Option<usize> {
+        self.prune_sent(now, dup_ms);
+        keys.each()
+            .position(|k| self.sent.get(&k).is_some_and(|&t| t > now - dup_ms))
+    }
 }
 
 /// Traffic state of one (base URL, project).
@@ -257,6 +343,10 @@ pub struct Shared {
     pub guard: DuplicateGuard,
     /// The key is blocked until this time (ms), as the server said.
     pub blocked_until: Option<f64>,
+    /// Leads created, by key (only when the client remembers them: `knownMs`).
+    pub known: crate::core::store::Known,
+    /// An external store's health, as this realm saw it.
+    pub external: crate::core::store::Health,
 }
 
 impl Shared {
@@ -329,7 +419,7 @@ mod tests {
         let mut starts = Vec::new();
         let mut in_flight: Vec<(u64, f64)> = Vec::new();
         while starts.len() < count {
-            match rl.try_acquire(now, CFG) {
+            match rl.try_acquire(now, CFG, 1e12) {
                 Ok(t) => {
                     starts.push(now);
                     in_flight.push((t, now + latency));
@@ -380,40 +470,48 @@ mod tests {
     fn no_boundary_burst_unlike_a_fixed_window() {
         let mut rl = RateLimiter::default();
         for _ in 0..3 {
-            let t = rl.try_acquire(900.0, CFG).unwrap();
+            let t = rl.try_acquire(900.0, CFG, 1e12).unwrap();
             rl.complete(t, 900.0);
         }
         // A fixed window starting at 1000 would let 3 more through at 1001.
-        assert_eq!(rl.try_acquire(1001.0, CFG), Err(Wait::Until(900.0 + W)));
+        assert_eq!(
+            rl.try_acquire(1001.0, CFG, 1e12),
+            Err(Wait::Until(900.0 + W))
+        );
     }
 
     #[test]
     fn window_slides_with_time() {
         let mut rl = RateLimiter::default();
         for at in [0.0, 400.0, 800.0] {
-            let t = rl.try_acquire(at, CFG).unwrap();
+            let t = rl.try_acquire(at, CFG, 1e12).unwrap();
             rl.complete(t, at);
         }
         // The 4th may start once the first leaves the window, not when the 3rd does.
-        assert_eq!(rl.try_acquire(900.0, CFG), Err(Wait::Until(W)));
-        assert!(rl.try_acquire(W, CFG).is_ok());
+        assert_eq!(rl.try_acquire(900.0, CFG, 1e12), Err(Wait::Until(W)));
+        assert!(rl.try_acquire(W, CFG, 1e12).is_ok());
     }
 
     #[test]
     fn requests_in_flight_hold_their_slot_until_they_end() {
         let mut rl = RateLimiter::default();
-        let tickets: Vec<u64> = (0..3).map(|_| rl.try_acquire(0.0, CFG).unwrap()).collect();
-        assert_eq!(rl.try_acquire(5000.0, CFG), Err(Wait::ForCompletion));
+        let tickets: Vec<u64> = (0..3)
+            .map(|_| rl.try_acquire(0.0, CFG, 1e12).unwrap())
+            .collect();
+        assert_eq!(rl.try_acquire(5000.0, CFG, 1e12), Err(Wait::ForCompletion));
         rl.complete(tickets[1], 5000.0);
-        assert_eq!(rl.try_acquire(5000.0, CFG), Err(Wait::Until(5000.0 + W)));
+        assert_eq!(
+            rl.try_acquire(5000.0, CFG, 1e12),
+            Err(Wait::Until(5000.0 + W))
+        );
     }
 
     #[test]
     fn server_429_blocks_until_retry_after() {
         let mut rl = RateLimiter::default();
         rl.block_until(3000.0, CFG);
-        assert_eq!(rl.try_acquire(0.0, CFG), Err(Wait::Until(3000.0)));
-        assert!(rl.try_acquire(3000.0, CFG).is_ok());
+        assert_eq!(rl.try_acquire(0.0, CFG, 1e12), Err(Wait::Until(3000.0)));
+        assert!(rl.try_acquire(3000.0, CFG, 1e12).is_ok());
     }
 
     const G: GuardConfig = GuardConfig {
@@ -443,7 +541,7 @@ mod tests {
             "released keys are free again"
         );
         assert_eq!(
-            recent(0, Some("+919845317206"), None).message(),
+            recent(0, Some("+919845317206"), None, None).message(),
             "Refused locally: the phone number +919845317206 was already submitted recently; sending it again would count as a duplicate submission"
         );
     }

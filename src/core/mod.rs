@@ -7,6 +7,7 @@ pub mod engine;
 #[cfg(test)]
 mod engine_tests;
 pub mod error;
+pub(crate) mod exists;
 pub mod hash;
 pub mod lead;
 pub mod limits;
@@ -14,6 +15,7 @@ pub mod options;
 /// Phone numbers: the `vox-phone` crate of this workspace (`phone/`).
 pub use vox_phone as phone;
 pub mod retry;
+pub mod store;
 /// The native tests' host value (`Tv`), also for the fuzz targets (feature `testkit`).
 #[cfg(any(test, feature = "testkit"))]
 #[doc(hidden)]

@@ -6,7 +6,7 @@
 
 use crate::core::api::{LeadQuery, Target};
 use crate::core::bulk::{BulkOptions, MAX_CHUNK};
-use crate::core::engine::Config;
+use crate::core::engine::{Config, StoreConfig};
 use crate::core::error::{Code, VoxError};
 use crate::core::limits::{GuardConfig, RateConfig};
 use crate::core::phone;
@@ -154,6 +154,9 @@ pub struct ClientOptions<V> {
     pub dangerously_allow_browser: Option<V>,
     pub fetch: Option<V>,
     pub logger: Option<V>,
+    pub store: Option<V>,
+    pub store_timeout_ms: Option<V>,
+    pub store_fallback_share: Option<V>,
 }
 
 #[derive(Deserialize)]
@@ -170,11 +173,13 @@ struct GuardIn<V> {
     window_ms: Option<V>,
 }
 
-/// The caller's functions a client calls: its `fetch` (the global one when `None`) and logger.
+/// The caller's functions a client calls: its `fetch` (the global one when `None`) and logger,
+/// and the traffic store (docs/store.md) when it is not the in-memory one.
 #[derive(Clone, Debug)]
 pub struct Hooks<V> {
     pub fetch: Option<V>,
     pub logger: Option<V>,
+    pub store: Option<V>,
 }
 
 /// `false`, or an object read into `T`; `None` when absent.
@@ -291,9 +296,46 @@ impl<V: Value> ClientOptions<V> {
                 }
             };
         }
+        let store = match &self.store {
+            Some(s) if !s.is_absent() => {
+                if !s.is_object() || s.get("apply").kind() != Kind::Function {
+                    return Err(VoxError::invalid_argument(
+                        "store must be a traffic store, an object with an apply(op) method (e.g. redisStore(client) from \"vox-crm/redis\")",
+                    ));
+                }
+                cfg.store.external = true;
+                cfg.store.known_ms = StoreConfig::KNOWN_MS;
+                Some(s.clone())
+            }
+            _ => None,
+        };
+        if let Some(t) = opt_number(
+            &self.store_timeout_ms,
+            "storeTimeoutMs",
+            1.0,
+            60_000.0,
+            false,
+        )? {
+            cfg.store.timeout_ms = t;
+        }
+        if let Some(share) = opt_number(
+            &self.store_fallback_share,
+            "storeFallbackShare",
+            0.0,
+            1.0,
+            false,
+        )? {
+            if share <= 0.0 {
+                return Err(VoxError::invalid_argument(
+                    "storeFallbackShare must be more than 0 and at most 1",
+                ));
+            }
+            cfg.store.share = share;
+        }
         let hooks = Hooks {
             fetch: opt_function(&self.fetch, "fetch")?,
             logger: opt_function(&self.logger, "logger")?,
+            store,
         };
         Ok((cfg, hooks))
     }

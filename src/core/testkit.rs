@@ -88,7 +88,7 @@ impl<'de> Deserialize<'de> for Tv {
     }
 }
 
-fn build_json(j: Json<Tv>) -> J {
+pub fn build_json(j: Json<Tv>) -> J {
     match j {
         Json::Null => J::Null,
         Json::Bool(b) => J::Bool(b),
@@ -248,6 +248,8 @@ impl Recorded {
 pub struct FakeCrm {
     pub leads: Vec<J>,
     pub created: usize,
+    /// Leads refused as duplicates (the server's count toward a key block).
+    pub duplicate_rejections: usize,
     counter: usize,
 }
 
@@ -265,6 +267,7 @@ impl FakeCrm {
                 .iter()
                 .any(|l| l.get("phone").and_then(J::as_str) == phone)
         {
+            self.duplicate_rejections += 1;
             return Err(DUP_PHONE.into());
         }
         if let Some(r) = lead.get("referenceId").and_then(J::as_str) {
@@ -273,6 +276,7 @@ impl FakeCrm {
                 .iter()
                 .any(|l| l.get("referenceId").and_then(J::as_str) == Some(r))
             {
+                self.duplicate_rejections += 1;
                 return Err(format!(
                     "Lead with referenceId {r} already exists for this project and process"
                 ));
@@ -299,7 +303,7 @@ impl FakeCrm {
             .query
             .split('&')
             .filter_map(|kv| kv.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.replace("%40", "@")))
+            .map(|(k, v)| (k.to_string(), v.replace("%40", "@").replace("%2B", "+")))
             .collect();
         match (req.method, req.path.as_str()) {
             ("POST", "/leads/initiate") => match self.create(&body["lead"]) {
@@ -340,8 +344,19 @@ impl FakeCrm {
             ("GET", "/leads/query") => {
                 let page: usize = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
                 let limit: usize = q.get("limit").and_then(|p| p.parse().ok()).unwrap_or(20);
-                let mut all: Vec<J> = self.leads.clone();
-                all.reverse();
+                let mut all: Vec<J> = self
+                    .leads
+                    .iter()
+                    .filter(|l| {
+                        ["phone", "email", "referenceId"]
+                            .iter()
+                            .all(|k| q.get(*k).is_none_or(|v| l.get(*k) == Some(&json!(v))))
+                    })
+                    .cloned()
+                    .collect();
+                if q.get("order").map(String::as_str) != Some("asc") {
+                    all.reverse();
+                }
                 let total = all.len();
                 let data: Vec<J> = all
                     .into_iter()
@@ -376,6 +391,43 @@ pub struct FakeHost {
     pub before_send: RefCell<Option<BeforeSend>>,
     /// Requests to process later: (requests still to come first, request).
     pub late: RefCell<Vec<(usize, Recorded)>>,
+    /// The external traffic store the clients with `store.external` talk to.
+    pub store: FakeStore,
+}
+
+/// An external traffic store for the tests: the in-memory store's rules behind the wire
+/// format, one per namespace, shared by every client of a `FakeHost` (the processes of a
+/// project), and able to fail.
+#[cfg(test)]
+#[derive(Default)]
+pub struct FakeStore {
+    pub stores: RefCell<Vec<(String, crate::core::limits::Shared)>>,
+    /// While set, every operation fails.
+    pub down: Cell<bool>,
+    /// Every operation received, as JSON.
+    pub ops: RefCell<Vec<J>>,
+}
+
+#[cfg(test)]
+impl FakeStore {
+    fn apply(&self, op: &J, now: f64) -> Result<J, String> {
+        self.ops.borrow_mut().push(op.clone());
+        if self.down.get() {
+            return Err("connection refused".into());
+        }
+        let ns = op["ns"].as_str().unwrap_or_default().to_string();
+        let mut stores = self.stores.borrow_mut();
+        let pos = match stores.iter().position(|(n, _)| *n == ns) {
+            Some(p) => p,
+            None => {
+                stores.push((ns, Default::default()));
+                stores.len() - 1
+            }
+        };
+        let parsed = crate::core::store::wire::op_of(op, &[]);
+        let reply = stores[pos].1.apply(&parsed, now);
+        Ok(crate::core::store::wire::reply_json(&reply))
+    }
 }
 
 #[cfg(test)]
@@ -393,6 +445,7 @@ impl Default for FakeHost {
             abort_after_requests: Cell::new(None),
             before_send: RefCell::new(None),
             late: RefCell::default(),
+            store: FakeStore::default(),
         }
     }
 }
@@ -481,12 +534,12 @@ impl FakeHost {
                 Outcome::Created(l) => (*i, json!({"index": i, "lead": l.json()}), "created"),
                 Outcome::Failed(e) => (
                     *i,
-                    json!({"index": i, "error": build_json(e.info())}),
+                    json!({"index": i, "error": build_json(e.to_json())}),
                     "failed",
                 ),
                 Outcome::Unknown(e) => (
                     *i,
-                    json!({"index": i, "error": build_json(e.info())}),
+                    json!({"index": i, "error": build_json(e.to_json())}),
                     "unknown",
                 ),
             })
@@ -544,10 +597,24 @@ pub fn run(
 ) -> Result<Tv, crate::core::error::VoxError> {
     for _ in 0..1_000_000 {
         match task.step(client, host) {
-            Step::Done(r) => return r,
+            Step::Done(r) => {
+                for c in task.take_store_calls() {
+                    let _ = host.store.apply(&build_json(c.op), host.now.get());
+                }
+                return r;
+            }
             Step::Pending { wake } => {
                 let sends = task.take_sends();
-                if sends.is_empty() {
+                let calls = task.take_store_calls();
+                let answered = calls.iter().any(|c| c.id != 0);
+                for c in calls {
+                    let op = build_json(c.op);
+                    let reply = host.store.apply(&op, host.now.get());
+                    if c.id != 0 {
+                        task.deliver_store(c.id, reply.map(tv));
+                    }
+                }
+                if sends.is_empty() && !answered {
                     let wake = wake.expect("a task waits for nothing");
                     host.now.set(host.now.get().max(wake));
                 }

@@ -100,7 +100,7 @@ impl VoxClientCore {
 
     #[wasm_bindgen(js_name = initiateLead)]
     pub fn initiate_lead(&self, lead: JsValue, options: JsValue) -> TaskCore {
-        self.task(options, |c, h, o| c.initiate_lead(h, &Js(lead), o.init))
+        self.task(options, |c, _, o| c.initiate_lead(&Js(lead), o.init))
     }
 
     #[wasm_bindgen(js_name = initiateExistingLead)]
@@ -162,21 +162,29 @@ impl TaskCore {
         self.host.signal.clone()
     }
 
-    /// Advances the task: `{ sends: [{ id, fetch, url, init, timeoutMs }], wake }` (`wake`: ms
-    /// until it wants to be stepped again, -1 for never) while it runs, `{ done: true, value }`
+    /// Advances the task: `{ sends: [{ id, fetch, url, init, timeoutMs }], wake, stores? }`
+    /// (`wake`: ms until it wants to be stepped again, -1 for never; `stores`: operations for
+    /// the traffic store, `[{ id, op, timeoutMs, store }]`) while it runs, `{ done: true, value }`
     /// at the end; throws the `VoxError` the call fails with.
     pub fn step(&mut self) -> Result<JsValue, JsValue> {
         let Some(task) = self.task.as_mut() else {
-            return Ok(Js::build(Step::done_json(Js(JsValue::UNDEFINED))).0);
+            return Ok(Js::build(Step::done_json(Js(JsValue::UNDEFINED), Vec::new())).0);
         };
-        let json = match task.step(&self.inner.client, &self.host) {
+        let step = task.step(&self.inner.client, &self.host);
+        let store = &self.inner.hooks.store;
+        let stores = task
+            .take_store_calls()
+            .into_iter()
+            .filter_map(|c| store.as_ref().map(|s| c.into_json(s.clone())))
+            .collect();
+        let json = match step {
             Step::Done(r) => {
                 let value = r.map_err(|e| js_error(&e))?;
                 let value = match &self.host.report {
                     Some((report, _)) => Js(finish_report(report, value.number().unwrap_or(0.0))),
                     None => value,
                 };
-                Step::done_json(value)
+                Step::done_json(value, stores)
             }
             Step::Pending { wake } => {
                 let sends = task
@@ -184,7 +192,7 @@ impl TaskCore {
                     .into_iter()
                     .map(|o| Js(request(&self.inner.hooks, o)))
                     .collect();
-                Step::to_json(sends, wake, self.host.now_ms())
+                Step::to_json(sends, stores, wake, self.host.now_ms())
             }
         };
         Ok(Js::build(json).0)
@@ -210,6 +218,15 @@ impl TaskCore {
     pub fn fail(&mut self, id: u32, kind: &str, message: String) {
         if let Some(t) = self.task.as_mut() {
             t.deliver(id, Err(TransportError::from_kind(kind, message)));
+        }
+    }
+
+    /// The store's answer to operation `id` (`reply`), or why there is none (`failure`, when
+    /// `apply` threw, rejected or took longer than `storeTimeoutMs`).
+    #[wasm_bindgen(js_name = deliverStore)]
+    pub fn deliver_store(&mut self, id: u32, reply: JsValue, failure: Option<String>) {
+        if let Some(t) = self.task.as_mut() {
+            t.deliver_store(id, failure.map_or(Ok(Js(reply)), Err));
         }
     }
 

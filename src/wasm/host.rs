@@ -76,7 +76,7 @@ impl Host for WasmHost {
             return;
         };
         let i = index as f64;
-        let error = |e: VoxError| Js::build(e.info()).0;
+        let error = |e: VoxError| Js::build(e.to_json()).0;
         match outcome {
             Outcome::Created(lead) => add_outcome(report, 0, i, &lead.0, &JsValue::UNDEFINED),
             Outcome::Failed(e) => add_outcome(report, 1, i, &inputs.at(index).0, &error(e)),

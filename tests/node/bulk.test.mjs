@@ -15,6 +15,10 @@ function assertPartition(result, n) {
   assert.deepEqual(seen, Array.from({ length: n }, (_, i) => i), "every input appears exactly once");
 }
 
+const QUERY = "GET /leads/query";
+/** Requests of `route` the sandbox saw between two stats snapshots. */
+const seen = (before, after, route) => (after.byRoute[route] ?? 0) - (before.byRoute[route] ?? 0);
+
 test("bulkInitiateLeads: 2,500 leads go out in 3 requests and map back to their inputs", T, async () => {
   const client = sb.client();
   const before = await sb.stats();
@@ -44,9 +48,10 @@ test("bulkInitiateLeads: 2,500 leads go out in 3 requests and map back to their 
     assert.equal(item.lead.name, `Bulk Person${item.index}`);
     assert.equal(item.lead.currentState, "new");
   }
-  assert.equal(result.requests, 3);
   const after = await sb.stats();
-  assert.equal(after.byRoute[BULK] - (before.byRoute[BULK] ?? 0), 3, "the sandbox saw 3 bulk requests");
+  assert.equal(seen(before, after, BULK), 3, "the sandbox saw 3 bulk requests");
+  // Besides them: what the client asked to know which leads exist already.
+  assert.equal(result.requests, 3 + seen(before, after, QUERY));
   assert.equal(after.leadsCreated - before.leadsCreated, 2500);
 
   // onProgress: after each request, counts of leads, the last one complete.
@@ -67,8 +72,9 @@ test("bulkInitiateLeads: invalid and duplicate inputs land in failed with their 
   // Two leads that exist already on the server (created without the library).
   const existingPhone = uniquePhone();
   const existingRef = `ref-${uid()}`;
-  await sb.createRaw({ processId: project.sales, name: "Existing One", phone: existingPhone }, project);
-  await sb.createRaw({ processId: project.sales, name: "Existing Two", phone: uniquePhone(), referenceId: existingRef }, project);
+  const one = await sb.createRaw({ processId: project.sales, name: "Existing One", phone: existingPhone }, project);
+  const two = await sb.createRaw({ processId: project.sales, name: "Existing Two", phone: uniquePhone(), referenceId: existingRef }, project);
+  const before = await sb.stats();
 
   const mk = (o = {}) => leadInput({ processId: project.sales, ...o });
   const inputs = [
@@ -99,8 +105,8 @@ test("bulkInitiateLeads: invalid and duplicate inputs land in failed with their 
   const failed = Object.fromEntries(result.failed.map((f) => [f.index, f]));
   const codes = Object.fromEntries(result.failed.map((f) => [f.index, f.error.code]));
   assert.deepEqual(codes, {
-    1: "validation_error", 3: "duplicate_submission", 4: "bad_request", 6: "validation_error",
-    7: "bad_request", 8: "validation_error", 10: "validation_error",
+    1: "validation_error", 3: "duplicate_submission", 4: "duplicate_submission", 6: "validation_error",
+    7: "duplicate_submission", 8: "validation_error", 10: "validation_error",
   });
   for (const f of result.failed) {
     assertPlain(f, "failed item");
@@ -108,9 +114,16 @@ test("bulkInitiateLeads: invalid and duplicate inputs land in failed with their 
     assert.equal(typeof f.error.message, "string");
     assert.ok(f.error.message.length > 5, `a message for index ${f.index}`);
   }
-  assert.match(failed[4].error.message, /already exists/, "the server's reason");
-  assert.match(failed[7].error.message, /already been made/, "the server's reason");
-  assert.equal(result.requests, 1, "one request for the valid leads");
+  // The two that exist are refused without being sent, with the lead they duplicate.
+  assert.deepEqual(failed[4].error.details, { leadId: two._id, key: "referenceId" });
+  assert.deepEqual(failed[7].error.details, { leadId: one._id, key: "phone" });
+  assert.match(failed[7].error.message, new RegExp(`lead ${one._id} of this project has the same phone number`));
+  const after = await sb.stats();
+  assert.equal(after.duplicateRejections - before.duplicateRejections, 0, "no duplicate reached the server");
+  assert.equal(seen(before, after, BULK), 1, "one request for the valid leads");
+  // How many leads the project has, then one page of them (an index: cheaper than 11 lookups).
+  assert.equal(seen(before, after, QUERY), 2);
+  assert.equal(result.requests, 3);
   assert.deepEqual(progress.at(-1), { done: 11, total: 11, created: 4, failed: 7, unknown: 0 });
 });
 
@@ -144,9 +157,9 @@ test("bulkInitiateLeads honours chunkSize and concurrency", T, async () => {
     const one = await client.bulkInitiateLeads(inputs, { init: false, chunkSize: 50, concurrency: 2 });
     recordBulk(one);
     assert.equal(one.created.length, 250);
-    assert.equal(one.requests, 5);
     const sent = rec.to("/leads/bulk/initiate");
     assert.equal(sent.length, 5);
+    assert.equal(one.requests, 5 + rec.to("/leads/query").length, "the bulks and the queries of what exists");
     for (const c of sent) assert.equal(c.body.leads.length, 50, "chunks of 50");
     assert.ok(rec.maxInFlight <= 2, `at most 2 requests in flight, saw ${rec.maxInFlight}`);
     assert.ok(rec.maxInFlight === 2, `concurrency 2 sends 2 at once, saw ${rec.maxInFlight}`);
@@ -158,7 +171,8 @@ test("bulkInitiateLeads honours chunkSize and concurrency", T, async () => {
     });
     recordBulk(two);
     assert.equal(two.created.length, 30);
-    assert.equal(two.requests, 3);
+    assert.equal(rec1.to("/leads/bulk/initiate").length, 3);
+    assert.equal(two.requests, 3 + rec1.to("/leads/query").length);
     assert.equal(rec1.maxInFlight, 1, "concurrency 1 sends one request at a time");
   } finally {
     await sb.clearFaults();

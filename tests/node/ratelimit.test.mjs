@@ -48,7 +48,8 @@ test("a bulk with many small chunks and high concurrency stays within the limit"
   const result = await client.bulkInitiateLeads(inputs, { init: false, chunkSize: 1, concurrency: 16 });
   recordBulk(result);
   assert.equal(result.created.length, 45);
-  assert.equal(result.requests, 45);
+  // 45 bulks, and one query: the project has no leads yet, so nothing to check.
+  assert.equal(result.requests, 46);
   const stats = await sb.stats();
   assert.equal(stats.rateLimited, 0);
   assert.ok(stats.maxRequestsInWindow <= LIMIT.requests, `at most 20 in any window, saw ${stats.maxRequestsInWindow}`);

@@ -192,7 +192,7 @@ test("no phone, email, token, salt or raw lead key is stored in Redis (keys and 
   for (const e of entries) {
     const text = `${e.key}\n${e.value}`;
     for (const f of forbidden) assert.ok(!text.includes(f), `${JSON.stringify(f)} found in ${e.key} = ${e.value}`);
-    assert.ok(e.key.startsWith(`vox-crm:{${NS}}:`), e.key);
+    assert.ok(e.key.startsWith(`vox:{${NS}}:`), e.key);
   }
 });
 
@@ -233,7 +233,7 @@ test("every key has a time to live within its horizon", T, async () => {
   await realisticTraffic(redisStore(admin()));
   const entries = await dump(admin());
   const bound = (key) => {
-    const part = key.slice(`vox-crm:{${NS}}:`.length);
+    const part = key.slice(`vox:{${NS}}:`.length);
     if (["fly", "end", "seq"].includes(part)) return 61000; // leaseMs + windowMs (> the pause's 5000)
     if (part === "blk") return 30000;
     if (part === "rej") return 600000;
@@ -271,13 +271,13 @@ test("two prefixes and two namespaces do not see each other", T, async () => {
   assert.deepEqual(await acq(redisStore(clients.ioredis, { prefix: "app-a" }), "n2"), { waitMs: -1 });
 });
 
-test("the default prefix is vox-crm and keys share the project's hash tag", T, async () => {
+test("the default prefix is vox (SDK.md) and keys share the project's hash tag", T, async () => {
   await flushAll();
   await realisticTraffic(redisStore(clients.ioredis));
   const keys = (await dump(admin())).map((e) => e.key);
   assert.ok(keys.length >= 10);
   for (const k of keys) {
-    assert.ok(k.startsWith(`vox-crm:{${NS}}:`), k);
+    assert.ok(k.startsWith(`vox:{${NS}}:`), k);
     // Redis Cluster hashes only the first {...} of a key: every key of the project is in the slot
     // of KEYS[1], the one the cluster clients route EVALSHA by. (The one-node cluster test below
     // checks the routing; a node serving every slot cannot catch a key outside the tag.)

@@ -85,3 +85,16 @@ const authed: boolean = verifyWebhookAuth({ authorization: "Bearer x" }, { token
 // @ts-expect-error expected must be { token } or { header, value }
 verifyWebhookAuth({}, { secret: "x" });
 void authed;
+
+// A traffic store shared by processes: the Redis store, or one of the caller's own.
+import { redisStore, type RedisClientLike } from "vox-crm/redis";
+declare const redisClient: RedisClientLike;
+const shared = new VoxClient({ projectId: "p", token: "t", store: redisStore(redisClient, { prefix: "vox" }), storeTimeoutMs: 500 });
+void shared;
+const own = new VoxClient({ projectId: "p", store: { apply: async (op) => (op.op === "acquire" ? { ticket: "1" } : {}) } });
+void own;
+async function detailsOfDuplicates(c: VoxClient): Promise<void> {
+  const r = await c.bulkInitiateLeads([]);
+  for (const f of r.failed) if (f.error.code === "duplicate_submission" && f.error.details && !Array.isArray(f.error.details)) void f.error.details.leadId;
+}
+void detailsOfDuplicates;
