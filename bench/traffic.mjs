@@ -23,6 +23,26 @@ const REPS = arg("--reps", 3);
 const ONLY = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : null;
 const want = (part) => ONLY === null || ONLY === part;
 
+/**
+ * Use of the limit from the start times of 1000-lead requests. `windowRate`: 100 requests (100,000
+ * leads) per median time from request k to request k + 100 — the long-run rate, which a sliding
+ * window allows at most 100,000 leads per 5 s of. `runRate`: (n - 100) requests over first to last
+ * start, as if the first window's 100 requests had left at once; it also counts the first window's
+ * ramp (preparing 100,000 leads and the sandbox answering one request at a time), which a sliding
+ * window then repeats in every window of a 3-window run.
+ */
+function saturation(starts) {
+  const periods = [];
+  for (let k = 0; k + 100 < starts.length; k++) periods.push(starts[k + 100] - starts[k]);
+  periods.sort((a, b) => a - b);
+  const period = periods[Math.floor(periods.length / 2)];
+  return {
+    windowRate: 100000 / (period / 1000),
+    runRate: ((starts.length - 100) * 1000) / ((starts[starts.length - 1] - starts[0]) / 1000),
+    rampMs: starts[99] - starts[0],
+  };
+}
+
 async function startSandbox() {
   const dir = mkdtempSync(join(tmpdir(), "vox-bench-"));
   const ready = join(dir, "url");
@@ -113,7 +133,7 @@ try {
   const starts = [];
   const latencies = [];
   const logger = (e) => {
-    if (e.type === "request") starts.push(performance.now());
+    if (e.type === "request" && e.path === "/leads/bulk/initiate") starts.push(performance.now());
     if (e.type === "response") latencies.push(e.durationMs);
   };
   const client = new VoxClient({ projectId: PROJECT, token: TOKEN, baseUrl: sandbox.url, logger });
@@ -125,8 +145,8 @@ try {
   // Steady state: the first window's 100 requests may all leave at once; after that the limit
   // allows 100 requests (100,000 leads) per 5 s, i.e. 20,000 leads/s.
   if (process.env.DUMP) (await import("node:fs")).writeFileSync(process.env.DUMP, JSON.stringify({ starts, latencies }));
-  const steady = ((starts.length - 100) * 1000) / ((starts[starts.length - 1] - starts[0]) / 1000);
-  rows.push([`saturation, 1 process (in-memory store), real limit 100 req / 5 s, ${REQUESTS} requests of 1000 leads`, `${fmtInt(steady)} leads/s steady`, `${fmtPct(steady / 20000)} of 20,000 [≥ 95%]`, `${st.rateLimited} × 429, max ${st.maxRequestsInWindow} in a window, ${result.created.length} created in ${(elapsed / 1000).toFixed(1)} s, request latency median ${stats(latencies, 1).medianMs.toFixed(0)} ms`]);
+  const sat = saturation(starts);
+  rows.push([`saturation, 1 process (in-memory store), real limit 100 req / 5 s, ${REQUESTS} requests of 1000 leads`, `${fmtInt(sat.windowRate)} leads/s per window`, `${fmtPct(sat.windowRate / 20000)} of 20,000 [≥ 95%]`, `${st.rateLimited} × 429, max ${st.maxRequestsInWindow} in a window; whole run ${fmtPct(sat.runRate / 20000)} (first window's ramp ${fmtInt(sat.rampMs)} ms); ${result.created.length} created in ${(elapsed / 1000).toFixed(1)} s, request latency median ${stats(latencies, 1).medianMs.toFixed(0)} ms`]);
 
   // The same 300 requests from 4 processes sharing a Redis store (a real redis-server).
   await sandbox.admin("POST", "reset");
@@ -148,9 +168,10 @@ try {
     const st4 = await sandbox.admin("GET", "stats");
     const all = reports.flatMap((r) => r.starts ?? []).sort((a, b) => a - b);
     const created4 = reports.reduce((n, r) => n + (r.created ?? 0), 0);
-    const steady4 = ((all.length - 100) * 1000) / ((all[all.length - 1] - all[0]) / 1000);
+    const sat4 = saturation(all);
     const span = (Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt))) / 1000;
-    rows.push([`saturation, 4 processes sharing a Redis store, the same ${all.length} requests`, `${fmtInt(steady4)} leads/s steady`, `${fmtPct(steady4 / 20000)} of 20,000 [≥ 85%]`, `${st4.rateLimited} × 429, max ${st4.maxRequestsInWindow} in a window, ${created4} created in ${span.toFixed(1)} s`]);
+    const fallbacks = reports.reduce((n, r) => n + (r.events?.store_unavailable ?? 0), 0);
+    rows.push([`saturation, 4 processes sharing a Redis store, the same ${all.length} requests`, `${fmtInt(sat4.windowRate)} leads/s per window`, `${fmtPct(sat4.windowRate / 20000)} of 20,000 [≥ 85%]`, `${st4.rateLimited} × 429, max ${st4.maxRequestsInWindow} in a window; whole run ${fmtPct(sat4.runRate / 20000)} (ramp ${fmtInt(sat4.rampMs)} ms); ${created4} created in ${span.toFixed(1)} s; ${fallbacks} store timeouts`]);
   } finally {
     await redis.stop();
   }

@@ -529,6 +529,8 @@ pub struct BulkTask<V> {
     /// the first chunk is ready (`checking`).
     check: Option<Check<V>>,
     checking: bool,
+    /// How the leads of the chunk being handed out ended, for the store.
+    to_settle: Vec<(Keys, Settled)>,
 }
 
 impl<V: Value> BulkTask<V> {
@@ -558,6 +560,7 @@ impl<V: Value> BulkTask<V> {
             reported: None,
             check: (!existing && total > 0).then(Check::start),
             checking: false,
+            to_settle: Vec::new(),
         })
     }
 
@@ -725,12 +728,13 @@ impl<V: Value> BulkTask<V> {
     /// Returns how many it handed out (at least 1 while a chunk is settling).
     fn settle<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>, budget: usize) -> usize {
         let mut done = 0;
-        let mut settled_keys = Vec::new();
         while let Some(chunk) = self.settling.front_mut() {
             let Some((i, item, decided)) = chunk.decided.pop_front() else {
                 let Some(chunk) = self.settling.pop_front() else {
                     break;
                 };
+                // The store hears of a chunk's leads at once (one operation, not one a step).
+                cx.settle(std::mem::take(&mut self.to_settle));
                 if !chunk.again.is_empty() {
                     self.resend.push_back((chunk.again, chunk.resends + 1));
                 }
@@ -745,13 +749,13 @@ impl<V: Value> BulkTask<V> {
                 Decided::Resend => chunk.again.push((i, item)),
                 Decided::Created(lead) => {
                     if !self.existing {
-                        settled_keys.push((item.keys, settled(Ok(&lead))));
+                        self.to_settle.push((item.keys, settled(Ok(&lead))));
                     }
                     self.decide(cx, i, Outcome::Created(lead));
                 }
                 Decided::Failed(e, settle) => {
                     if let Some(reason) = settle {
-                        settled_keys.push((item.keys, settled::<V>(Err(&reason))));
+                        self.to_settle.push((item.keys, settled::<V>(Err(&reason))));
                     }
                     self.decide(cx, i, Outcome::Failed(e));
                 }
@@ -762,7 +766,6 @@ impl<V: Value> BulkTask<V> {
                 break;
             }
         }
-        cx.settle(settled_keys);
         done
     }
 

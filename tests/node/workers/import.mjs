@@ -10,7 +10,7 @@
 // unknownByCode, requests, durationMs, startedAt, endedAt, distinctCreated, redisErrors, events,
 // eventSamples, failureSamples, ids? (--ids: created lead id by input index, or null), failures?
 // (--failures: every failed/unknown item as { index, code, leadId }), starts? (--starts: Date.now() of
-// every request the client started) }. bench/traffic.mjs runs it too, for the 4-process saturation.
+// every bulk request the client started) }. bench/traffic.mjs runs it too, for the 4-process saturation.
 //
 // Started with an IPC channel (as the test does), it prepares everything (package, Redis connection,
 // leads, client), sends { type: "ready" } and starts importing only on { type: "go" }, so that several
@@ -114,7 +114,7 @@ try {
     ...(store ? { store } : {}),
     logger: (e) => {
       events[e.type] = (events[e.type] ?? 0) + 1;
-      if (opt.starts && e.type === "request") starts.push(Date.now());
+      if (opt.starts && e.type === "request" && e.path === "/leads/bulk/initiate") starts.push(Date.now());
       if (e.type !== "request" && e.type !== "response" && eventSamples.length < 10) eventSamples.push(e);
     },
   });
