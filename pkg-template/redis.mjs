@@ -12,18 +12,34 @@
 import { createHash, createHmac } from "node:crypto";
 
 // Keys, all under KEYS[1] = `${prefix}:{${ns}}:` (one hash slot per project):
-//   fly   ZSET  ticket -> lease deadline (ms) of each request in flight
-//   end   ZSET  ticket -> end (ms) of each ended request (and the entries a pause adds)
-//   seq   STR   INCR counter naming tickets and pause entries
-//   blk   STR   until (ms) of a key block
-//   rej   LIST  times (ms) of the duplicate rejections, oldest first
-//   s:<h> STR   time (ms) the lead key h was last marked submitted
-//   k:<h> STR   "<until ms>|<JSON id>": h is known as created by that lead until then
+//   fly    ZSET  ticket -> lease deadline (ms) of each request in flight
+//   end    ZSET  ticket -> end (ms) of each ended request (and the entries a pause adds)
+//   seq    STR   INCR counter naming tickets and pause entries
+//   blk    STR   until (ms) of a key block
+//   rej    LIST  times (ms) of the duplicate rejections, oldest first
+//   lk:<n> HASH  generation n of the lead keys: h -> "<t>" (h was marked submitted at t), or
+//                "<t>|<until>|<JSON id>" (and is known as created by that lead until then; <t> is
+//                empty when it is not marked). A claim reads every key of the call with one HMGET
+//                per generation and writes its marks with one HSET; a settle writes with one HSET.
+//   lg     STR   "<n> <start> <span> <end> <prevEnd>": the current generation n, when it started,
+//                the longest horizon (ms) of what was written into it, the latest end (ms) of
+//                those entries, and of generation n-1's ("-": none). Writes go to generation n;
+//                a key's entry there hides its entry in n-1 (so a write that keeps part of an
+//                entry reads both first). Generation n-1 is dropped whole (UNLINK) once every
+//                entry in it is past its horizon; once n-1 is gone and n has been current for its
+//                span, n becomes n-1 and a new n starts (or n is dropped, if all of it is past).
+//                Entries past their horizon are never answered; their memory is given back by
+//                generation, within about twice the longest horizon.
+// A lead key h is the HMAC digest of the core's key (22 base64url characters), never the key.
+// Every key's PEXPIRE covers the longest horizon of what it holds (set on every write, never
+// shorter than an entry's): a project left alone disappears by itself.
+// Claim and settle get their lead keys as ARGV[2..] (ARGV[1] is the op's JSON without them).
 // Times are the op's `now` or Redis TIME in ms (with the microseconds as a fraction).
 const SCRIPT = `-- vox-crm traffic store (docs/store.md), one script for every op
 local K = KEYS[1]
 local op = cjson.decode(ARGV[1])
 local FLY, END, SEQ, BLK, REJ = K .. 'fly', K .. 'end', K .. 'seq', K .. 'blk', K .. 'rej'
+local LG = K .. 'lg'
 
 local function fail(msg) error({err = 'ERR vox-crm store: ' .. msg}) end
 local function field(name, min)
@@ -57,6 +73,100 @@ if type(op.now) == 'number' then
 else
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+
+-- Commands over many arguments, a bounded number per call (unpack's limit is about 8000 values).
+local CHUNK = 6000
+-- redis.call(cmd, key, list[from..to]) in chunks, the replies joined (HMGET): index 1 is list[from]'s.
+local function read_many(cmd, key, list, from, to)
+  if to < from then return {} end
+  if to - from < CHUNK then return redis.call(cmd, key, unpack(list, from, to)) end
+  local out, m = {}, 0
+  for i = from, to, CHUNK do
+    local r = redis.call(cmd, key, unpack(list, i, math.min(i + CHUNK - 1, to)))
+    for j = 1, #r do m = m + 1; out[m] = r[j] end
+  end
+  return out
+end
+-- redis.call(cmd, key, list[1..n]) in chunks of whole groups of group arguments (HSET: 2).
+local function write_many(cmd, key, list, n, group)
+  local per = CHUNK - CHUNK % group
+  for i = 1, n, per do redis.call(cmd, key, unpack(list, i, math.min(i + per - 1, n))) end
+end
+
+-- The generations of the lead keys (see lg above): G.cur is written and read, G.prev only read.
+local G
+local function gen_key(n) return K .. 'lk:' .. int(n) end
+local function load_gens()
+  local n, start, span, last, prev_end = 0, now, 0, nil, nil
+  local v = redis.call('GET', LG)
+  if v then
+    local a, b, c, d, e = string.match(v, '^(%S+) (%S+) (%S+) (%S+) (%S+)$')
+    if a then
+      n, start, span, last, prev_end = tonumber(a), tonumber(b), tonumber(c), tonumber(d), tonumber(e)
+    end
+  end
+  local dirty = false
+  if prev_end and now >= prev_end then
+    -- Every entry of generation n-1 is past its horizon.
+    redis.call('UNLINK', gen_key(n - 1))
+    prev_end, dirty = nil, true
+  end
+  if last and not prev_end and now >= start + span then
+    if now >= last then
+      redis.call('UNLINK', gen_key(n)) -- all of it is past its horizon too
+    else
+      prev_end, n = last, n + 1
+    end
+    start, span, last, dirty = now, 0, nil, true
+  end
+  G = { n = n, start = start, span = span, last = last, prev_end = prev_end, dirty = dirty,
+        cur = gen_key(n), prev = prev_end and gen_key(n - 1) or nil }
+end
+-- Entries that live for ms from now were written into G.cur.
+local function wrote(ms)
+  if ms > G.span then G.span = ms end
+  if not G.last or now + ms > G.last then G.last = now + ms end
+  G.dirty, G.written = true, true
+end
+local function save_gens()
+  if G.written then redis.call('PEXPIRE', G.cur, ceil_ms(G.last - now)) end
+  if not G.dirty then return end
+  local top = math.max(G.last or now, G.prev_end or now)
+  if top <= now then redis.call('DEL', LG); return end
+  local function opt(x) if x then return num(x) end return '-' end
+  redis.call('SET', LG, int(G.n) .. ' ' .. num(G.start) .. ' ' .. num(G.span) .. ' ' .. opt(G.last) .. ' ' .. opt(G.prev_end),
+    'PX', ceil_ms(top - now))
+end
+-- The number of keys of each lead: op.n is either that number for every lead (then the leads
+-- are the keys / n) or an array of one number per lead; checked against the keys in
+-- ARGV[2 .. 1 + total], followed by extra values. Returns counts (nil: all are width), width,
+-- the number of leads and the total of keys.
+local function lead_counts(name, extra)
+  local n, keys = op.n, #ARGV - 1 - extra
+  if type(n) == 'number' then
+    if n < 1 or n % 1 ~= 0 or keys < 0 or keys % n ~= 0 then fail(name .. ': the lead keys do not match the leads') end
+    return nil, n, keys / n, keys
+  end
+  if type(n) ~= 'table' then fail(name .. '.leads must be an array') end
+  local total = 0
+  for li = 1, #n do
+    local c = n[li]
+    if type(c) ~= 'number' or c < 0 or c % 1 ~= 0 then fail(name .. '.leads must be arrays of keys') end
+    total = total + c
+  end
+  if total ~= keys then fail(name .. ': the lead keys do not match the leads') end
+  return n, nil, #n, total
+end
+-- The known part "|<until>|<JSON id>" of an entry, if its until has not passed, and the until.
+local function known_part(v)
+  if not v then return nil end
+  local a = string.find(v, '|', 1, true)
+  if not a then return nil end
+  local b = string.find(v, '|', a + 1, true)
+  local u = b and tonumber(string.sub(v, a + 1, b - 1))
+  if u and u > now then return string.sub(v, a), u end
+  return nil
 end
 
 local kind = op.op
@@ -138,8 +248,7 @@ elseif kind == 'block' then
 
 elseif kind == 'claim' then
   local max, window, dup = field('max', 0), field('windowMs', 0), field('dupMs', 0)
-  local leads = op.leads
-  if type(leads) ~= 'table' then fail('claim.leads must be an array') end
+  local counts, width, nl, nk = lead_counts('claim', 0)
   -- Rejections older than windowMs are forgotten.
   local cut = now - window
   while true do
@@ -153,75 +262,192 @@ elseif kind == 'claim' then
     if h then wait = tonumber(h) + window - now end
     return '{"budgetMs":' .. int(ceil_ms(wait)) .. ',"remaining":0}'
   end
-  local out, taken = {}, {}
-  for li = 1, #leads do
-    local keys = leads[li]
-    if type(keys) ~= 'table' then fail('claim.leads must be arrays of keys') end
-    local answer
-    for i = 1, #keys do
-      local v = redis.call('GET', K .. 'k:' .. keys[i])
-      if v then
-        local sep = string.find(v, '|', 1, true)
-        if sep and tonumber(string.sub(v, 1, sep - 1)) > now then
-          answer = '{"key":' .. int(i - 1) .. ',"id":' .. string.sub(v, sep + 1) .. '}'
-          break
-        end
-      end
-    end
-    if not answer then
-      for i = 1, #keys do
-        local k = keys[i]
-        if taken[k] then
-          answer = '{"key":' .. int(i - 1) .. '}'
-          break
-        end
-        local v = redis.call('GET', K .. 's:' .. k)
-        if v and tonumber(v) > now - dup then
-          answer = '{"key":' .. int(i - 1) .. '}'
-          break
-        end
-      end
-    end
-    if not answer then
-      for i = 1, #keys do
-        taken[keys[i]] = true
-        if dup > 0 then redis.call('SET', K .. 's:' .. keys[i], num(now), 'PX', ceil_ms(dup)) end
-      end
-      answer = 'null'
-    end
-    out[li] = answer
+  load_gens()
+  -- Every key's entry, one HMGET per generation; a key's entry in cur hides the one in prev.
+  local cur, prev = {}, nil
+  if nk > 0 then
+    cur = read_many('HMGET', G.cur, ARGV, 2, nk + 1)
+    if G.prev then prev = read_many('HMGET', G.prev, ARGV, 2, nk + 1) end
   end
+  -- Keys claimed by this call (op.u: the call's keys are all distinct, none can repeat).
+  local taken = nil
+  if op.u ~= true then taken = {} end
+  local find, sub = string.find, string.sub
+  local out, marks, nm = {}, {}, 0
+  local recent, mark = now - dup, num(now)
+  local pos = 0 -- lead li's keys: entries pos+1 .. pos+c, ARGV[pos+2 .. pos+c+1]
+  for li = 1, nl do
+    local c = width or counts[li]
+    local seen = false
+    for j = pos + 1, pos + c do
+      if cur[j] or (prev and prev[j]) or (taken and taken[ARGV[j + 1]]) then seen = true; break end
+    end
+    local answer
+    if seen then
+      -- A key known as created answers {key, id}.
+      for i = 1, c do
+        local v = cur[pos + i] or (prev and prev[pos + i])
+        if v and find(v, '|', 1, true) then
+          local kp = known_part(v)
+          if kp then
+            answer = '{"key":' .. int(i - 1) .. ',"id":' .. sub(kp, find(kp, '|', 2, true) + 1) .. '}'
+            break
+          end
+        end
+      end
+      -- Else a key submitted within dupMs, or claimed earlier in this call, answers {key}.
+      if not answer then
+        for i = 1, c do
+          if taken and taken[ARGV[pos + i + 1]] then
+            answer = '{"key":' .. int(i - 1) .. '}'
+            break
+          end
+          local v = cur[pos + i] or (prev and prev[pos + i])
+          if v then
+            local a = find(v, '|', 1, true)
+            local t = tonumber(a and sub(v, 1, a - 1) or v)
+            if t and t > recent then
+              answer = '{"key":' .. int(i - 1) .. '}'
+              break
+            end
+          end
+        end
+      end
+    end
+    if answer then
+      out[li] = answer
+    else
+      -- The lead is claimed: its keys are marked submitted now. (None of them is known.)
+      for i = pos + 2, pos + c + 1 do
+        local k = ARGV[i]
+        marks[nm + 1] = k; marks[nm + 2] = mark; nm = nm + 2
+        if taken then taken[k] = true end
+      end
+      out[li] = 'null'
+    end
+    pos = pos + c
+  end
+  if dup > 0 and nm > 0 then
+    write_many('HSET', G.cur, marks, nm, 2)
+    wrote(dup)
+  end
+  save_gens()
   return '{"leads":[' .. table.concat(out, ',') .. '],"remaining":' .. int(max - rejections) .. '}'
 
 elseif kind == 'settle' then
   local dup, window, known = field('dupMs', 0), field('windowMs', 0), field('knownMs', 0)
-  local leads = op.leads
-  if type(leads) ~= 'table' then fail('settle.leads must be an array') end
-  local function mark(keys)
-    if dup > 0 then
-      for i = 1, #keys do redis.call('SET', K .. 's:' .. keys[i], num(now), 'PX', ceil_ms(dup)) end
+  -- One letter per lead: c created (its id's JSON is the next ARGV after the keys), d duplicate,
+  -- r release, - none of them.
+  local kinds = op.k
+  if type(kinds) ~= 'string' then fail('settle.leads must be an array of {keys, created | duplicate | release}') end
+  local _, created = string.gsub(kinds, 'c', '')
+  local counts, width, nl, nk = lead_counts('settle', created)
+  if nl ~= #kinds then fail('settle: the lead keys do not match the leads') end
+  load_gens()
+  local nowv, untilv = num(now), num(now + known)
+  local markv = ''
+  if dup > 0 then markv = nowv end
+  local idx = nk + 2 -- ARGV index of the next created lead's id
+  local sets, ns = {}, 0
+  local rejected = 0
+  if known > 0 and not string.find(kinds, '[^c]') then
+    -- Only created leads: each key's entry is replaced (the last one wins, as in order).
+    local pos = 2
+    for li = 1, nl do
+      local c = width or counts[li]
+      local v = markv .. '|' .. untilv .. '|' .. ARGV[idx]
+      idx = idx + 1
+      for i = pos, pos + c - 1 do sets[ns + 1] = ARGV[i]; sets[ns + 2] = v; ns = ns + 2 end
+      pos = pos + c
     end
-  end
-  local rejected = false
-  for li = 1, #leads do
-    local item = leads[li]
-    local keys = type(item) == 'table' and item.keys
-    if type(keys) ~= 'table' then fail('settle.leads[].keys must be an array of keys') end
-    if item.created ~= nil and item.created ~= cjson.null then
-      mark(keys)
-      if known > 0 then
-        local v = num(now + known) .. '|' .. cjson.encode(item.created)
-        for i = 1, #keys do redis.call('SET', K .. 'k:' .. keys[i], v, 'PX', ceil_ms(known)) end
+    if ns > 0 then wrote(math.max(known, dup)) end
+  else
+    -- Duplicates and releases keep a key's known part: they read the keys' entries first.
+    local need, nn, at = {}, 0, {}
+    do
+      local pos = 2
+      for li = 1, nl do
+        local c, how = width or counts[li], string.sub(kinds, li, li)
+        if how == 'r' or ((how == 'd' or (how == 'c' and known == 0)) and dup > 0) then
+          for i = pos, pos + c - 1 do nn = nn + 1; need[nn] = ARGV[i]; at[i] = nn end
+        end
+        pos = pos + c
       end
-    elseif item.duplicate == true then
-      mark(keys)
-      redis.call('RPUSH', REJ, num(now))
-      rejected = true
-    elseif item.release == true then
-      for i = 1, #keys do redis.call('DEL', K .. 's:' .. keys[i]) end
+    end
+    local cur, prev = {}, nil
+    if nn > 0 then
+      cur = read_many('HMGET', G.cur, need, 1, nn)
+      if G.prev then prev = read_many('HMGET', G.prev, need, 1, nn) end
+    end
+    -- Each key's entry as the leads so far left it (false: none): with op.u every key occurs once
+    -- and goes straight to sets or gone; else the entries are gathered first, in order touched.
+    local gone, ng = {}, 0
+    local entry, order, no = nil, nil, 0
+    if op.u ~= true then entry, order = {}, {} end
+    local function current(k, i)
+      if entry then
+        local v = entry[k]
+        if v ~= nil then return v end
+      end
+      local j = at[i]
+      return (j and (cur[j] or (prev and prev[j]))) or false
+    end
+    local function set(k, v)
+      if entry then
+        if entry[k] == nil then no = no + 1; order[no] = k end
+        entry[k] = v
+      elseif v then
+        sets[ns + 1] = k; sets[ns + 2] = v; ns = ns + 2
+      else
+        ng = ng + 1; gone[ng] = k
+      end
+    end
+    local pos = 2
+    for li = 1, nl do
+      local c, how = width or counts[li], string.sub(kinds, li, li)
+      if how == 'c' and known > 0 then
+        local v = markv .. '|' .. untilv .. '|' .. ARGV[idx]
+        for i = pos, pos + c - 1 do set(ARGV[i], v) end
+        wrote(math.max(known, dup))
+      elseif (how == 'c' or how == 'd') and dup > 0 then
+        -- Marked submitted now; a known part stays.
+        for i = pos, pos + c - 1 do
+          local k = ARGV[i]
+          local kp, u = known_part(current(k, i))
+          set(k, nowv .. (kp or ''))
+          if u then wrote(u - now) end
+        end
+        wrote(dup)
+      elseif how == 'r' then
+        -- No longer marked submitted; a known part stays.
+        for i = pos, pos + c - 1 do
+          local k = ARGV[i]
+          local kp, u = known_part(current(k, i))
+          if kp then set(k, kp); wrote(u - now) else set(k, false) end
+        end
+      end
+      if how == 'c' then idx = idx + 1 end
+      if how == 'd' then rejected = rejected + 1 end
+      pos = pos + c
+    end
+    for j = 1, no do
+      local k = order[j]
+      local v = entry[k]
+      if v then sets[ns + 1] = k; sets[ns + 2] = v; ns = ns + 2 else ng = ng + 1; gone[ng] = k end
+    end
+    if ng > 0 then
+      write_many('HDEL', G.cur, gone, ng, 1)
+      if G.prev then write_many('HDEL', G.prev, gone, ng, 1) end
     end
   end
-  if rejected then keep(REJ, window) end
+  if ns > 0 then write_many('HSET', G.cur, sets, ns, 2) end
+  save_gens()
+  if rejected > 0 then
+    local t, args = num(now), {}
+    for i = 1, rejected do args[i] = t end
+    write_many('RPUSH', REJ, args, rejected, 1)
+    keep(REJ, window)
+  end
   return '{}'
 end
 
@@ -303,7 +529,7 @@ export function redisStore(client, options = {}) {
     });
   };
 
-  /** The op as it goes to Redis: known fields only, lead keys hashed, no salt. */
+  /** The op's ARGV: its JSON (known fields only, no salt, no lead keys), then the lead keys hashed. */
   function wire(op) {
     if (op === null || typeof op !== "object") throw new TypeError(`store.apply(op): op must be an object; got ${describe(op)}`);
     const fields = FIELDS[op.op];
@@ -312,25 +538,40 @@ export function redisStore(client, options = {}) {
     const out = { op: op.op };
     if (typeof op.now === "number") out.now = op.now;
     for (const f of fields) if (op[f] !== undefined) out[f] = op[f];
-    if (op.op === "claim" || op.op === "settle") {
-      if (typeof op.salt !== "string") throw new TypeError(`store.apply(op): ${op.op} needs op.salt (text)`);
-      if (!Array.isArray(op.leads)) throw new TypeError(`store.apply(op): ${op.op}.leads must be an array`);
-      out.leads = op.op === "claim"
-        ? op.leads.map((keys) => hashKeys(keys, op.salt))
-        : op.leads.map((item) => {
-          if (item === null || typeof item !== "object") throw new TypeError("store.apply(op): settle.leads items must be objects");
-          const o = { keys: hashKeys(item.keys, op.salt) };
-          if (item.created !== undefined && item.created !== null) o.created = item.created;
-          if (item.duplicate === true) o.duplicate = true;
-          if (item.release === true) o.release = true;
-          return o;
-        });
+    if (op.op !== "claim" && op.op !== "settle") return [JSON.stringify(out)];
+    if (typeof op.salt !== "string") throw new TypeError(`store.apply(op): ${op.op} needs op.salt (text)`);
+    if (!Array.isArray(op.leads)) throw new TypeError(`store.apply(op): ${op.op}.leads must be an array`);
+    // The lead keys go as ARGV of their own after the op's JSON (no JSON to decode in Lua):
+    // out.n gives each lead's number of keys; out.u says that no key occurs twice.
+    const keys = [];
+    const n = [];
+    const ids = [];
+    let kinds = "";
+    for (const item of op.leads) {
+      let lead = item;
+      if (op.op === "settle") {
+        if (item === null || typeof item !== "object") throw new TypeError("store.apply(op): settle.leads items must be objects");
+        lead = item.keys;
+        const id = item.created !== undefined && item.created !== null ? JSON.stringify(item.created) : undefined;
+        if (id !== undefined) {
+          kinds += "c";
+          ids.push(id);
+        } else kinds += item.duplicate === true ? "d" : item.release === true ? "r" : "-";
+      }
+      const hashed = hashKeys(lead, op.salt);
+      n.push(hashed.length);
+      for (const h of hashed) keys.push(h);
     }
-    return out;
+    // One number when every lead has that many keys (the client's leads), else one per lead.
+    out.n = n.length > 0 && n[0] > 0 && n.every((c) => c === n[0]) ? n[0] : n;
+    if (op.op === "settle") out.k = kinds;
+    out.u = new Set(keys).size === keys.length;
+    delete out.leads;
+    return [JSON.stringify(out), ...keys, ...ids];
   }
 
-  async function run(key, json) {
-    const evalsha = () => send(["EVALSHA", SHA, "1", key, json], key);
+  async function run(key, argv) {
+    const evalsha = () => send(["EVALSHA", SHA, "1", key, ...argv], key);
     try {
       return await evalsha();
     } catch (e) {
@@ -343,7 +584,7 @@ export function redisStore(client, options = {}) {
     } catch (e) {
       // A cluster client may have sent SCRIPT LOAD to another node: EVAL goes where the key is.
       if (!isNoScript(e)) throw e;
-      return await send(["EVAL", SCRIPT, "1", key, json], key);
+      return await send(["EVAL", SCRIPT, "1", key, ...argv], key);
     }
   }
 
@@ -352,7 +593,7 @@ export function redisStore(client, options = {}) {
     async apply(op) {
       const w = wire(op);
       const key = `${prefix}:{${op.ns}}:`;
-      return JSON.parse(text(await run(key, JSON.stringify(w))));
+      return JSON.parse(text(await run(key, w)));
     },
   };
 }

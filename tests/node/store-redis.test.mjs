@@ -1,8 +1,8 @@
 // The Redis store (pkg-template/redis.mjs, the package's `vox-crm/redis`) against a real
 // redis-server started for this file: the shared cases of tests/store-cases.json through a
 // node-redis and an ioredis client, then what a user would notice: nothing secret in Redis,
-// every key expiring, prefixes and namespaces apart, a flushed script cache or a restarted
-// server, clear errors, and atomicity under concurrency.
+// every key expiring (and generations of lead keys dropped), prefixes and namespaces apart, a
+// flushed script cache or a restarted server, clear errors, and atomicity under concurrency.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -184,7 +184,8 @@ test("no phone, email, token, salt or raw lead key is stored in Redis (keys and 
   const store = redisStore(clients.ioredis, { secret: "a-server-side-secret" });
   const leads = await realisticTraffic(store);
   const entries = await dump(admin());
-  assert.ok(entries.length >= 10, `the traffic wrote keys (${entries.length})`);
+  assert.deepEqual(entries.map((e) => e.key.slice(`vox:{${NS}}:`.length)).sort(), ["blk", "end", "fly", "lg", "lk:0", "rej", "seq"],
+    "the traffic wrote every kind of key");
   const forbidden = [TOKEN, SALT, "a-server-side-secret"];
   for (const l of leads) {
     forbidden.push(l.phone, l.phone.slice(1), l.phone.slice(3), l.email, l.email.split("@")[0], ...l.keys);
@@ -221,24 +222,27 @@ test("the secret option changes every lead key's digest", T, async () => {
   await redisStore(admin(), { prefix: "p1" }).apply(op);
   await redisStore(admin(), { prefix: "p2", secret: "s" }).apply(op);
   await redisStore(admin(), { prefix: "p3" }).apply({ ...op, salt: "ffffffffffffffff" });
-  const marks = (await dump(admin())).map((e) => e.key).filter((k) => k.includes(":s:"));
-  const digests = marks.map((k) => k.slice(k.indexOf(":s:") + 3));
-  assert.equal(marks.length, 6);
+  // The lead keys' digests are the fields of each prefix's generation hash (lk:<n>).
+  const gens = (await dump(admin())).filter((e) => /:lk:\d+$/.test(e.key));
+  assert.equal(gens.length, 3);
+  const digests = gens.flatMap((e) => JSON.parse(e.value).filter((_, i) => i % 2 === 0)); // HGETALL: field, value, ...
+  assert.equal(digests.length, 6);
   assert.equal(new Set(digests).size, 6, `six distinct digests: ${digests}`);
   for (const d of digests) assert.match(d, /^[A-Za-z0-9_-]{22}$/);
 });
 
-test("every key has a time to live within its horizon", T, async () => {
+test("every key has a time to live within its horizon; lead keys past theirs are not answered, their generation is deleted", T, async () => {
   await flushAll();
   await realisticTraffic(redisStore(admin()));
   const entries = await dump(admin());
+  // Each key's TTL is at most the longest horizon of what it holds: the lead keys' generation
+  // (lk:<n>) and its state (lg) hold marks for dupMs (120000) and known leads for knownMs (3600000).
   const bound = (key) => {
     const part = key.slice(`vox:{${NS}}:`.length);
     if (["fly", "end", "seq"].includes(part)) return 61000; // leaseMs + windowMs (> the pause's 5000)
     if (part === "blk") return 30000;
     if (part === "rej") return 600000;
-    if (part.startsWith("s:")) return 120000;
-    if (part.startsWith("k:")) return 3600000;
+    if (/^lk:\d+$/.test(part) || part === "lg") return 3600000;
     return -1;
   };
   const parts = new Set();
@@ -248,7 +252,37 @@ test("every key has a time to live within its horizon", T, async () => {
     assert.ok(e.pttl > 0 && e.pttl <= b, `${e.key}: PTTL ${e.pttl}, horizon ${b}`);
     parts.add(e.key.split(":")[2]);
   }
-  assert.deepEqual([...parts].sort(), ["blk", "end", "fly", "k", "rej", "s", "seq"]);
+  assert.deepEqual([...parts].sort(), ["blk", "end", "fly", "lg", "lk", "rej", "seq"]);
+
+  // Known ids and marks past their horizon are not answered, and a generation of lead keys is
+  // deleted once every entry in it is past its horizon (a fixed clock, in another project).
+  const store = redisStore(admin());
+  const ns = "gens";
+  const K = `vox:{${ns}}:`;
+  const [a, b, c] = [lead("+919845317206", "a@example.com"), lead("+919812345670", "b@example.com"), lead("+917012398456", "c@example.com")];
+  const at = (now) => ({ ns, salt: SALT, now });
+  const claim = (now, ...leads) => store.apply({ ...at(now), op: "claim", leads: leads.map((l) => l.keys), max: 5, windowMs: 60000, dupMs: 500 });
+  const fields = async (n) => Number(await cmd(admin(), "HLEN", `${K}lk:${n}`));
+  const exists = async (n) => Number(await cmd(admin(), "EXISTS", `${K}lk:${n}`)) === 1;
+  const T0 = 1_000_000;
+  // a is created at T0: known for 1000 ms, marked for 500 ms.
+  await store.apply({ ...at(T0), op: "settle", dupMs: 500, windowMs: 60000, knownMs: 1000, leads: [{ keys: a.keys, created: "lead-a" }] });
+  assert.deepEqual(await claim(T0 + 999, a), { leads: [{ key: 0, id: "lead-a" }], remaining: 5 });
+  assert.equal(await fields(0), 2);
+  // At T0 + 1000 every entry of generation 0 is past its horizon: it is dropped, a is claimable.
+  assert.deepEqual(await claim(T0 + 1000, a), { leads: [null], remaining: 5 });
+  assert.equal(await fields(0), 2, "only a's new marks");
+  assert.deepEqual(await claim(T0 + 1400, b), { leads: [null], remaining: 5 });
+  // Generation 0 has been current for its span (500 ms): c's marks go to generation 1, and
+  // generation 0 is still read (b's marks are recent, a's are not).
+  assert.deepEqual(await claim(T0 + 1500, c, b, a), { leads: [null, { key: 0 }, null], remaining: 5 });
+  assert.ok(await exists(0));
+  assert.equal(await fields(1), 4, "c's and a's marks");
+  assert.deepEqual(await claim(T0 + 1899, b), { leads: [{ key: 0 }], remaining: 5 });
+  // At T0 + 1900 (b's marks, the last of generation 0, are 500 ms old) generation 0 is deleted.
+  assert.deepEqual(await claim(T0 + 1900, b), { leads: [null], remaining: 5 });
+  assert.ok(!(await exists(0)), "generation 0 deleted");
+  assert.deepEqual(await claim(T0 + 1999, c, a), { leads: [{ key: 0 }, { key: 0 }], remaining: 5 });
 });
 
 test("two prefixes and two namespaces do not see each other", T, async () => {
@@ -275,7 +309,7 @@ test("the default prefix is vox (SDK.md) and keys share the project's hash tag",
   await flushAll();
   await realisticTraffic(redisStore(clients.ioredis));
   const keys = (await dump(admin())).map((e) => e.key);
-  assert.ok(keys.length >= 10);
+  assert.ok(keys.length >= 7);
   for (const k of keys) {
     assert.ok(k.startsWith(`vox:{${NS}}:`), k);
     // Redis Cluster hashes only the first {...} of a key: every key of the project is in the slot
