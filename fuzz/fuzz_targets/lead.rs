@@ -246,7 +246,7 @@ fn check(lead: &J, project_id: &str, region: &str, init: usize) {
     let mut cfg = Config::new(project_id);
     cfg.default_region = region.to_string();
     let client = Client::isolated(cfg);
-    let mut task = client.initiate_lead(&NoHost, &source, init_of(init));
+    let mut task = client.initiate_lead(&source, init_of(init));
     match (task.step(&client, &NoHost), &prepared) {
         (Step::Done(Err(e)), Err(p)) => assert_eq!(&e, p),
         (Step::Pending { .. }, Ok(p)) => {

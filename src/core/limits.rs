@@ -1,6 +1,7 @@
-//! Traffic state shared per (base URL, project): the sliding-window rate limiter, the
-//! duplicate guard and the key-block state. Time is always passed in (milliseconds), never
-//! read, so every rule is tested with a fake clock.
+//! Traffic state of one (base URL, project) in this realm: the sliding-window rate limiter, the
+//! duplicate guard and the key-block state — the in-memory store, whose operations are in
+//! `store.rs`. Time is always passed in (milliseconds), never read, so every rule is tested
+//! with a fake clock.
 
 use crate::core::hash::{hash_parts, HashedMap};
 use std::cell::RefCell;
@@ -247,42 +248,11 @@ pub struct DuplicateGuard {
 }
 
 impl DuplicateGuard {
-    fn prune(&mut self, now: f64, cfg: GuardConfig) {
-        self.rejections_in(now, cfg.window_ms);
-        self.prune_sent(now, cfg.window_ms);
-    }
-
     /// Forgets keys older than the window, amortised: only when the map has doubled since.
     fn prune_sent(&mut self, now: f64, window_ms: f64) {
         if self.sent.len() > self.prune_above {
             self.sent.retain(|_, t| *t > now - window_ms);
             self.prune_above = (2 * self.sent.len()).max(4096);
-        }
-    }
-
-    /// Rule 2 alone: may duplicate-prone requests be sent now?
-    pub fn check_budget(&mut self, now: f64, cfg: GuardConfig) -> Result<(), Refusal> {
-        self.prune(now, cfg);
-        if self.rejections.len() >= cfg.max as usize {
-            let oldest = self.rejections.front().copied().unwrap_or(now);
-            let until = (oldest + cfg.window_ms - now).max(0.0);
-            return Err(Refusal::TooManyRejections {
-                until_ms: until.ceil() as u64,
-            });
-        }
-        Ok(())
-    }
-
-    /// Rule 1 alone: was one of these keys submitted within the window (or is it in flight)?
-    /// `Err(which)`: the phone (0) or the email (1) was.
-    pub fn check_recent(&self, keys: &Keys, now: f64, cfg: GuardConfig) -> Result<(), usize> {
-        let recent = |k: &Option<u64>| {
-            k.and_then(|k| self.sent.get(&k))
-                .is_some_and(|&t| t > now - cfg.window_ms)
-        };
-        match keys.0.iter().position(recent) {
-            Some(which) => Err(which),
-            None => Ok(()),
         }
     }
 
@@ -305,11 +275,6 @@ impl DuplicateGuard {
         for _ in 0..count {
             self.rejections.push_back(now);
         }
-    }
-
-    pub fn rejections_in_window(&mut self, now: f64, cfg: GuardConfig) -> usize {
-        self.prune(now, cfg);
-        self.rejections.len()
     }
 
     /// Rejections within `window_ms` before `now`.
@@ -514,30 +479,26 @@ mod tests {
         assert!(rl.try_acquire(3000.0, CFG, 1e12).is_ok());
     }
 
-    const G: GuardConfig = GuardConfig {
-        max: 5,
-        window_ms: 60_000.0,
-    };
-
     #[test]
     fn guard_rule_one_recent_keys() {
         let mut g = DuplicateGuard::default();
         let k = Keys::new(Some("+919845317206"), Some("a@b.co"));
-        assert!(g.check_recent(&k, 0.0, G).is_ok());
+        assert_eq!(g.recent_key(&k, 0.0, 60_000.0), None);
         g.mark_sent(&k, 0.0);
         let phone_only = Keys::new(Some("+919845317206"), None);
-        assert_eq!(g.check_recent(&phone_only, 59_999.0, G), Err(0));
+        assert_eq!(g.recent_key(&phone_only, 59_999.0, 60_000.0), Some(0));
+        let email_only = Keys::new(None, Some("a@b.co"));
+        assert_eq!(g.recent_key(&email_only, 59_999.0, 60_000.0), Some(0));
+        assert_eq!(email_only.which(0), 1, "its first key is an email");
         assert_eq!(
-            g.check_recent(&Keys::new(None, Some("a@b.co")), 59_999.0, G),
-            Err(1)
-        );
-        assert!(
-            g.check_recent(&k, 60_000.0, G).is_ok(),
+            g.recent_key(&k, 60_000.0, 60_000.0),
+            None,
             "the window has passed"
         );
         g.release(&k);
-        assert!(
-            g.check_recent(&k, 1.0, G).is_ok(),
+        assert_eq!(
+            g.recent_key(&k, 1.0, 60_000.0),
+            None,
             "released keys are free again"
         );
         assert_eq!(
@@ -550,14 +511,12 @@ mod tests {
     fn guard_rule_two_counts_rejections_in_window() {
         let mut g = DuplicateGuard::default();
         g.record_rejections(4, 0.0);
-        assert!(g.check_budget(10.0, G).is_ok());
+        assert_eq!(g.rejections_in(10.0, 60_000.0), 4);
         g.record_rejections(1, 10_000.0);
-        assert_eq!(
-            g.check_budget(20_000.0, G),
-            Err(Refusal::TooManyRejections { until_ms: 40_000 })
-        );
+        assert_eq!(g.rejections_in(20_000.0, 60_000.0), 5);
+        assert_eq!(g.oldest_rejection(), Some(0.0));
         // The four oldest leave the window at 60 s.
-        assert!(g.check_budget(60_000.0, G).is_ok());
+        assert_eq!(g.rejections_in(60_000.0, 60_000.0), 1);
     }
 
     #[test]
