@@ -2,7 +2,8 @@
 //! HTTP requests to start and when to be woken, and is told how each one ended; between those
 //! events it decides everything (key block, rate limit, retries, reconciliation, the duplicate
 //! guard, bulk accounting). No JS and no async here: the wasm edge's driver performs the
-//! requests and timers, the native tests drive tasks with a fake clock and transport.
+//! requests, timers and operations of an external traffic store; the native tests drive tasks
+//! with a fake clock, transport and store.
 
 use crate::core::api::{self, BulkAnswer, HttpRequest, HttpResponse, LeadQuery, Page, Target};
 use crate::core::bulk::{Outcome, Progress};
