@@ -77,7 +77,7 @@ try {
   show(e.code, e.message);
 }
 
-step("bulkInitiateLeads: 2,500 leads (3 requests), some bad on purpose");
+step("bulkInitiateLeads: 2,500 leads (3 bulk requests, after asking which exist), some bad on purpose");
 const leads = Array.from({ length: 2500 }, (_, i) => ({ name: `Bulk lead ${i}`, phone: freshPhone(), processId, groupId: "walkthrough" }));
 leads[7] = { name: "Bad phone", phone: "12345", processId };
 leads[8] = { ...leads[9] }; // duplicate of the next one: refused locally
