@@ -6,8 +6,8 @@
 use crate::core::api::{self};
 use crate::core::bulk::{self, BulkOptions, ItemResult, Ledger, Outcome, Sent};
 use crate::core::engine::{
-    claim_refusal, elapsed, found, grace_ms, lookup, settled, Answer, Asked, Client, Cx, Host,
-    Poll, Reader, Request,
+    claim_refusal, elapsed, found, grace_ms, lookup, settled, Answer, Client, Cx, Host, Poll,
+    Reader, Request,
 };
 use crate::core::error::{self, Code, VoxError};
 use crate::core::exists::{self, Check, Plan};
@@ -270,18 +270,8 @@ impl<V: Value> Chunk<V> {
                         self.send(cx, env);
                         continue;
                     };
-                    let reply = match *call {
-                        None => match cx.ask(&op) {
-                            Asked::Ready(r) => r,
-                            Asked::Pending(id) => {
-                                *call = Some(id);
-                                return false;
-                            }
-                        },
-                        Some(id) => match cx.answer(id, &op) {
-                            Some((r, _)) => r,
-                            None => return false,
-                        },
+                    let Some(reply) = cx.await_store(call, &op) else {
+                        return false;
                     };
                     self.claimed(cx, reply, env);
                 }

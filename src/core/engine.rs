@@ -520,6 +520,21 @@ impl<H: Host> Cx<'_, H> {
         }
     }
 
+    /// A decision of the store that a state machine waits for: asked at the first poll (`call`
+    /// then remembers the question), `Some` once the answer is here.
+    pub fn await_store(&mut self, call: &mut Option<u32>, op: &StoreOp) -> Option<Reply> {
+        match *call {
+            None => match self.ask(op) {
+                Asked::Ready(r) => Some(r),
+                Asked::Pending(id) => {
+                    *call = Some(id);
+                    None
+                }
+            },
+            Some(id) => self.answer(id, op).map(|(r, _)| r),
+        }
+    }
+
     fn push_store(&mut self, op: &StoreOp, answer: bool) -> u32 {
         let id = if answer {
             self.io.next_id += 1;
@@ -1209,19 +1224,7 @@ impl<V: Value> Initiate<V> {
                         self.state = self.sending(cx.cfg());
                         continue;
                     };
-                    let reply = match *call {
-                        None => match cx.ask(&op) {
-                            Asked::Ready(r) => r,
-                            Asked::Pending(id) => {
-                                *call = Some(id);
-                                return None;
-                            }
-                        },
-                        Some(id) => match cx.answer(id, &op) {
-                            Some((r, _)) => r,
-                            None => return None,
-                        },
-                    };
+                    let reply = cx.await_store(call, &op)?;
                     let l = &self.lead;
                     let texts = [
                         l.phone.as_deref(),

@@ -13,7 +13,7 @@
 //! has more of them in flight than the duplicate budget has rejections left.
 
 use crate::core::api::{self, HttpRequest};
-use crate::core::engine::{Answer, Asked, Cx, Host, Poll, Reader, Request};
+use crate::core::engine::{Answer, Cx, Host, Poll, Reader, Request};
 use crate::core::error::VoxError;
 use crate::core::hash::HashedMap;
 use crate::core::limits::Keys;
@@ -110,16 +110,7 @@ impl<V: Value> Check<V> {
                         *self = Check::count(retries);
                         continue;
                     };
-                    let reply = match *call {
-                        None => match cx.ask(&op) {
-                            Asked::Ready(r) => r,
-                            Asked::Pending(id) => {
-                                *call = Some(id);
-                                return None;
-                            }
-                        },
-                        Some(id) => cx.answer(id, &op)?.0,
-                    };
+                    let reply = cx.await_store(call, &op)?;
                     match reply {
                         Reply::Budget(_) => Check::Ready(Plan::Nothing),
                         _ => Check::count(retries),

@@ -15,6 +15,8 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { startSandbox } from "../../sandbox/server.mjs";
 import * as vox from "../../dist/vox-crm/node/index.mjs";
+// The junk-number rules the many-process workers use too (a module without the package import).
+import { looksJunk } from "./workers/leads.mjs";
 
 export { vox };
 export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead } = vox;
@@ -52,28 +54,6 @@ export const SECRETS = [TOKEN, WRONG_TOKEN, ...EXTRA.map((p) => p.token)];
 // ---------------------------------------------------------------------------------------------------------
 // Unique valid phone numbers
 
-/** Rules the sandbox and the client use to call a number junk, made a little stricter. */
-function looksJunk(national) {
-  if (/(\d)\1{4}/.test(national)) return true; // 5 or more of one digit in a row
-  for (const k of [1, 2, 3, 4, 5]) {
-    let periodic = true;
-    for (let i = k; i < national.length; i++) if (national[i] !== national[i % k]) { periodic = false; break; }
-    if (periodic) return true;
-  }
-  for (const step of [1, 9]) {
-    let seq = true;
-    for (let i = 1; i < national.length; i++) {
-      if ((Number(national[i - 1]) + step) % 10 !== Number(national[i])) { seq = false; break; }
-    }
-    if (seq) return true;
-  }
-  // no run of 4 ascending or descending digits either
-  for (let i = 0; i + 3 < national.length; i++) {
-    const d = [0, 1, 2, 3].map((j) => Number(national[i + j]));
-    if (d[1] - d[0] === d[2] - d[1] && d[2] - d[1] === d[3] - d[2] && Math.abs(d[1] - d[0]) === 1) return true;
-  }
-  return false;
-}
 
 let phoneCounter = 0;
 /** Every phone handed out in this process (E.164), for the audit. */

@@ -16,8 +16,8 @@ export const PROJECT_ID = "6650a1b2c3d4e5f601234567";
 export const SALES = "6650a1b2c3d4e5f6012345a1";
 
 /**
- * The rules the sandbox and the client use to call a number junk, made a little stricter (the same as
- * tests/node/helpers.mjs): 5+ equal digits in a row, a period of 1..5 digits, a whole-number +1/-1 walk,
+ * The rules the sandbox and the client use to call a number junk, made a little stricter (tests/node/helpers.mjs
+ * uses them too): 5+ equal digits in a row, a period of 1..5 digits, a whole-number +1/-1 walk,
  * or any run of 4 ascending or descending digits.
  */
 export function looksJunk(national) {
