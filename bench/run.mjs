@@ -12,6 +12,7 @@ const parts = [
   ["bench/coldstart.mjs"],
   ["bench/phone.mjs", "--no-size"],
   ["bench/traffic.mjs"],
+  ["bench/bigbulk.mjs"],
 ];
 const out = [
   "# vox-crm benchmarks",
