@@ -9,18 +9,19 @@
 //! unique tag so the checks can follow it. For the bulk run, the server is scripted per request
 //! (per lead: create, reject as a duplicate or otherwise, leave out; or a 4xx/429/5xx answer, a
 //! timeout, a reset, a refused connection, processed or not; answers held back so that chunks
-//! overlap); it keeps the leads it created, refuses a phone or referenceId it has, and answers
-//! lookups by referenceId truthfully (or fails them).
+//! overlap); it keeps the leads it created, refuses a phone or referenceId it has, answers
+//! lookups by referenceId truthfully (or fails them), and the bulk's queries about which leads
+//! exist truthfully.
 //!
 //! Properties checked of `map_answer` (n sent, c created, e errors in the answer):
 //! * one result per sent lead;
-//! * each created lead and each error lands in at most one position;
-//! * `Missing` positions = max(0, n - c - e): nothing is lost while there is room, so when
-//!   c + e <= n every created lead and every error appears exactly once;
+//! * each created lead and each error lands in at most one position, and only on a lead it
+//!   names (by a key, its phone read as a number, or its echoed lead's text) — but for the one
+//!   item left for the one lead left in an answer of n items, which is always placed;
+//! * an item is dropped only when every lead it names has an answer already;
 //! * the first error rejects the first sent lead with its `leadId`, else its referenceId, else
 //!   its echoed lead's phone, else email, else the echoed lead's JSON text (when one has it);
-//! * when no item of the answer names any sent lead, the created leads fill the positions in
-//!   order, then the errors.
+//! * when no item of the answer names any sent lead, nothing is placed (but for n = 1).
 //!
 //! Of the `Ledger`: the first outcome of an index stands (a later one, or one for an index out
 //! of range, is dropped); `progress` counts the recorded outcomes; `undecided` reports every
@@ -267,6 +268,11 @@ fn check_map(input: &Input) {
             .and_then(|t| t.string())
     };
     let first_with = |f: &dyn Fn(&Sent<Tv>) -> bool| sent.iter().position(f);
+    // An echoed phone as the sent ones are written, when it reads as a number.
+    let norm = |p: &Option<String>| {
+        p.as_ref()
+            .map(|p| vox_crm::core::phone::normalize(p, "IN").unwrap_or_else(|_| p.clone()))
+    };
     let error_home = |e: &BulkItemError<Tv>| {
         let by = |key: &Option<String>, of: fn(&Sent<Tv>) -> &Option<String>| {
             key.as_ref()
@@ -274,7 +280,7 @@ fn check_map(input: &Input) {
         };
         by(&e.lead_id, |s| &s.lead_id)
             .or_else(|| by(&e.reference_id, |s| &s.reference_id))
-            .or_else(|| by(&e.phone, |s| &s.phone))
+            .or_else(|| by(&norm(&e.phone), |s| &s.phone))
             .or_else(|| by(&e.email, |s| &s.email))
             .or_else(|| {
                 let text = data_text(e)?;
@@ -287,24 +293,48 @@ fn check_map(input: &Input) {
         };
         by(Some(&c.id), |s| &s.lead_id)
             .or_else(|| by(c.reference_id.as_ref(), |s| &s.reference_id))
-            .or_else(|| by(c.phone.as_ref(), |s| &s.phone))
+            .or_else(|| by(norm(&c.phone).as_ref(), |s| &s.phone))
             .or_else(|| by(c.email.as_ref(), |s| &s.email))
+    };
+    // Every position an item names by one of its keys (or its echoed lead's text).
+    let error_names = |e: &BulkItemError<Tv>, s: &Sent<Tv>| {
+        let is = |k: &Option<String>, v: &Option<String>| k.is_some() && k == v;
+        is(&e.lead_id, &s.lead_id)
+            || is(&e.reference_id, &s.reference_id)
+            || is(&norm(&e.phone), &s.phone)
+            || is(&e.email, &s.email)
+            || data_text(e).is_some_and(|t| body_text(s).as_deref() == Some(t.as_str()))
+    };
+    let created_names = |c: &CreatedLead<Tv>, s: &Sent<Tv>| {
+        let is = |k: Option<&String>, v: &Option<String>| k.is_some() && k == v.as_ref();
+        is(Some(&c.id), &s.lead_id)
+            || is(c.reference_id.as_ref(), &s.reference_id)
+            || is(norm(&c.phone).as_ref(), &s.phone)
+            || is(c.email.as_ref(), &s.email)
     };
     let first_error = errors.first().map(|e| (error_home(e), e.error.clone()));
     let first_created = created.first().map(|c| (created_home(c), c.lead.json()));
     let anonymous = errors.iter().all(|e| error_home(e).is_none())
         && created.iter().all(|c| created_home(c).is_none());
     let error_texts: Vec<String> = errors.iter().map(|e| e.error.clone()).collect();
+    let whole = created.len() + errors.len() == sent.len();
+    let (created_in, errors_in) = (created.clone(), errors.clone());
 
     let refs: Vec<&Sent<Tv>> = sent.iter().collect();
-    let out = map_answer(&refs, BulkAnswer { created, errors });
+    let answer = BulkAnswer {
+        created,
+        errors,
+        unreadable: 0,
+    };
+    let out = map_answer(&refs, answer, "IN");
 
     let n = sent.len();
     assert_eq!(out.len(), n, "one result per sent lead");
     let mut seen_created = vec![false; created_json.len()];
     let mut seen_errors = vec![false; error_texts.len()];
     let mut missing = 0;
-    for r in &out {
+    let mut unnamed = 0;
+    for (at, r) in out.iter().enumerate() {
         match r {
             ItemResult::Created(v) => {
                 let i = created_json
@@ -313,6 +343,7 @@ fn check_map(input: &Input) {
                     .expect("a created lead that was not in the answer");
                 assert!(!seen_created[i], "created lead {i} placed twice");
                 seen_created[i] = true;
+                unnamed += usize::from(!created_names(&created_in[i], &sent[at]));
             }
             ItemResult::Rejected(msg) => {
                 let i = error_texts
@@ -321,18 +352,38 @@ fn check_map(input: &Input) {
                     .expect("an error that was not in the answer");
                 assert!(!seen_errors[i], "error {i} placed twice");
                 seen_errors[i] = true;
+                unnamed += usize::from(!error_names(&errors_in[i], &sent[at]));
             }
             ItemResult::Missing => missing += 1,
         }
     }
-    let total = created_json.len() + error_texts.len();
-    assert_eq!(missing, n.saturating_sub(total), "lost answer items");
-    if total <= n {
-        assert!(
-            seen_created.iter().all(|&s| s),
-            "a created lead was dropped"
-        );
-        assert!(seen_errors.iter().all(|&s| s), "an error was dropped");
+    // An item goes to a lead it names; only the one item left for the one lead left, in an
+    // answer with an item per lead, may go where it names nothing.
+    assert!(
+        unnamed == 0 || (unnamed == 1 && whole),
+        "{unnamed} items placed on leads they do not name"
+    );
+    assert!(!(whole && missing == 1), "the one item left was not placed");
+    // An item is dropped only when every lead it names has an answer already.
+    for (i, e) in errors_in.iter().enumerate() {
+        if !seen_errors[i] {
+            for (at, s) in sent.iter().enumerate() {
+                assert!(
+                    !(error_names(e, s) && matches!(out[at], ItemResult::Missing)),
+                    "error {i} dropped though lead {at} it names is free"
+                );
+            }
+        }
+    }
+    for (i, c) in created_in.iter().enumerate() {
+        if !seen_created[i] {
+            for (at, s) in sent.iter().enumerate() {
+                assert!(
+                    !(created_names(c, s) && matches!(out[at], ItemResult::Missing)),
+                    "created lead {i} dropped though lead {at} it names is free"
+                );
+            }
+        }
     }
 
     // Errors are placed first, the first one where its first key matching a lead points.
@@ -350,22 +401,36 @@ fn check_map(input: &Input) {
             out[*k]
         );
     }
-    // Nothing recognisable: in order, created leads first.
-    if anonymous {
-        for (i, r) in out.iter().enumerate() {
-            let c = created_json.len();
-            match r {
-                ItemResult::Created(v) => {
-                    assert_eq!(Some(&v.json()), created_json.get(i), "at {i}")
-                }
-                ItemResult::Rejected(e) => {
-                    assert!(i >= c, "an error at {i} before the {c} created leads");
-                    assert_eq!(Some(e), error_texts.get(i - c), "at {i}");
-                }
-                ItemResult::Missing => assert!(i >= total),
-            }
-        }
+    // Nothing recognisable: nothing is placed, but for one item for one lead.
+    if anonymous && !(whole && n == 1) {
+        assert_eq!(missing, n, "an unrecognisable item was placed");
     }
+}
+
+/// A query parameter's value with its percent-escapes (and `+`) decoded.
+fn decode(v: &str) -> String {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(x) => {
+                        out.push(x);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 // ---- the ledger ------------------------------------------------------------------------------
@@ -504,6 +569,8 @@ struct Server {
     max_in_flight: usize,
     bulk_requests: usize,
     lookups: usize,
+    /// Query Leads requests (the bulk's questions about leads that exist).
+    queries: usize,
     problems: Vec<String>,
 }
 
@@ -643,6 +710,45 @@ impl Server {
         }
     }
 
+    /// Query Leads, truthfully: what a bulk asks first (how many leads the project has, then an
+    /// index of them or each lead by its keys), answered from the leads created so far.
+    fn query(&mut self, url: &str) -> Answer {
+        self.queries += 1;
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        let param = |k: &str| {
+            query
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| decode(v))
+        };
+        let number = |k: &str, d: usize| param(k).and_then(|v| v.parse().ok()).unwrap_or(d);
+        let (page, limit) = (number("page", 1).max(1), number("limit", 20).clamp(1, 100));
+        let matching: Vec<&J> = self
+            .leads
+            .iter()
+            .filter(|l| {
+                ["processId", "referenceId", "phone", "email"]
+                    .iter()
+                    .all(|k| param(k).is_none_or(|v| l[*k].as_str() == Some(v.as_str())))
+            })
+            .collect();
+        let total = matching.len();
+        let data: Vec<J> = matching
+            .into_iter()
+            .skip((page - 1) * limit)
+            .take(limit)
+            .cloned()
+            .collect();
+        let total_pages = total.div_ceil(limit);
+        status(
+            200,
+            json!({"success": true, "data": data, "pagination": {"page": page, "limit": limit,
+                "total": total, "totalPages": total_pages, "hasNextPage": page < total_pages}}),
+            None,
+        )
+    }
+
     fn lookup(&mut self, url: &str) -> Answer {
         self.lookups += 1;
         let reply = if self.lookup_replies.is_empty() {
@@ -710,6 +816,9 @@ impl Server {
         init: Option<bool>,
     ) -> Option<Answer> {
         if s.method == "GET" {
+            if s.url.contains("/leads/query?") {
+                return Some(self.query(&s.url));
+            }
             if !s.url.contains("/leads/get?") {
                 self.problems
                     .push(format!("an unexpected request: {} {}", s.method, s.url));
@@ -880,7 +989,10 @@ fn check_run(run: Run) {
         .expect("a bulk run fails only before it starts")
         .json();
     assert_eq!(requests, json!(host.requests.get()), "the requests counted");
-    assert_eq!(host.requests.get(), server.bulk_requests + server.lookups);
+    assert_eq!(
+        host.requests.get(),
+        server.bulk_requests + server.lookups + server.queries
+    );
 
     let outcomes = host.outcomes.borrow();
     let mut indexes: Vec<usize> = outcomes.iter().map(|(i, _)| *i).collect();

@@ -9,9 +9,10 @@
 //! * `normalize(x).is_ok()` <=> `check(x).valid()`; the E.164 is `+<cc><national>`;
 //! * idempotence: `normalize(normalize(x)) == normalize(x)`, whatever the default region;
 //! * the region accessors agree (`region_index` / `region_at` / `is_known_region`);
-//! * `mask(x, k, '*')` shows at most `k` digits beyond the calling code (valid numbers:
-//!   `+<cc>` then the national number with all but its last `k` digits masked; anything else:
-//!   the characters as typed, with at most `k` digit-like characters left);
+//! * `mask(x, k, '*')` shows at most `k` digits beyond the calling code (numbers — valid, or
+//!   refused only by the junk rules: `+<cc>` then the national number with all but its last
+//!   `k` digits masked; anything else: the characters as typed, with at most `k` digit-like
+//!   characters left);
 //! * the batch path: the number's lines joined by NUL give, through `packed::check_joined`,
 //!   the packed verdicts and texts of `check` on each line (and `false` when a line holds a
 //!   NUL, which splits it); `packed::check_batch` gives the same (`None` for `false`), and so
@@ -20,7 +21,7 @@
 //!   leaves its text at `packed::scratch`;
 //! * `normalizePhone` (`checks::normalize_phone`): ok exactly when `normalize` is, with the same
 //!   E.164; its `invalid_phone` error has the reason's code and shows no more digits of the
-//!   number than `mask(number, 4, '*')`.
+//!   number than `mask_in(number, region, 4, '*')`.
 //!
 //! The wasm edge's buffers are raw pointers: this target reads and writes them with `unsafe`
 //! as the glue does (the crate itself has no `unsafe`).
@@ -110,13 +111,11 @@ fn run(input: &str, region: &str, keep: usize) {
     // mask: never more than `keep` digits beyond the calling code.
     let m = mask(input, keep, '*');
     let vin = check(input, phone::DEFAULT_REGION);
-    if vin.valid() {
-        let cc = vin
-            .country_code()
-            .expect("valid number without calling code");
+    if vin.is_number() {
+        let cc = vin.country_code().expect("a number without calling code");
         let national = vin
             .national_number()
-            .expect("valid number without national number");
+            .expect("a number without national number");
         let prefix = format!("+{cc}");
         let rest = m
             .strip_prefix(&prefix)
@@ -162,9 +161,10 @@ fn normalize_phone(input: &str, region: &str, n: &Result<String, PhoneCheck>) {
             assert_eq!(e.code, Code::InvalidPhone, "{e}");
             let reason = c.reason.expect("a failed check without a reason");
             assert_eq!(e.details, Some(Details::Reason(reason.code())));
-            // The number as `mask(input, 4, '*')` shows it (calling code and 4 digits at most).
+            // The number as `mask_in(input, region, 4, '*')` shows it (calling code and 4
+            // digits at most).
             let digits = |s: &str| s.bytes().filter(u8::is_ascii_digit).count();
-            let allowed = digits(&mask(input, 4, '*')) + digits(reason.message());
+            let allowed = digits(&phone::mask_in(input, &used, 4, '*')) + digits(reason.message());
             let shown = digits(&e.message);
             assert!(
                 shown <= allowed,

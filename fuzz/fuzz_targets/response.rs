@@ -19,16 +19,20 @@
 //!   `Page::into_value` is SDK.md's page;
 //! * `read_bulk` (the answer, or the answer under `data`): the created leads exactly as sent,
 //!   each an object with the `_id` it reports, the keys they are mapped by (referenceId, phone,
-//!   ASCII-lowercased email); one error per `errors` item with its leadId, referenceId (its
-//!   own or its echoed lead's), the echoed lead's phone and email, and its reason; a body of
-//!   another shape is `invalid_response`;
+//!   ASCII-lowercased email), and the count of listed ones without an `_id` or no object (left
+//!   out); one error per `errors` item with its leadId, referenceId (its own or its echoed
+//!   lead's), the echoed lead's phone and email, and its reason; a body of another shape (lists
+//!   that are no lists) is `invalid_response`;
 //! * `from_status` keeps the status and Retry-After, maps 5xx to `server_error`, 429 to
 //!   `key_blocked` exactly when the reason says "blocked" (else `rate_limited`), 404 to
-//!   `not_found`, 401/403 to `forbidden`, the rest to `bad_request`; its message is the
-//!   server's reason (`server_reason`: `error`, `message`, or their `message`), masked, and
-//!   masking it again changes nothing;
-//! * `parse_retry_after` takes exactly seconds (digits, optionally a fraction) and gives a
-//!   finite number of milliseconds within [0, one day];
+//!   `not_found`, 401/403 to `forbidden`, 0 and 3xx to `redirect_refused` (no reason: the
+//!   message says what to fix), the rest to `bad_request`; its message is the server's reason
+//!   (`server_reason`: `error`, `message`, or their `message`), masked, and masking it again
+//!   changes nothing;
+//! * `parse_retry_after` takes seconds (digits, optionally a fraction) or an HTTP date (what
+//!   `parse_http_date` reads, against a wall clock), nothing else, and gives a finite number of
+//!   milliseconds within [0, one day]; `parse_http_date` gives a whole second, and a date it
+//!   reads is read again the same from its IMF-fixdate form;
 //! * `mask_phones_in_text` only turns digits into `*` and is idempotent;
 //! * the engine (`Client`'s get/initiate-existing/activity/update/query/bulk tasks, no retries,
 //!   with a token): a 2xx answer gives what the reader gives (its failure is
@@ -36,22 +40,24 @@
 //!   Retry-After (a 429 without one: 1 s for a rate limit, 1 h for a key block); every bulk
 //!   input gets exactly one outcome, the one the answer's mapping gives; no error message or
 //!   log event holds the token; after a key block the next call fails at once without a
-//!   request, after a rate limit the next request waits out the Retry-After;
+//!   request, after a rate limit the next request waits out the Retry-After (or, past a
+//!   minute, the next call fails at once with the time left);
 //! * `iterateLeads` (`Pages`) over this answer: no `_id` twice, each page's new leads in order.
 #![no_main]
 
 mod common;
 
-use common::{drive, FuzzHost, START_MS};
+use common::{drive, FuzzHost, START_MS, WALL_MS};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value as J};
 use vox_crm::core::api::{self, HttpResponse};
 use vox_crm::core::bulk::{map_answer, BulkOptions, ItemResult, Outcome, Sent};
 use vox_crm::core::engine::{Client, Config, Pages, Step, Task};
 use vox_crm::core::error::{
-    from_status, is_block_reason, is_duplicate_reason, mask_phones_in_text, parse_retry_after,
-    server_reason, Code, VoxError,
+    from_status, is_block_reason, is_duplicate_reason, mask_phones_in_text, parse_http_date,
+    parse_retry_after, server_reason, Code, VoxError,
 };
+use vox_crm::core::retry::MAX_WAIT_MS;
 use vox_crm::core::testkit::{parse, tv, Tv};
 use vox_crm::core::value::Value;
 
@@ -290,8 +296,9 @@ fn query_reader(
     }
 }
 
-/// The bulk answer `read_bulk` should read: the created leads and the error items, or `None`.
-fn expected_bulk(json: Option<&J>) -> Option<(Vec<J>, Vec<J>)> {
+/// The bulk answer `read_bulk` should read: the created leads with an `_id`, how many listed
+/// created leads have none (or are no object), and the error items; or `None`.
+fn expected_bulk(json: Option<&J>) -> Option<(Vec<J>, usize, Vec<J>)> {
     let mut b = json.filter(|b| is_object(b))?;
     if !b["success"].is_array() && is_object(&b["data"]) {
         b = &b["data"];
@@ -301,18 +308,23 @@ fn expected_bulk(json: Option<&J>) -> Option<(Vec<J>, Vec<J>)> {
         J::Array(items) => Some(items.clone()),
         _ => None,
     };
-    let created = list(&b["success"])?;
-    if !created.iter().all(|c| is_object(c) && c["_id"].is_string()) {
-        return None;
-    }
-    Some((created, list(&b["errors"])?))
+    let listed = list(&b["success"])?;
+    let created: Vec<J> = listed
+        .iter()
+        .filter(|c| is_object(c) && c["_id"].is_string())
+        .cloned()
+        .collect();
+    let unreadable = listed.len() - created.len();
+    Some((created, unreadable, list(&b["errors"])?))
 }
 
 fn bulk_reader(json: Option<&J>, fresh: &dyn Fn() -> Option<Tv>) {
     let expected = expected_bulk(json);
     match api::read_bulk(fresh().as_ref()) {
         Ok(a) => {
-            let (created, errors) = expected.expect("read a bulk answer of another shape");
+            let (created, unreadable, errors) =
+                expected.expect("read a bulk answer of another shape");
+            assert_eq!(a.unreadable, unreadable, "created leads without _id");
             assert_eq!(a.created.len(), created.len());
             for (c, j) in a.created.iter().zip(&created) {
                 assert_eq!(c.lead.json(), *j, "created lead not as sent");
@@ -346,17 +358,62 @@ fn bulk_reader(json: Option<&J>, fresh: &dyn Fn() -> Option<Tv>) {
     }
 }
 
+/// `at` (ms since 1970, whole seconds) as an IMF-fixdate.
+fn imf_fixdate(at: f64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = (at / 1000.0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[(m - 1) as usize],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
 /// Checks the error mapping; returns what `parse_retry_after` made of the Retry-After.
 fn error_mapping(status: u16, retry: Option<&str>, body: &str, json: Option<&J>) -> Option<f64> {
-    let ms = parse_retry_after(retry);
-    assert_eq!(parse_retry_after(None), None);
+    const WALL: f64 = WALL_MS;
+    let ms = parse_retry_after(retry, WALL);
+    assert_eq!(parse_retry_after(None, WALL), None);
     let seconds = retry.map(str::trim).is_some_and(|v| {
         let (whole, fraction) = v.split_once('.').unwrap_or((v, ""));
         !whole.is_empty()
             && whole.bytes().all(|b| b.is_ascii_digit())
             && fraction.bytes().all(|b| b.is_ascii_digit())
     });
-    assert_eq!(ms.is_some(), seconds, "Retry-After {retry:?} gave {ms:?}");
+    let date = retry.and_then(|v| parse_http_date(v.trim()));
+    assert_eq!(
+        ms.is_some(),
+        seconds || date.is_some(),
+        "Retry-After {retry:?} gave {ms:?}"
+    );
+    if let (false, Some(at)) = (seconds, date) {
+        assert_eq!(at % 1000.0, 0.0, "a date of whole seconds");
+        assert_eq!(ms, Some((at - WALL).clamp(0.0, DAY_MS)));
+        assert_eq!(
+            parse_retry_after(retry, f64::NAN),
+            None,
+            "no wall clock, no date"
+        );
+        let again = imf_fixdate(at);
+        assert_eq!(parse_http_date(&again), Some(at), "{retry:?} as {again}");
+    }
     if let (Some(ms), Some(v)) = (ms, retry) {
         assert!(
             (0.0..=DAY_MS).contains(&ms),
@@ -364,7 +421,7 @@ fn error_mapping(status: u16, retry: Option<&str>, body: &str, json: Option<&J>)
         );
         let v = v.trim();
         let (whole, fraction) = v.split_once('.').unwrap_or((v, ""));
-        if whole.len() <= 5 {
+        if seconds && whole.len() <= 5 {
             let mut exact: f64 = whole.parse::<f64>().unwrap_or(0.0) * 1000.0;
             for (b, scale) in fraction.bytes().take(3).zip([100.0, 10.0, 1.0]) {
                 exact += f64::from(b - b'0') * scale;
@@ -406,9 +463,11 @@ fn error_mapping(status: u16, retry: Option<&str>, body: &str, json: Option<&J>)
         }
         404 => assert_eq!(e.code, Code::NotFound),
         401 | 403 => assert_eq!(e.code, Code::Forbidden),
+        0 | 300..=399 => assert_eq!(e.code, Code::RedirectRefused),
         _ => assert_eq!(e.code, Code::BadRequest),
     }
     match &reason {
+        _ if e.code == Code::RedirectRefused => assert!(e.message.contains("set baseUrl")),
         Some(r) => assert_eq!(e.message, mask_phones_in_text(r)),
         None => assert!(e.message.starts_with("The server answered HTTP ")),
     }
@@ -565,7 +624,7 @@ fn engine(
                             })
                             .collect();
                         let refs: Vec<&Sent<Tv>> = sent.iter().collect();
-                        let mapped = map_answer(&refs, a);
+                        let mapped = map_answer(&refs, a, "IN");
                         for (i, o) in outcomes.iter() {
                             match (&mapped[*i], o) {
                                 (ItemResult::Created(a), Outcome::Created(b)) => {
@@ -645,6 +704,16 @@ fn engine(
             if left > 0.0 {
                 assert_eq!(e.retry_after_ms, Some(left));
             }
+            check_message(&e.message);
+        }
+        // Paused for longer than a call waits: the next call says so at once.
+        Code::RateLimited if wait > MAX_WAIT_MS && client.cfg.rate.is_some() => {
+            assert!(sends.is_empty(), "a request while the project is paused");
+            let Step::Done(Err(e)) = step else {
+                panic!("a call while the project is paused: {step:?}");
+            };
+            assert_eq!(e.code, Code::RateLimited);
+            assert_eq!(e.retry_after_ms, Some(answered_at + wait - host.now.get()));
             check_message(&e.message);
         }
         _ => {

@@ -13,6 +13,8 @@ use vox_crm::core::testkit::Tv;
 use vox_crm::core::value::{Part, Parts, Value};
 
 pub const START_MS: f64 = 1_000_000.0;
+/// The wall clock when an answer arrives (10 ms after the start): 2026-12-01T00:00:00Z.
+pub const WALL_MS: f64 = 1_796_083_200_000.0;
 
 /// The host of one call: a fake clock, and what the task reported.
 pub struct FuzzHost {
@@ -40,6 +42,10 @@ impl Default for FuzzHost {
 
 impl Host for FuzzHost {
     type V = Tv;
+
+    fn wall_ms(&self) -> f64 {
+        WALL_MS + self.now.get() - START_MS - 10.0
+    }
 
     fn now_ms(&self) -> f64 {
         self.now.get()
