@@ -28,6 +28,23 @@ const [runSoon, clearSoon] = (() => {
   return [(fn) => setTimeout(fn, 0), clearTimeout];
 })();
 
+// Each signal gets one "abort" listener however many calls share it (more than ten would make
+// Node print a false MaxListenersExceededWarning); it calls every call's own.
+const watchers = new WeakMap();
+function onAbortOf(signal, fn) {
+  let calls = watchers.get(signal);
+  if (calls === undefined) {
+    calls = new Set();
+    watchers.set(signal, calls);
+    const all = calls;
+    signal.addEventListener("abort", () => {
+      for (const f of [...all]) f();
+    }, { once: true });
+  }
+  calls.add(fn);
+  return () => calls.delete(fn);
+}
+
 export function buildApi(wasm) {
   const VoxError = wasm.voxErrorClass();
   // Bumped when a wasm trap (a Rust panic: a bug) restarted the instance; handles made by the
@@ -77,7 +94,7 @@ export function buildApi(wasm) {
         over = true;
         clearTimeout(timer);
         if (soon !== null) clearSoon(soon);
-        if (signal) signal.removeEventListener("abort", onAbort);
+        if (unwatch) unwatch();
         for (const c of inFlight) c.abort();
         task.free();
         (ok ? resolve : reject)(value);
@@ -105,7 +122,7 @@ export function buildApi(wasm) {
         for (const r of s.sends) {
           const controller = new AbortController();
           inFlight.add(controller);
-          attempt(r.fetch, r.url, r.init, r.timeoutMs, controller).then(
+          attempt(r.fetch, r.url, r.init, r.timeoutMs, r.maxBytes, controller).then(
             (a) => {
               inFlight.delete(controller);
               if (!over && call(() => task.deliver(r.id, a.status, a.retryAfter, a.body))) step();
@@ -146,7 +163,7 @@ export function buildApi(wasm) {
         for (const c of inFlight) c.abort();
         step();
       };
-      if (signal) signal.addEventListener("abort", onAbort);
+      const unwatch = signal ? onAbortOf(signal, onAbort) : null;
       step();
     });
   }
@@ -466,12 +483,12 @@ function describe(err) {
 /**
  * One HTTP attempt: `fetchFn(url, init)` with `init.signal` from `controller`, aborted after
  * `timeoutMs`. Resolves `{ status, retryAfter, body }` (the body as `JSON.parse` reads it,
- * `undefined` when it is empty or not JSON); rejects with `{ kind: "timeout" | "aborted" |
- * "refused" | "network" | "unavailable" (no fetch to call), message }` when there is no
- * answer, also for a fetch that ignores its signal. A foreign response-like object is read
- * defensively.
+ * `undefined` when it is empty or not JSON; status 0 when the fetch followed a redirect it was
+ * told not to); rejects with `{ kind: "timeout" | "aborted" | "refused" | "network" |
+ * "too_large" | "unavailable" (no fetch to call), message }` when there is no answer, also for
+ * a fetch that ignores its signal. A foreign response-like object is read defensively.
  */
-function attempt(fetchFn, url, init, timeoutMs, controller) {
+function attempt(fetchFn, url, init, timeoutMs, maxBytes, controller) {
   return new Promise((resolve, reject) => {
     if (typeof fetchFn !== "function") return reject(failure("unavailable"));
     init.signal = controller.signal;
@@ -481,6 +498,7 @@ function attempt(fetchFn, url, init, timeoutMs, controller) {
       controller.abort();
     }, timeoutMs);
     const fail = (err) => {
+      if (err === TOO_LARGE) return failure("too_large");
       if (timedOut) return failure("timeout");
       if (controller.signal.aborted) return failure("aborted");
       return isRefused(err) ? failure("refused", describe(err)) : failure("network", describe(err));
@@ -498,22 +516,65 @@ function attempt(fetchFn, url, init, timeoutMs, controller) {
     Promise.resolve()
       .then(() => fetchFn(url, init))
       .then(async (res) => {
-        const status = Number(res.status) | 0;
-        let retryAfter;
-        try {
-          retryAfter = res.headers.get("retry-after") ?? undefined;
-        } catch {
-          retryAfter = undefined;
-        }
-        const text = await res.text();
+        const status = res.redirected === true ? 0 : Number(res.status) | 0;
+        const header = (name) => {
+          try {
+            const v = res.headers.get(name);
+            return typeof v === "string" ? v : undefined;
+          } catch {
+            return undefined;
+          }
+        };
+        const text = await readText(res, header("content-length"), maxBytes);
         let body;
         try {
           body = JSON.parse(text);
         } catch {
           body = undefined;
         }
-        return { status, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined, body };
+        return { status, retryAfter: header("retry-after"), body };
       })
       .then((r) => settle(true, r), (err) => settle(false, fail(err)));
   });
+}
+
+const TOO_LARGE = { tooLarge: true };
+
+/**
+ * The body as text, refused (`TOO_LARGE`) past `maxBytes`: at once by its Content-Length, else
+ * by counting the stream as it arrives (so a huge body is never held whole).
+ */
+async function readText(res, length, maxBytes) {
+  const declared = length === undefined ? NaN : Number(length);
+  const stream = res.body;
+  if (declared > maxBytes) {
+    if (stream && typeof stream.cancel === "function") stream.cancel().catch(() => {});
+    throw TOO_LARGE;
+  }
+  if (declared >= 0 || !stream || typeof stream.getReader !== "function") {
+    const text = await res.text();
+    if (typeof text !== "string") return "";
+    if (text.length > maxBytes) throw TOO_LARGE;
+    return text;
+  }
+  const reader = stream.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      reader.cancel().catch(() => {});
+      throw TOO_LARGE;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
 }

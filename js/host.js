@@ -38,6 +38,16 @@ export function isBrowser() {
   return !isNode && (page || worker);
 }
 
+/** `text` as the WHATWG URL parser reads it, or null when it is no URL. */
+export function urlParts(text) {
+  try {
+    const u = new URL(text);
+    return { href: u.href, protocol: u.protocol, credentials: u.username !== "" || u.password !== "" };
+  } catch {
+    return null;
+  }
+}
+
 /** What a value is, as the core's `Kind`: 0 absent, 1 boolean, 2 number, 3 string, 4 Date, 5 array, 6 object, 7 function, 8 other. */
 export function kindOf(v) {
   switch (typeof v) {
@@ -86,10 +96,13 @@ export function column(arr, key) {
 }
 
 /**
- * Fields `names` of the objects `arr[start..end]`, in one go: `[states, lengths, text]`, per item
- * and field the state (as `textState`, 6 for an object; 255 in an item's first field when the
- * item is no readable object), and the text of the fields `copy` marks, one after the other,
- * with its length (-1 where none). `names` come joined by NUL, `max` and `copy` as typed arrays.
+ * Fields `names` of the objects `arr[start..end]`, in one go: `[states, lengths, text, sources]`,
+ * per item and field the state (as `textState`, 6 for an object; 255 in an item's first field
+ * when the item is no readable object), the text of the fields `copy` marks, one after the
+ * other, with its length (-1 where none), and per item what was read: a shallow copy of its own
+ * data (so that its getters run once, here, and the lead written is the lead checked), or the
+ * item itself when it has a `toJSON`. `names` come joined by NUL, `max` and `copy` as typed
+ * arrays.
  */
 export function fields(arr, start, end, joined, max, copy) {
   const names = joined.split("\0");
@@ -97,6 +110,7 @@ export function fields(arr, start, end, joined, max, copy) {
   const f = names.length;
   const states = new Uint8Array(n * f);
   const lengths = new Int32Array(n * f).fill(-1);
+  const sources = new Array(n);
   let text = "";
   for (let i = 0; i < n; i++) {
     const at = i * f;
@@ -106,8 +120,11 @@ export function fields(arr, start, end, joined, max, copy) {
         states[at] = 255;
         continue;
       }
+      const own = typeof item.toJSON === "function" ? item : { ...item };
+      sources[i] = own;
       for (let k = 0; k < f; k++) {
-        const v = item[names[k]];
+        // An inherited field (a class's getter) is read from the item: JSON leaves it out.
+        const v = names[k] in own ? own[names[k]] : item[names[k]];
         let st;
         if (typeof v === "string") st = v.length > max[k] ? 2 : !v.isWellFormed() ? 3 : v.trim() === "" ? 4 : 0;
         else if (v === undefined || v === null) st = 5;
@@ -123,7 +140,7 @@ export function fields(arr, start, end, joined, max, copy) {
       states[at] = 255; // a getter or a Proxy threw
     }
   }
-  return [states, lengths, text];
+  return [states, lengths, text, sources];
 }
 
 /** A shallow copy with data properties only (getters run once, here); throws what they throw. */
@@ -159,7 +176,8 @@ export function toJson(value, patch) {
 /**
  * `toJson` of many values at once: the patch of item `i` is, for each of `keys`, `codes[i *
  * keys.length + k]`: -1 leave it, -2 remove it, n set it to the next n units of `text`. Each
- * result is the text, `undefined` (a lone surrogate) or `null` (not writable).
+ * result is the text, `undefined` (a lone surrogate) or `[message]` (not writable: what was
+ * thrown, at most 200 characters).
  */
 export function toJsonMany(sources, keys, text, codes) {
   const n = keys.length;
@@ -177,11 +195,20 @@ export function toJsonMany(sources, keys, text, codes) {
     }
     try {
       out[i] = toJson(sources[i], patch);
-    } catch {
-      out[i] = null;
+    } catch (e) {
+      out[i] = [thrownText(e)];
     }
   }
   return out;
+}
+
+/** What was thrown, as at most 200 characters of text (whatever it is). */
+export function thrownText(e) {
+  try {
+    return String(e && e.message !== undefined ? e.message : e).slice(0, 200);
+  } catch {
+    return "a value that cannot be shown as text";
+  }
 }
 
 /** Calls a caller's callback; what it throws or rejects with is dropped (it must not break a call). */

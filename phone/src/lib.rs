@@ -139,6 +139,16 @@ impl Verdict {
         self.reason.is_none()
     }
 
+    /// Read as a number: valid, or refused only by the junk rules (repeating or sequential
+    /// digits), so that its calling code and national number are known.
+    #[must_use]
+    pub fn is_number(&self) -> bool {
+        matches!(
+            self.reason,
+            None | Some(Reason::RepeatingDigits | Reason::SequentialDigits)
+        )
+    }
+
     #[must_use]
     pub fn reason(&self) -> Option<Reason> {
         self.reason

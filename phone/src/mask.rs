@@ -11,8 +11,9 @@ fn is_digit_like(c: char) -> bool {
 pub(super) fn mask(input: &str, region: &str, keep_last: usize, mask_char: char) -> String {
     let verdict = check(input, region);
     let mut out = String::new();
+    // The junk rules say nothing of how a number is written: a junk number masks as any other.
     if let (true, Some(cc), Some(national)) = (
-        verdict.valid(),
+        verdict.is_number(),
         verdict.country_code(),
         verdict.national_number(),
     ) {

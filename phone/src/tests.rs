@@ -292,8 +292,11 @@ fn masking() {
     assert_eq!(mask("+1 201 555 0123", 4, '#'), "+1######0123");
     assert_eq!(mask("+919845317206", 0, '*'), "+91**********");
     assert_eq!(mask("+919845317206", 20, '*'), "+919845317206");
-    // not valid: masked as typed
-    assert_eq!(mask("9999999999", 4, '*'), "******9999");
+    // A number the junk rules refuse is still a number: its calling code shows.
+    assert_eq!(mask("9999999999", 4, '*'), "+91******9999");
+    assert_eq!(mask("+919876543210", 4, '*'), "+91******3210");
+    // not a number: masked as typed
+    assert_eq!(mask("99999", 4, '*'), "*9999");
     assert_eq!(mask("call 12-34", 2, '*'), "call **-34");
     assert_eq!(mask("", 4, '*'), "");
     assert_eq!(mask("+91 98453 1720x", 4, '•'), "+•• ••••• 1720x");

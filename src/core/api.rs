@@ -44,6 +44,10 @@ impl<V> HttpRequest<V> {
     }
 }
 
+/// The longest answer body read: a page of 100 leads with long transcripts is far smaller,
+/// and a body past it is refused (`invalid_response`) before it is read in full.
+pub const MAX_BODY_BYTES: u32 = 32 << 20;
+
 /// An answer: its status, its `Retry-After`, and its body as the host parsed it (`None` when
 /// it was empty or not JSON).
 #[derive(Clone, Debug, PartialEq)]
@@ -436,6 +440,9 @@ pub struct CreatedLead<V> {
 pub struct BulkAnswer<V> {
     pub created: Vec<CreatedLead<V>>,
     pub errors: Vec<BulkItemError<V>>,
+    /// Created leads the answer lists without an `_id` (or not as an object): theirs leads
+    /// cannot be told, so they stay unknown, and the rest of the chunk is still accounted.
+    pub unreadable: usize,
 }
 
 pub fn read_bulk<V: Value>(body: Option<&V>) -> Result<BulkAnswer<V>, VoxError> {
@@ -454,27 +461,21 @@ pub fn read_bulk<V: Value>(body: Option<&V>) -> Result<BulkAnswer<V>, VoxError> 
     let (ids, references) = (success.column("_id"), success.column("referenceId"));
     let (phones, emails) = (success.column("phone"), success.column("email"));
     let mut keys = ids.into_iter().zip(references).zip(phones).zip(emails);
-    let created = created
+    let listed = created.len();
+    let created: Vec<CreatedLead<V>> = created
         .into_iter()
-        .map(|lead| {
+        .filter_map(|lead| {
             let (((id, reference_id), phone), email) = keys.next().unwrap_or_default();
-            if !lead.is_object() {
-                return Err(VoxError::invalid_response(
-                    "A created lead in the bulk answer is not an object",
-                ));
-            }
-            let id = id.ok_or_else(|| {
-                VoxError::invalid_response("A created lead in the bulk answer has no _id")
-            })?;
-            Ok(CreatedLead {
-                id,
+            Some(CreatedLead {
+                id: id.filter(|_| lead.is_object())?,
                 reference_id,
                 phone,
                 email: email.map(|e| e.to_ascii_lowercase()),
                 lead,
             })
         })
-        .collect::<Result<Vec<_>, VoxError>>()?;
+        .collect();
+    let unreadable = listed - created.len();
     let errors = body.get("errors");
     let errors = if errors.is_absent() {
         Vec::new()
@@ -508,7 +509,11 @@ pub fn read_bulk<V: Value>(body: Option<&V>) -> Result<BulkAnswer<V>, VoxError> 
             }
         })
         .collect();
-    Ok(BulkAnswer { created, errors })
+    Ok(BulkAnswer {
+        created,
+        errors,
+        unreadable,
+    })
 }
 
 #[cfg(test)]
@@ -596,13 +601,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(wrapped.created[0].email.as_deref(), Some("a@b.co"));
-        for bad in [
-            r#"{"success":[{"name":"no id"}]}"#,
-            r#"{"success":[1]}"#,
-            r#"{"success":{}}"#,
-            "[]",
-            "<html>",
-        ] {
+        // A created lead without `_id` (or no object) is counted, not a failure of the rest.
+        let partly = read(
+            read_bulk,
+            r#"{"success":[{"_id":"1"},{"name":"no id"},1],"errors":[]}"#,
+        )
+        .unwrap();
+        assert_eq!((partly.created.len(), partly.unreadable), (1, 2));
+        for bad in [r#"{"success":{}}"#, "[]", "<html>"] {
             assert_eq!(
                 read(read_bulk, bad).unwrap_err().code(),
                 "invalid_response",

@@ -114,10 +114,16 @@ impl Index {
 }
 
 /// Maps a bulk answer to the chunk's positions: errors by `leadId`, else `referenceId`, else
-/// their echoed `data` (its phone or email, then its text); created leads by `_id` (existing
-/// leads), `referenceId`, phone or email; what is left, in order (the server keeps the input
-/// order).
-pub fn map_answer<V: Value>(sent: &[&Sent<V>], answer: BulkAnswer<V>) -> Vec<ItemResult<V>> {
+/// their echoed `data` (its phone, read with `region` as the sent phones were, or email, then
+/// its text); created leads by `_id` (existing leads), `referenceId`, phone or email. An item
+/// that names no free position goes nowhere — a lead gets its own answer or `Missing`, never
+/// another lead's — except when it is the one item left for the one position left and the
+/// answer holds an item for every lead (then it can only be that lead's).
+pub fn map_answer<V: Value>(
+    sent: &[&Sent<V>],
+    answer: BulkAnswer<V>,
+    region: &str,
+) -> Vec<ItemResult<V>> {
     let mut out: Vec<Option<ItemResult<V>>> = vec![None; sent.len()];
     let by_id = Index::new(sent, Key::Id);
     let by_ref = Index::new(sent, Key::Reference);
@@ -128,12 +134,17 @@ pub fn map_answer<V: Value>(sent: &[&Sent<V>], answer: BulkAnswer<V>) -> Vec<Ite
             *slot = Some(r);
         }
     };
+    // An echoed phone as the sent ones are written (E.164), when it reads as a number.
+    let phone = |p: Option<&str>| {
+        p.map(|p| crate::core::phone::normalize(p, region).unwrap_or_else(|_| p.to_string()))
+    };
+    let whole = answer.unreadable == 0 && answer.created.len() + answer.errors.len() == sent.len();
     let mut left_errors = Vec::new();
     for e in answer.errors {
         let pos = by_id
             .take(e.lead_id.as_deref(), sent, &out)
             .or_else(|| by_ref.take(e.reference_id.as_deref(), sent, &out))
-            .or_else(|| by_phone.take(e.phone.as_deref(), sent, &out))
+            .or_else(|| by_phone.take(phone(e.phone.as_deref()).as_deref(), sent, &out))
             .or_else(|| by_email.take(e.email.as_deref(), sent, &out))
             .or_else(|| {
                 let text = e.data.as_ref()?.to_json(&[]).ok()?.string()?;
@@ -157,20 +168,18 @@ pub fn map_answer<V: Value>(sent: &[&Sent<V>], answer: BulkAnswer<V>) -> Vec<Ite
         let pos = by_id
             .take(Some(&c.id), sent, &out)
             .or_else(|| by_ref.take(c.reference_id.as_deref(), sent, &out))
-            .or_else(|| by_phone.take(c.phone.as_deref(), sent, &out))
+            .or_else(|| by_phone.take(phone(c.phone.as_deref()).as_deref(), sent, &out))
             .or_else(|| by_email.take(c.email.as_deref(), sent, &out));
         match pos {
             Some(i) => put(&mut out, i, ItemResult::Created(c.lead)),
             None => left_created.push(c.lead),
         }
     }
-    // Whatever could not be recognised fills the remaining positions in order.
-    let mut left_created = left_created.into_iter();
-    let mut left_errors = left_errors.into_iter();
-    for slot in out.iter_mut().filter(|s| s.is_none()) {
-        if let Some(lead) = left_created.next() {
+    let mut free = out.iter_mut().filter(|s| s.is_none());
+    if let (true, Some(slot), None) = (whole, free.next(), free.next()) {
+        if let Some(lead) = left_created.pop() {
             *slot = Some(ItemResult::Created(lead));
-        } else if let Some(e) = left_errors.next() {
+        } else if let Some(e) = left_errors.pop() {
             *slot = Some(ItemResult::Rejected(e));
         }
     }
@@ -315,6 +324,7 @@ mod tests {
                 "success": [{"_id": "b", "phone": "+913"}, {"_id": "a", "referenceId": "r0", "phone": "+911"}],
                 "errors": [{"referenceId": "r3", "error": "dup"}, {"data": echoed, "error": "bad"}],
             })),
+            "IN",
         );
         assert_eq!(id(&r[0]).as_deref(), Some("a"));
         assert_eq!(rejected(&r[1]), Some("bad"));
@@ -333,6 +343,7 @@ mod tests {
             answer(
                 json!({"success": [], "errors": [{"data": {"name": "second"}, "error": "late"}]}),
             ),
+            "IN",
         );
         assert_eq!(rejected(&r[1]), Some("late"));
         assert_eq!(rejected(&r[0]), None);
@@ -353,6 +364,7 @@ mod tests {
         let r = map_answer(
             &refs(&s),
             answer(json!({"success": [{"_id": "z"}], "errors": [{"leadId": "x", "error": "nf"}]})),
+            "IN",
         );
         assert_eq!(rejected(&r[0]), Some("nf"));
         assert!(matches!(r[1], ItemResult::Missing));
@@ -367,6 +379,7 @@ mod tests {
             answer(
                 json!({"success": [{"_id": "p", "phone": "+911"}, {"_id": "q", "phone": "+911"}]}),
             ),
+            "IN",
         );
         assert_eq!(
             (id(&r[0]).as_deref(), id(&r[1]).as_deref()),
@@ -375,14 +388,54 @@ mod tests {
     }
 
     #[test]
-    fn unrecognisable_items_fill_in_order() {
-        let s = vec![sent(None, "+911"), sent(None, "+912")];
+    fn unrecognisable_items_go_to_no_lead_unless_one_is_left_for_one() {
+        let s = vec![sent(None, "+911"), sent(None, "+912"), sent(None, "+913")];
+        // Two unnamed answers for two leads: either could be either's.
         let r = map_answer(
             &refs(&s),
-            answer(json!({"success": [{"_id": "q"}, {"_id": "w"}]})),
+            answer(
+                json!({"success": [{"_id": "q"}, {"_id": "c", "phone": "+913"}],
+                "errors": [{"data": {"name": "altered"}, "error": "whose?"}]}),
+            ),
+            "IN",
         );
-        assert_eq!(id(&r[0]).as_deref(), Some("q"));
-        assert_eq!(id(&r[1]).as_deref(), Some("w"));
+        assert_eq!(id(&r[2]).as_deref(), Some("c"));
+        assert!(matches!(r[0], ItemResult::Missing) && matches!(r[1], ItemResult::Missing));
+        // One unnamed answer left for the one lead left, in an answer for every lead: its own.
+        let r = map_answer(
+            &refs(&s),
+            answer(
+                json!({"success": [{"_id": "a", "phone": "+911"}, {"_id": "c", "phone": "+913"}],
+                "errors": [{"data": {"name": "altered"}, "error": "mine"}]}),
+            ),
+            "IN",
+        );
+        assert_eq!(rejected(&r[1]), Some("mine"));
+        // Not when the answer is short of an item (a created lead without `_id`).
+        let r = map_answer(
+            &refs(&s),
+            answer(
+                json!({"success": [{"_id": "a", "phone": "+911"}, {"phone": "+912"}],
+                "errors": [{"data": {"name": "altered"}, "error": "whose?"}]}),
+            ),
+            "IN",
+        );
+        assert_eq!(id(&r[0]).as_deref(), Some("a"));
+        assert!(matches!(r[1], ItemResult::Missing) && matches!(r[2], ItemResult::Missing));
+    }
+
+    #[test]
+    fn echoed_phones_match_in_any_form() {
+        let s = vec![sent(None, "+919845317206"), sent(None, "+919845317207")];
+        let r = map_answer(
+            &refs(&s),
+            answer(json!({"success": [], "errors": [
+                {"data": {"phone": "098453 17207"}, "error": "second"},
+                {"data": {"phone": "9845317206"}, "error": "first"}]})),
+            "IN",
+        );
+        assert_eq!(rejected(&r[0]), Some("first"));
+        assert_eq!(rejected(&r[1]), Some("second"));
     }
 
     #[test]

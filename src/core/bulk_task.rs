@@ -350,7 +350,8 @@ impl<V: Value> Chunk<V> {
                     Poll::Ready(Ok(Answer::Bulk(answer))) => {
                         let sent: Vec<&Sent<V>> =
                             self.items.iter().map(|(_, it)| &it.sent).collect();
-                        let results = bulk::map_answer(&sent, answer);
+                        let unreadable = answer.unreadable > 0;
+                        let results = bulk::map_answer(&sent, answer, &cx.cfg().default_region);
                         let mut reasons = Vec::new();
                         for ((i, item), r) in
                             std::mem::take(&mut self.items).into_iter().zip(results)
@@ -369,9 +370,11 @@ impl<V: Value> Chunk<V> {
                                 }
                                 ItemResult::Rejected(reason) => rejected(reason),
                                 ItemResult::Missing => {
-                                    Decided::Unknown(VoxError::invalid_response(
-                                        "The bulk answer did not mention this lead",
-                                    ))
+                                    Decided::Unknown(VoxError::invalid_response(if unreadable {
+                                        "The bulk answer did not name this lead (it lists a created lead without an _id)"
+                                    } else {
+                                        "The bulk answer did not name this lead recognisably (by _id, referenceId, phone, email or its data as sent)"
+                                    }))
                                 }
                             };
                             self.decided.push_back((i, item, d));
@@ -431,7 +434,10 @@ impl<V: Value> Chunk<V> {
                     while running.len() < LOOKUP_CONCURRENCY && *next < self.pending.len() {
                         if let Some((_, item)) = self.pending.get(*next) {
                             let r = item.sent.reference_id.as_deref().unwrap_or_default();
-                            running.push((*next, lookup(cx.cfg(), r, &item.process_id)));
+                            running.push((
+                                *next,
+                                lookup(cx.cfg(), r, &item.process_id, cx.cfg().max_retries),
+                            ));
                         }
                         *next += 1;
                     }

@@ -41,14 +41,17 @@ pub enum TransportError {
     Aborted,
     /// No request could be made at all (no `fetch` in this runtime).
     Unavailable(String),
+    /// The answer's body was longer than [`api::MAX_BODY_BYTES`] (the driver stopped reading).
+    TooLarge,
 }
 
 impl TransportError {
     /// The failure a driver reports by name: "timeout", "aborted", "refused", "unavailable" (no
-    /// `fetch` to call) or "network".
+    /// `fetch` to call), "too_large" or "network".
     pub fn from_kind(kind: &str, message: String) -> Self {
         match kind {
             "timeout" => TransportError::Timeout,
+            "too_large" => TransportError::TooLarge,
             "aborted" => TransportError::Aborted,
             "refused" => TransportError::Refused(message),
             "unavailable" => TransportError::Unavailable(
@@ -146,8 +149,13 @@ pub struct Outgoing<V> {
 /// callback and bulk report live in the host).
 pub trait Host {
     type V: Value;
-    /// Milliseconds of a monotonic clock.
+    /// Milliseconds of a monotonic clock: every wait and window is measured on it.
     fn now_ms(&self) -> f64;
+    /// Milliseconds since 1970 by the wall clock, read only to turn a `Retry-After` date into
+    /// a wait (NaN when there is none).
+    fn wall_ms(&self) -> f64 {
+        f64::NAN
+    }
     /// In [0, 1).
     fn random(&self) -> f64;
     fn aborted(&self) -> bool;
@@ -840,6 +848,11 @@ impl<V: Value> Request<V> {
         }
     }
 
+    /// The attempts made so far.
+    pub fn attempts(&self) -> u32 {
+        self.attempt
+    }
+
     pub fn poll<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>) -> Poll<Result<Answer<V>, Failure>> {
         loop {
             match self.state {
@@ -1012,6 +1025,19 @@ impl<V: Value> Request<V> {
                 return None;
             }
             Reply::Wait(ms) if ms < 0.0 => COMPLETION_POLL_MS,
+            Reply::Wait(ms) if ms > wait_cap(cx.cfg()) => {
+                // Paused by a 429 that asked for longer than a call waits: say so at once.
+                let err = VoxError::new(
+                    Code::RateLimited,
+                    format!(
+                        "The server asked this project to pause for {} more s (Retry-After); no request was sent",
+                        (ms / 1000.0).ceil() as u64
+                    ),
+                )
+                .with_retry_after(Some(ms));
+                self.log(cx, "rate_limit_wait", Some(err.message.clone()));
+                return Some(Poll::Ready(Err(Failure::fail(err))));
+            }
             Reply::Wait(ms) => ms.max(1.0),
             _ => COMPLETION_POLL_MS,
         };
@@ -1077,6 +1103,19 @@ impl<V: Value> Request<V> {
                     ambiguous: self.kind == Kind::Write,
                 }));
             }
+            Err(TransportError::TooLarge) => {
+                // Not asked again (it would be as large); a write that got an answer may have run.
+                let err = VoxError::invalid_response(format!(
+                    "The server's answer to {} {} is larger than {} MiB, the most vox-crm reads",
+                    self.req.method.as_str(),
+                    self.req.path,
+                    api::MAX_BODY_BYTES >> 20
+                ));
+                return Err(Some(Failure {
+                    err,
+                    ambiguous: self.kind == Kind::Write,
+                }));
+            }
         };
         if err.code == Code::KeyBlocked {
             self.log(cx, "key_blocked", Some(err.message.clone()));
@@ -1089,6 +1128,7 @@ impl<V: Value> Request<V> {
             self.attempt,
             self.max_retries,
             cx.host.random(),
+            wait_cap(cx.cfg()),
         ) {
             Decision::RetryAfter(ms) => {
                 cx.log(LogEvent {
@@ -1110,9 +1150,14 @@ impl<V: Value> Request<V> {
     }
 }
 
+/// The longest wait a call of `cfg` makes at once (`retry::wait_cap_ms`).
+fn wait_cap(cfg: &Config) -> f64 {
+    retry::wait_cap_ms(cfg.rate.map_or(0.0, |r| r.per_ms + WINDOW_MARGIN_MS))
+}
+
 /// Maps a non-2xx answer and updates the traffic state from it.
 fn on_error_status<H: Host>(cx: &mut Cx<'_, H>, resp: &HttpResponse<H::V>) -> VoxError {
-    let retry_after = error::parse_retry_after(resp.retry_after.as_deref());
+    let retry_after = error::parse_retry_after(resp.retry_after.as_deref(), cx.host.wall_ms());
     let err = error::from_status(resp.status, resp.body.as_ref(), retry_after);
     match err.code {
         Code::KeyBlocked => {
@@ -1135,19 +1180,19 @@ fn on_error_status<H: Host>(cx: &mut Cx<'_, H>, resp: &HttpResponse<H::V>) -> Vo
     }
 }
 
-/// Get Lead by referenceId, for reconciliation (more retries than a caller's read).
-pub(crate) fn lookup<V: Value>(cfg: &Config, reference_id: &str, process_id: &str) -> Request<V> {
+/// Get Lead by referenceId, for reconciliation, with at most `retries` retries.
+pub(crate) fn lookup<V: Value>(
+    cfg: &Config,
+    reference_id: &str,
+    process_id: &str,
+    retries: u32,
+) -> Request<V> {
     let target = Target::Reference {
         reference_id: reference_id.to_string(),
         process_id: process_id.to_string(),
     };
     let req = api::get_lead(&target, &cfg.project_id, false);
-    Request::new(
-        req,
-        Kind::Read,
-        Reader::Lead,
-        retry::lookup_retries(cfg.max_retries),
-    )
+    Request::new(req, Kind::Read, Reader::Lead, retries)
 }
 
 /// A lookup's verdict: `Ok(None)` when the server says the lead does not exist.
@@ -1202,18 +1247,31 @@ struct Initiate<V> {
     init: Option<bool>,
     keys: Keys,
     resends: u32,
+    /// Requests this call may still make (`retry::call_attempts`), lookups included.
+    left: u32,
     state: IState<V>,
 }
 
 impl<V: Value> Initiate<V> {
+    /// Retries a request of this call may make now, within what is left of its budget (one
+    /// attempt is kept for the lookup an ambiguous write needs).
+    fn retries(&self, cfg: &Config, keep: u32) -> u32 {
+        cfg.max_retries.min(self.left.saturating_sub(1 + keep))
+    }
+
     fn sending(&self, cfg: &Config) -> IState<V> {
         let req = api::initiate_lead(self.lead.body.clone(), self.init);
         IState::Sending(Request::new(
             req,
             Kind::Write,
             Reader::Lead,
-            cfg.max_retries,
+            self.retries(cfg, 1),
         ))
+    }
+
+    fn lookup(&self, cfg: &Config) -> Request<V> {
+        let r = self.lead.reference_id.as_deref().unwrap_or_default();
+        lookup(cfg, r, &self.lead.process_id, self.retries(cfg, 0))
     }
 
     fn poll<H: Host<V = V>>(&mut self, cx: &mut Cx<'_, H>) -> Option<Result<V, VoxError>> {
@@ -1245,67 +1303,80 @@ impl<V: Value> Initiate<V> {
                     }
                     self.sending(cx.cfg())
                 }
-                IState::Sending(r) => match r.poll(cx) {
-                    Poll::Pending => return None,
-                    Poll::Ready(Ok(a)) => {
-                        let lead = a.into_value();
-                        cx.settle(vec![(self.keys, settled(Ok(&lead)))]);
-                        return Some(Ok(lead));
-                    }
-                    Poll::Ready(Err(f)) if f.ambiguous => {
-                        // Keys stay taken: the lead may exist now.
-                        if f.err.code == Code::Aborted || self.lead.reference_id.is_none() {
-                            return Some(Err(f.err));
+                IState::Sending(r) => {
+                    let Poll::Ready(res) = r.poll(cx) else {
+                        return None;
+                    };
+                    self.left = self.left.saturating_sub(r.attempts());
+                    match res {
+                        Ok(a) => {
+                            let lead = a.into_value();
+                            cx.settle(vec![(self.keys, settled(Ok(&lead)))]);
+                            return Some(Ok(lead));
                         }
-                        IState::Grace {
-                            until: cx.now() + grace_ms(cx.cfg(), &f.err),
-                            err: f.err,
-                        }
-                    }
-                    Poll::Ready(Err(f)) => {
-                        let reason = if f.err.code == Code::BadRequest {
-                            f.err.message.clone()
-                        } else {
-                            String::new()
-                        };
-                        match &self.lead.reference_id {
-                            Some(r) if self.resends > 0 && error::is_duplicate_reason(&reason) => {
-                                IState::Recheck {
-                                    req: lookup(cx.cfg(), r, &self.lead.process_id),
-                                    err: f.err,
-                                    reason,
-                                }
+                        Err(f) if f.ambiguous => {
+                            // Keys stay taken: the lead may exist now.
+                            if f.err.code == Code::Aborted
+                                || self.lead.reference_id.is_none()
+                                || self.left == 0
+                            {
+                                return Some(Err(f.err));
                             }
-                            _ => {
+                            IState::Grace {
+                                until: cx.now() + grace_ms(cx.cfg(), &f.err),
+                                err: f.err,
+                            }
+                        }
+                        Err(f) => {
+                            let reason = if f.err.code == Code::BadRequest {
+                                f.err.message.clone()
+                            } else {
+                                String::new()
+                            };
+                            let recheck = self.resends > 0
+                                && self.left > 0
+                                && self.lead.reference_id.is_some()
+                                && error::is_duplicate_reason(&reason);
+                            if !recheck {
                                 cx.settle(vec![(self.keys, settled::<V>(Err(&reason)))]);
                                 return Some(Err(f.err));
                             }
+                            IState::Recheck {
+                                req: self.lookup(cx.cfg()),
+                                err: f.err,
+                                reason,
+                            }
                         }
                     }
-                },
+                }
                 IState::Grace { until, err } => {
                     if !elapsed(cx, *until) {
                         return None;
                     }
-                    let r = self.lead.reference_id.as_deref().unwrap_or_default();
+                    let err = err.clone();
                     IState::Lookup {
-                        req: lookup(cx.cfg(), r, &self.lead.process_id),
-                        err: err.clone(),
+                        req: self.lookup(cx.cfg()),
+                        err,
                     }
                 }
-                IState::Lookup { req, err } => match req.poll(cx) {
-                    Poll::Pending => return None,
-                    Poll::Ready(r) => match found(r) {
+                IState::Lookup { req, err } => {
+                    let Poll::Ready(r) = req.poll(cx) else {
+                        return None;
+                    };
+                    self.left = self.left.saturating_sub(req.attempts());
+                    match found(r) {
                         Ok(Some(lead)) => return Some(Ok(lead)),
+                        // A resend needs room for itself and the lookup it may need.
                         Ok(None)
-                            if self.resends < retry::reconcile_budget(cx.cfg().max_retries) =>
+                            if self.resends < retry::reconcile_budget(cx.cfg().max_retries)
+                                && self.left >= 2 =>
                         {
                             self.resends += 1;
                             self.sending(cx.cfg())
                         }
                         _ => return Some(Err(err.clone())),
-                    },
-                },
+                    }
+                }
                 IState::Recheck { req, err, reason } => match req.poll(cx) {
                     Poll::Pending => return None,
                     Poll::Ready(r) => {
@@ -1327,7 +1398,9 @@ impl<V: Value> Initiate<V> {
 // ---- iterate ------------------------------------------------------------------------------
 
 /// SDK.md `iterateLeads`: every page of a query in turn, each lead once (by `_id`) even when
-/// new leads shift the pages while iterating.
+/// new leads shift the pages while iterating. It ends after the page that says there is no
+/// next one, the page numbered `totalPages`, or a page that brings no lead with an unseen
+/// `_id` — so a server that repeats a page, or ignores `page`, cannot make it run for ever.
 struct LeadPager {
     query: LeadQuery,
     next_page: u64,
@@ -1440,15 +1513,25 @@ impl<V: Value> PageTask<V> {
                 Poll::Ready(Ok(_)) => return Some(Err(VoxError::invalid_response("Not a page"))),
                 Poll::Ready(Err(f)) => return Some(Err(f.err)),
             };
-            p.next_page = *page_no + 1;
+            let page_no = *page_no;
+            p.next_page = page_no + 1;
             self.req = None;
-            p.done = !page.has_next_page || page.ids.is_empty();
+            let mut unseen = 0;
             let fresh: Vec<usize> = (0..page.ids.len())
                 .filter(|&i| match page.ids.get(i).and_then(Option::as_ref) {
-                    Some(id) => p.seen.insert(id_key(id)),
+                    Some(id) => {
+                        let new = p.seen.insert(id_key(id));
+                        unseen += usize::from(new);
+                        new
+                    }
                     None => true,
                 })
                 .collect();
+            // The last page: the server says so, or it is past `totalPages`, or it brought no
+            // lead not seen before (a server that repeats a page or ignores `page`).
+            p.done = !page.has_next_page
+                || unseen == 0
+                || page.total_pages.is_some_and(|tp| page_no >= tp);
             // Usually every lead is new: the page's own array goes to the caller.
             if fresh.len() == page.ids.len() && !fresh.is_empty() {
                 return Some(Ok(page.leads));
@@ -1515,6 +1598,7 @@ impl Client {
             init,
             keys,
             resends: 0,
+            left: retry::call_attempts(self.cfg.max_retries),
             state: IState::Claim(None),
         };
         Task::new(Op::Initiate(Box::new(i)))

@@ -960,3 +960,156 @@ fn when_the_store_fails_the_local_limits_count_what_was_sent_through_it() {
         sent_at - t0
     );
 }
+
+#[test]
+fn retry_after_past_the_cap_fails_at_once_and_pauses_the_project_without_sleeping() {
+    let h = FakeHost::default();
+    h.script(vec![Some(Fault::Before(Ok(rate_limited(86_400))))]);
+    let c = client();
+    let t0 = h.now.get();
+    let err = go(&c, &h, |c| c.initiate_lead(&lead(1), None)).unwrap_err();
+    assert_eq!(err.code(), "rate_limited");
+    assert_eq!(err.retry_after_ms, Some(86_400_000.0));
+    assert_eq!(h.requests(), 1, "no retry a day later");
+    // A later call fails at once, saying how long is left, and sends nothing.
+    let err = go(&c, &h, |c| c.get_lead(&target(MISSING), false)).unwrap_err();
+    assert_eq!(err.code(), "rate_limited");
+    assert!(err.retry_after_ms.unwrap() > 86_000_000.0);
+    assert!(err.message.contains("pause"), "{}", err.message);
+    assert_eq!(h.requests(), 1);
+    assert!(h.now.get() - t0 < 1000.0, "nothing slept");
+    // The same from an HTTP date.
+    let h = FakeHost::default();
+    let when = "Wed, 02 Dec 2026 00:00:00 GMT"; // a day after the fake epoch
+    h.script(vec![Some(Fault::Before(Ok(
+        crate::core::api::HttpResponse {
+            retry_after: Some(when.into()),
+            ..rate_limited(1)
+        },
+    )))]);
+    let err = go(&client(), &h, |c| c.initiate_lead(&lead(1), None)).unwrap_err();
+    assert_eq!(err.code(), "rate_limited");
+    let ms = err.retry_after_ms.unwrap();
+    assert!((86_399_000.0..=86_400_000.0).contains(&ms), "{ms}");
+}
+
+#[test]
+fn retry_after_as_a_date_is_waited_out() {
+    let h = FakeHost::default();
+    let when = "Tue, 01 Dec 2026 00:00:07 GMT"; // 7 s after the fake epoch
+    h.script(vec![Some(Fault::Before(Ok(
+        crate::core::api::HttpResponse {
+            retry_after: Some(when.into()),
+            ..rate_limited(1)
+        },
+    )))]);
+    let t0 = h.now.get();
+    go(&client(), &h, |c| c.initiate_lead(&lead(1), None)).unwrap();
+    let (t1, _) = h.sent.borrow()[1].clone();
+    assert!(
+        t1 - t0 >= 7000.0 - 1.0 && t1 - t0 < 8000.0,
+        "waited {}",
+        t1 - t0
+    );
+}
+
+/// Every lead `pages` yields, and how many requests it took.
+fn iterate_all(c: &Client, h: &FakeHost, query: J) -> Vec<String> {
+    let pages = Pages::new(&tv(query), "IN").unwrap();
+    let mut ids = Vec::new();
+    loop {
+        let mut task = pages.next();
+        let page = loop {
+            match task.step(c, h) {
+                crate::core::engine::Step::Done(r) => break r.unwrap(),
+                crate::core::engine::Step::Pending { .. } => {
+                    for s in task.take_sends() {
+                        let r = h.send(&s);
+                        task.deliver(s.id, r);
+                    }
+                }
+            }
+        };
+        let Some(page) = page.json().as_array().cloned() else {
+            return ids;
+        };
+        ids.extend(
+            page.iter()
+                .map(|l| l["_id"].as_str().unwrap_or("").to_string()),
+        );
+        assert!(ids.len() < 1000, "the pager does not end");
+    }
+}
+
+#[test]
+fn pager_ends_on_a_repeated_page_an_ignored_page_or_past_total_pages() {
+    let page = r#"{"success":true,"data":[{"_id":"aaaaaaaaaaaaaaaaaaaaaaa1"},{"_id":"aaaaaaaaaaaaaaaaaaaaaaa2"}],
+        "pagination":{"page":1,"limit":2,"total":99,"totalPages":50,"hasNextPage":true}}"#;
+    let bare = r#"{"success":true,"data":[{"_id":"aaaaaaaaaaaaaaaaaaaaaaa1"},{"_id":"aaaaaaaaaaaaaaaaaaaaaaa2"}]}"#;
+    for body in [page, bare] {
+        let h = FakeHost::default();
+        h.script(
+            (0..5)
+                .map(|_| Some(Fault::Before(Ok(status(200, body)))))
+                .collect(),
+        );
+        let ids = iterate_all(&client(), &h, json!({"limit": 2}));
+        assert_eq!(ids.len(), 2, "each lead once");
+        assert_eq!(
+            h.requests(),
+            2,
+            "the page that brought nothing new ended it"
+        );
+    }
+    // New leads on every page, but only two pages.
+    let h = FakeHost::default();
+    let pages: Vec<_> = (0..5)
+        .map(|p| {
+            let body = format!(
+                r#"{{"success":true,"data":[{{"_id":"bbbbbbbbbbbbbbbbbbbbbbb{p}"}}],"pagination":{{"page":{},"limit":1,"totalPages":2,"hasNextPage":true}}}}"#,
+                p + 1
+            );
+            Some(Fault::Before(Ok(status(200, &body))))
+        })
+        .collect();
+    h.script(pages);
+    let ids = iterate_all(&client(), &h, json!({"limit": 1}));
+    assert_eq!(ids.len(), 2);
+    assert_eq!(h.requests(), 2, "no page past totalPages");
+}
+
+#[test]
+fn an_outage_bounds_initiate_with_its_lookups_by_max_retries() {
+    for max in 0..4u32 {
+        let h = FakeHost::default();
+        let down = || {
+            Some(Fault::Before(Ok(status(
+                503,
+                r#"{"error":"Service unavailable"}"#,
+            ))))
+        };
+        h.script((0..40).map(|_| down()).collect());
+        let c = client_with(|c| c.max_retries = max);
+        let t0 = h.now.get();
+        let err = go(&c, &h, |c| c.initiate_lead(&lead_ref(1), None)).unwrap_err();
+        assert_eq!(err.code(), "server_error");
+        let sent = h.sent.borrow();
+        let writes = sent.iter().filter(|(_, r)| r.method == "POST").count();
+        assert_eq!(
+            writes, 1,
+            "max {max}: an ambiguous write is not resent blindly"
+        );
+        assert!(
+            sent.len() as u32 <= crate::core::retry::call_attempts(max),
+            "max {max}: {} requests",
+            sent.len()
+        );
+        assert!(
+            sent.len() as u32 <= 2 + max,
+            "max {max}: one lookup and its retries"
+        );
+        drop(sent);
+        // Back-off of at most maxRetries waits (each at most 30 s).
+        assert!(h.now.get() - t0 <= f64::from(max) * 30_000.0 + 1000.0);
+    }
+}

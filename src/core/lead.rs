@@ -4,7 +4,7 @@
 //! optional fields dropped). Leads and activities coming back are the host's values, passed
 //! through untouched.
 
-use crate::core::error::{Code, Details, VoxError};
+use crate::core::error::{mask_phones_in_text, Code, Details, VoxError};
 use crate::core::phone;
 use crate::core::value::{Field, Json, JsonError, Kind, Patch, TextError, TextState, Value};
 
@@ -129,12 +129,8 @@ pub fn read_leads<V: Value>(
     inputs
         .fields(start, end, &NAMES, &MAX, &COPY)
         .into_iter()
-        .zip(start..end)
-        .map(|(fields, i)| match fields {
-            Some(fields) => Ok(LeadInput {
-                fields,
-                source: inputs.at(i),
-            }),
+        .map(|fields| match fields {
+            Some((fields, source)) => Ok(LeadInput { fields, source }),
             None => Err(validation_error(vec![not_a_lead()])),
         })
         .collect()
@@ -146,10 +142,6 @@ pub fn read_lead<V: Value>(source: &V) -> Result<LeadInput<V>, VoxError> {
     read_leads(&one, 0, 1)
         .pop()
         .unwrap_or_else(|| Err(validation_error(vec![not_a_lead()])))
-        .map(|l| LeadInput {
-            source: source.clone(),
-            ..l
-        })
 }
 
 /// True for a 24-character lowercase hex id (API.md §1).
@@ -456,8 +448,18 @@ pub fn write_leads<V: Value>(
         .map(|(c, body)| {
             let body = body.map_err(|e| {
                 let mut f = unwritable("lead");
-                if e == JsonError::NotWellFormed {
-                    f.message = "lead holds text that is not valid (a lone surrogate)".into();
+                match e {
+                    JsonError::NotWellFormed => {
+                        f.message = "lead holds text that is not valid (a lone surrogate)".into();
+                    }
+                    // What the caller's toJSON, getter or Proxy threw, or JSON.stringify said.
+                    JsonError::Unwritable(Some(thrown)) => {
+                        f.message = format!(
+                            "lead cannot be written as JSON: {}",
+                            mask_phones_in_text(&thrown)
+                        );
+                    }
+                    JsonError::Unwritable(None) => {}
                 }
                 validation_error(vec![f])
             })?;

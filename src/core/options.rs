@@ -18,10 +18,23 @@ use serde::Deserialize;
 pub const MAX_SHORT: usize = 1024;
 
 /// Facts about where the library runs, from the host.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct Env {
     /// A page or a worker, where a token would be readable by every visitor.
     pub browser: bool,
+    /// The host's WHATWG URL parser (`new URL(text)` in JS), `None` for what it refuses.
+    pub parse_url: fn(&str) -> Option<UrlParts>,
+}
+
+/// A URL as a WHATWG URL parser reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UrlParts {
+    /// The normalised form (lower-case scheme and host, no default port, ...).
+    pub href: String,
+    /// With its colon: `"https:"`.
+    pub protocol: String,
+    /// A user name or a password (`user:pass@`) is in it.
+    pub credentials: bool,
 }
 
 fn given<V: Value>(v: &Option<V>) -> Option<&V> {
@@ -199,6 +212,36 @@ fn toggle<V: Value, T: serde::de::DeserializeOwned>(
     v.read().map(|t| Some(Some(t))).ok_or_else(bad)
 }
 
+/// `baseUrl` checked and normalised: an http(s) URL in its WHATWG form (so that every spelling
+/// of one address shares one limiter), or an absolute path (a browser's own backend route),
+/// without a trailing slash. The URL is never quoted back: it may hold a password.
+fn base_url(base: &str, parse: fn(&str) -> Option<UrlParts>) -> Result<String, VoxError> {
+    let refuse = |what: &str| {
+        Err(VoxError::invalid_argument(format!(
+            "baseUrl must not hold {what}"
+        )))
+    };
+    if base.contains('?') {
+        return refuse("a query (?...): the client adds its own");
+    }
+    if base.contains('#') {
+        return refuse("a fragment (#...)");
+    }
+    if base.starts_with('/') && !base.starts_with("//") {
+        return Ok(base.trim_end_matches('/').to_string());
+    }
+    let url = parse(base).filter(|u| u.protocol == "http:" || u.protocol == "https:");
+    let Some(url) = url else {
+        return Err(VoxError::invalid_argument(
+            "baseUrl must be an http(s) URL or an absolute path",
+        ));
+    };
+    if url.credentials {
+        return refuse("credentials (user:password@): pass the token option instead");
+    }
+    Ok(url.href.trim_end_matches('/').to_string())
+}
+
 impl<V: Value> ClientOptions<V> {
     /// Reads `new VoxClient(options)`.
     pub fn read(options: &V) -> Result<Self, VoxError> {
@@ -233,16 +276,7 @@ impl<V: Value> ClientOptions<V> {
         let mut cfg = Config::new(&project_id);
         cfg.token = token;
         if let Some(base) = opt_text(&self.base_url, "baseUrl", MAX_SHORT)? {
-            let base = base.trim().trim_end_matches('/').to_string();
-            if !(base.starts_with("http://")
-                || base.starts_with("https://")
-                || base.starts_with('/'))
-            {
-                return Err(VoxError::invalid_argument(
-                    "baseUrl must be an http(s) URL or an absolute path",
-                ));
-            }
-            cfg.base_url = base;
+            cfg.base_url = base_url(base.trim(), env.parse_url)?;
         }
         if let Some(t) = opt_number(&self.timeout_ms, "timeoutMs", 1.0, 600_000.0, false)? {
             cfg.timeout_ms = t;
@@ -747,13 +781,45 @@ mod tests {
     const P: &str = "6650a1b2c3d4e5f601234567";
 
     fn config(v: serde_json::Value, browser: bool) -> Result<(Config, Hooks<Tv>), VoxError> {
-        ClientOptions::read(&tv(v))?.into_config(Env { browser })
+        let env = Env {
+            browser,
+            parse_url: crate::core::testkit::parse_url,
+        };
+        ClientOptions::read(&tv(v))?.into_config(env)
     }
 
     fn message(r: Result<impl std::fmt::Debug, VoxError>) -> String {
         let e = r.unwrap_err();
         assert_eq!(e.code, Code::InvalidArgument, "{e:?}");
         e.message
+    }
+
+    #[test]
+    fn base_url_is_normalised_and_refused_with_credentials_a_query_or_a_fragment() {
+        let base =
+            |b: &str| config(json!({"projectId": P, "baseUrl": b}), false).map(|(c, _)| c.base_url);
+        assert_eq!(
+            base("HTTP://LocalHost:08080/api/v1/").unwrap(),
+            "http://localhost:8080/api/v1"
+        );
+        assert_eq!(
+            base("https://crm.example:443").unwrap(),
+            "https://crm.example"
+        );
+        assert_eq!(base(" /crm/api/ ").unwrap(), "/crm/api");
+        for (b, says) in [
+            ("http://user:s3cret@h/api", "credentials"),
+            ("http://h/api?x=1", "query"),
+            ("http://h/api?", "query"),
+            ("http://h/api#top", "fragment"),
+            ("//evil.example/api", "http(s) URL"),
+            ("ftp://h/api", "http(s) URL"),
+            ("not a url", "http(s) URL"),
+        ] {
+            let m = message(base(b));
+            assert!(m.contains(says), "{b}: {m}");
+            assert!(!m.contains("s3cret"), "{m}");
+        }
     }
 
     #[test]

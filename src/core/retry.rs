@@ -6,14 +6,19 @@
 //!   a refused connection. A timeout, a reset or a 5xx after a write is *ambiguous*: the
 //!   caller reconciles (looks the lead up by referenceId) instead of resending blindly.
 //! - A `key_blocked` 429, 4xx answers and aborts are final.
-//! - Reconciliation (lookup, then resend only if not found) gets at least
-//!   `MIN_RECONCILE_ROUNDS` rounds and each lookup at least `MIN_LOOKUP_RETRIES` retries,
-//!   unless `maxRetries` is 0 (then one lookup, and no resend). After a timeout it
-//!   first waits a grace period (the request may still be running on the server). A resent
-//!   lead refused as a duplicate is looked up once more: found means our earlier attempt
-//!   created it late, and it is reported created.
+//! - Reconciliation (lookup, then resend only if not found) is bounded by `maxRetries` as
+//!   everything else: each lookup is retried at most `maxRetries` times, a lead is resent at
+//!   most `maxRetries` times, and one `initiateLead` makes at most [`call_attempts`]
+//!   `= 2 × (1 + maxRetries)` requests in all (with `maxRetries` 0: the write and one lookup).
+//!   After a timeout it first waits a grace period (the request may still be running on the
+//!   server). A resent lead refused as a duplicate is looked up once more: found means our
+//!   earlier attempt created it late, and it is reported created.
 //! - Waits grow exponentially with full jitter in [0.5, 1] of the step, capped, and are never
 //!   shorter than the server's `Retry-After`.
+//! - No call waits longer than [`wait_cap_ms`] at once (a minute, or the rate window when that
+//!   is longer): a `Retry-After` past it ends the call at once with its `retryAfterMs`, and a
+//!   project paused for longer than that (by such a 429) fails calls at once instead of
+//!   sleeping, with the time left as `retryAfterMs`.
 
 use crate::core::error::{Code, VoxError};
 
@@ -36,28 +41,14 @@ pub enum Decision {
 
 pub const BASE_DELAY_MS: f64 = 500.0;
 
-/// Reconciliation after an ambiguous write (a Get Lead by referenceId, then a resend when the
-/// lead does not exist) is allowed more rounds than `maxRetries`: a lookup is a harmless read,
-/// and giving up early would leave a lead's outcome unknown.
-pub const MIN_RECONCILE_ROUNDS: u32 = 5;
-pub const MIN_LOOKUP_RETRIES: u32 = 8;
-
-/// Rounds of lookup-then-resend for one lead (none when the caller asked for no retries).
+/// Rounds of lookup-then-resend for one lead: `maxRetries` (none when it is 0).
 pub fn reconcile_budget(max_retries: u32) -> u32 {
-    if max_retries == 0 {
-        0
-    } else {
-        max_retries.max(MIN_RECONCILE_ROUNDS)
-    }
+    max_retries
 }
 
-/// Retries of one reconciliation lookup (none when the caller asked for no retries).
-pub fn lookup_retries(max_retries: u32) -> u32 {
-    if max_retries == 0 {
-        0
-    } else {
-        max_retries.max(MIN_LOOKUP_RETRIES)
-    }
+/// The most requests one single-lead call makes, its lookups included.
+pub fn call_attempts(max_retries: u32) -> u32 {
+    2 * (1 + max_retries)
 }
 
 /// How long to wait after a timed-out write before looking its lead up: the request may still
@@ -66,6 +57,15 @@ pub fn reconcile_grace_ms(timeout_ms: f64) -> f64 {
     timeout_ms.clamp(1000.0, 10_000.0)
 }
 pub const MAX_DELAY_MS: f64 = 30_000.0;
+
+/// The longest wait a call makes at once for the server's `Retry-After` or a paused project.
+pub const MAX_WAIT_MS: f64 = 60_000.0;
+
+/// [`MAX_WAIT_MS`], or the rate window `window_ms` when it is longer (a limit of a few
+/// requests an hour means long waits, and they are the caller's choice).
+pub fn wait_cap_ms(window_ms: f64) -> f64 {
+    MAX_WAIT_MS.max(window_ms)
+}
 
 /// Back-off before retry number `attempt` (1 = first retry); `random` is in [0, 1).
 pub fn backoff_ms(attempt: u32, random: f64) -> f64 {
@@ -83,7 +83,8 @@ pub fn is_ambiguous(err: &VoxError) -> bool {
 }
 
 /// Decides what to do after attempt number `attempt` (1-based) failed with `err`.
-/// `refused` is true when the connection was refused (nothing reached the server).
+/// `refused` is true when the connection was refused (nothing reached the server); a retry
+/// that would wait longer than `cap_ms` is not made.
 pub fn decide(
     kind: Kind,
     err: &VoxError,
@@ -91,6 +92,7 @@ pub fn decide(
     attempt: u32,
     max_retries: u32,
     random: f64,
+    cap_ms: f64,
 ) -> Decision {
     let retriable = match err.code {
         Code::RateLimited => true,
@@ -101,8 +103,8 @@ pub fn decide(
         }
         _ => false,
     };
-    if retriable && attempt <= max_retries {
-        let wait = backoff_ms(attempt, random).max(err.retry_after_ms.unwrap_or(0.0));
+    let wait = backoff_ms(attempt, random).max(err.retry_after_ms.unwrap_or(0.0));
+    if retriable && attempt <= max_retries && wait <= cap_ms {
         return Decision::RetryAfter(wait);
     }
     if kind == Kind::Write && is_ambiguous(err) && !refused {
@@ -140,14 +142,22 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    decide(Kind::Read, &err(code), false, 1, 2, 0.5),
+                    decide(Kind::Read, &err(code), false, 1, 2, 0.5, MAX_WAIT_MS),
                     Decision::RetryAfter(_)
                 ),
                 "{code:?}"
             );
         }
         assert_eq!(
-            decide(Kind::Read, &err(Code::ServerError), false, 3, 2, 0.5),
+            decide(
+                Kind::Read,
+                &err(Code::ServerError),
+                false,
+                3,
+                2,
+                0.5,
+                MAX_WAIT_MS
+            ),
             Decision::Fail
         );
     }
@@ -155,11 +165,27 @@ mod tests {
     #[test]
     fn writes_resend_only_when_surely_not_processed() {
         assert!(matches!(
-            decide(Kind::Write, &err(Code::RateLimited), false, 1, 2, 0.5),
+            decide(
+                Kind::Write,
+                &err(Code::RateLimited),
+                false,
+                1,
+                2,
+                0.5,
+                MAX_WAIT_MS
+            ),
             Decision::RetryAfter(_)
         ));
         assert!(matches!(
-            decide(Kind::Write, &err(Code::NetworkError), true, 1, 2, 0.5),
+            decide(
+                Kind::Write,
+                &err(Code::NetworkError),
+                true,
+                1,
+                2,
+                0.5,
+                MAX_WAIT_MS
+            ),
             Decision::RetryAfter(_)
         ));
         for code in [
@@ -169,7 +195,7 @@ mod tests {
             Code::InvalidResponse,
         ] {
             assert_eq!(
-                decide(Kind::Write, &err(code), false, 1, 2, 0.5),
+                decide(Kind::Write, &err(code), false, 1, 2, 0.5, MAX_WAIT_MS),
                 Decision::Ambiguous,
                 "{code:?}"
             );
@@ -186,12 +212,12 @@ mod tests {
             Code::Aborted,
         ] {
             assert_eq!(
-                decide(Kind::Read, &err(code), false, 1, 5, 0.5),
+                decide(Kind::Read, &err(code), false, 1, 5, 0.5, MAX_WAIT_MS),
                 Decision::Fail,
                 "{code:?}"
             );
             assert_eq!(
-                decide(Kind::Write, &err(code), false, 1, 5, 0.5),
+                decide(Kind::Write, &err(code), false, 1, 5, 0.5, MAX_WAIT_MS),
                 Decision::Fail,
                 "{code:?}"
             );
@@ -199,11 +225,32 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_honoured() {
+    fn retry_after_is_honoured_up_to_the_cap() {
         let e = err(Code::RateLimited).with_retry_after(Some(4000.0));
         assert_eq!(
-            decide(Kind::Write, &e, false, 1, 2, 0.0),
+            decide(Kind::Write, &e, false, 1, 2, 0.0, MAX_WAIT_MS),
             Decision::RetryAfter(4000.0)
         );
+        let day = err(Code::RateLimited).with_retry_after(Some(86_400_000.0));
+        assert_eq!(
+            decide(Kind::Read, &day, false, 1, 2, 0.0, MAX_WAIT_MS),
+            Decision::Fail
+        );
+        assert_eq!(
+            decide(Kind::Write, &day, false, 1, 2, 0.0, MAX_WAIT_MS),
+            Decision::Fail
+        );
+        // A 503 asking for a day: a read fails, a write stays ambiguous (it may have run).
+        let down = err(Code::ServerError).with_retry_after(Some(86_400_000.0));
+        assert_eq!(
+            decide(Kind::Read, &down, false, 1, 2, 0.0, MAX_WAIT_MS),
+            Decision::Fail
+        );
+        assert_eq!(
+            decide(Kind::Write, &down, false, 1, 2, 0.0, MAX_WAIT_MS),
+            Decision::Ambiguous
+        );
+        assert_eq!(wait_cap_ms(3_600_000.0), 3_600_000.0);
+        assert_eq!(wait_cap_ms(5025.0), MAX_WAIT_MS);
     }
 }

@@ -22,6 +22,35 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 
+/// A stand-in for the WHATWG URL parser in the native tests: lower-cases the scheme and the
+/// host, drops a default port and the port's leading zeros, and gives an empty path `/`.
+#[cfg(test)]
+pub fn parse_url(text: &str) -> Option<crate::core::options::UrlParts> {
+    let (scheme, rest) = text.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
+    let (credentials, host_port) = match authority.rsplit_once('@') {
+        Some((_, hp)) => (true, hp),
+        None => (false, authority),
+    };
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, ""));
+    if host.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let port = port.trim_start_matches('0');
+    let default = matches!((scheme.as_str(), port), ("http", "80") | ("https", "443"));
+    let port = if port.is_empty() || default {
+        String::new()
+    } else {
+        format!(":{port}")
+    };
+    Some(crate::core::options::UrlParts {
+        href: format!("{scheme}://{}{port}{path}", host.to_ascii_lowercase()),
+        protocol: format!("{scheme}:"),
+        credentials,
+    })
+}
+
 /// A host value for the native tests: a JSON value that can be changed in place through any
 /// handle to it, as a JS object can. `{"$date": ms}` stands for a JS `Date` (`null`: an invalid
 /// one) and `{"$fn": name}` for a function.
@@ -76,7 +105,7 @@ impl Tv {
         }
         let text = v.to_string();
         if text.contains("\"$fn\"") {
-            return Err(JsonError::Unwritable);
+            return Err(JsonError::Unwritable(None));
         }
         Ok(tv(J::String(text)))
     }
@@ -434,7 +463,7 @@ impl FakeStore {
 impl Default for FakeHost {
     fn default() -> Self {
         FakeHost {
-            now: Cell::new(1_000_000.0),
+            now: Cell::new(FAKE_START_MS),
             latency_ms: 10.0,
             crm: RefCell::default(),
             faults: RefCell::default(),
@@ -555,12 +584,23 @@ impl FakeHost {
     }
 }
 
+/// The fake wall clock when a `FakeHost` starts: 2026-12-01T00:00:00Z.
+#[cfg(test)]
+pub const FAKE_EPOCH_MS: f64 = 1_796_083_200_000.0;
+
+#[cfg(test)]
+const FAKE_START_MS: f64 = 1_000_000.0;
+
 #[cfg(test)]
 impl Host for FakeHost {
     type V = Tv;
 
     fn now_ms(&self) -> f64 {
         self.now.get()
+    }
+
+    fn wall_ms(&self) -> f64 {
+        FAKE_EPOCH_MS + self.now.get() - FAKE_START_MS
     }
 
     fn random(&self) -> f64 {

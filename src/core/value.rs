@@ -119,7 +119,7 @@ pub trait Value: Clone + DeserializeOwned {
     fn to_json(&self, patch: &[(&str, Option<&str>)]) -> Result<Self, JsonError> {
         Self::to_json_many(&[(self, patch.to_vec())])
             .pop()
-            .unwrap_or(Err(JsonError::Unwritable))
+            .unwrap_or(Err(JsonError::Unwritable(None)))
     }
     /// For an array: the string field `key` of each item (`None` where it is absent or no
     /// string); empty for anything else.
@@ -129,8 +129,9 @@ pub trait Value: Clone + DeserializeOwned {
             .collect()
     }
     /// For an array: fields `names` of items `start..end` at once (what each holds, and the
-    /// text of those `copy` marks, each at most `max` long); `None` for an item that is no
-    /// readable object.
+    /// text of those `copy` marks, each at most `max` long), with the item as read — a host may
+    /// give a snapshot of its data, so that the caller's getters run once however often the
+    /// core reads and writes it; `None` for an item that is no readable object.
     fn fields(
         &self,
         start: usize,
@@ -138,12 +139,12 @@ pub trait Value: Clone + DeserializeOwned {
         names: &[&str],
         max: &[usize],
         copy: &[bool],
-    ) -> Vec<Option<Vec<Field>>> {
+    ) -> Vec<Option<(Vec<Field>, Self)>> {
         (start..end)
             .map(|i| {
                 let item = self.at(i);
                 item.is_object().then(|| {
-                    names
+                    let fields = names
                         .iter()
                         .zip(max)
                         .zip(copy)
@@ -157,7 +158,8 @@ pub trait Value: Clone + DeserializeOwned {
                                 },
                             }
                         })
-                        .collect()
+                        .collect();
+                    (fields, item)
                 })
             })
             .collect()
@@ -189,10 +191,10 @@ pub trait Value: Clone + DeserializeOwned {
 }
 
 /// Why a value could not be written as JSON.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JsonError {
-    /// A cycle, a BigInt, or a value that throws when read.
-    Unwritable,
+    /// A cycle, a BigInt, or a value that throws when read (with what it threw, if known).
+    Unwritable(Option<String>),
     /// Text that holds a lone surrogate.
     NotWellFormed,
 }

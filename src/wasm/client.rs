@@ -76,6 +76,7 @@ impl VoxClientCore {
     pub fn new(options: JsValue) -> Result<VoxClientCore, JsValue> {
         let env = Env {
             browser: is_browser(),
+            parse_url: super::parse_url,
         };
         let (cfg, hooks) = ClientOptions::read(&Js(options))
             .and_then(|o| o.into_config(env))

@@ -4,6 +4,7 @@
 //! `RequestInit` with its `Headers`.
 
 use super::{call_back, Js};
+use crate::core::api;
 use crate::core::bulk::{Outcome, Progress};
 use crate::core::engine::{Host, LogEvent, Outgoing};
 use crate::core::error::VoxError;
@@ -11,7 +12,7 @@ use crate::core::options::Hooks;
 use crate::core::value::{Json, Part, Value};
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
-use web_sys::{Headers, RequestInit};
+use web_sys::{Headers, RequestInit, RequestRedirect};
 
 #[wasm_bindgen(module = "/js/host.js")]
 extern "C" {
@@ -51,6 +52,10 @@ impl Host for WasmHost {
         now()
     }
 
+    fn wall_ms(&self) -> f64 {
+        js_sys::Date::now()
+    }
+
     fn random(&self) -> f64 {
         js_sys::Math::random()
     }
@@ -85,7 +90,7 @@ impl Host for WasmHost {
     }
 }
 
-/// `{ id, fetch, url, init, timeoutMs }` for the driver: the caller's `fetch` or the global one
+/// `{ id, fetch, url, init, timeoutMs, maxBytes }` for the driver: the caller's `fetch` or the global one
 /// (`undefined` when there is none), the URL, and a `RequestInit` with its `Headers`.
 pub fn request(hooks: &Hooks<Js>, out: Outgoing<Js>) -> JsValue {
     let fetch = match &hooks.fetch {
@@ -94,6 +99,8 @@ pub fn request(hooks: &Hooks<Js>, out: Outgoing<Js>) -> JsValue {
     };
     let init = RequestInit::new();
     init.set_method(out.method);
+    // A 3xx is the core's to refuse (`redirect_refused`), never followed.
+    init.set_redirect(RequestRedirect::Manual);
     if let Ok(headers) = Headers::new() {
         for (k, v) in &out.headers {
             let _ = headers.set(k, v);
@@ -117,6 +124,7 @@ pub fn request(hooks: &Hooks<Js>, out: Outgoing<Js>) -> JsValue {
         ("url", Json::Text(out.url)),
         ("init", Json::Value(Js(init.into()))),
         ("timeoutMs", Json::Number(out.timeout_ms)),
+        ("maxBytes", Json::Number(f64::from(api::MAX_BODY_BYTES))),
     ]))
     .0
 }

@@ -12,6 +12,7 @@ pub mod webhook;
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
 use crate::core::error::VoxError;
+use crate::core::options::UrlParts;
 use crate::core::value::{
     decode_fields, encode_patches, split_utf16, Field, Json, JsonError, Kind, Patch, TextState,
     Value,
@@ -29,6 +30,8 @@ extern "C" {
     fn vox_error_class_js() -> JsValue;
     #[wasm_bindgen(js_name = isBrowser)]
     fn is_browser() -> bool;
+    #[wasm_bindgen(js_name = urlParts)]
+    fn url_parts(text: &str) -> JsValue;
     #[wasm_bindgen(js_name = kindOf)]
     fn kind_of(v: &JsValue) -> u8;
     #[wasm_bindgen(js_name = textState)]
@@ -61,6 +64,17 @@ extern "C" {
     fn note_panic(message: &str);
     #[wasm_bindgen(js_name = takePanic)]
     fn take_panic_js() -> Option<String>;
+}
+
+/// `new URL(text)` as the core's `UrlParts` (`Env::parse_url`).
+pub(crate) fn parse_url(text: &str) -> Option<UrlParts> {
+    let parts = url_parts(text);
+    let p = Js(parts);
+    Some(UrlParts {
+        href: p.get("href").string()?,
+        protocol: p.get("protocol").string()?,
+        credentials: p.get("credentials").boolean()?,
+    })
 }
 
 /// Runs at every instantiation. A panic (a bug: the crate denies unwrap, expect, panic and
@@ -191,7 +205,7 @@ impl Value for Js {
         names: &[&str],
         max: &[usize],
         copy: &[bool],
-    ) -> Vec<Option<Vec<Field>>> {
+    ) -> Vec<Option<(Vec<Field>, Self)>> {
         let max: Vec<u32> = max.iter().map(|&m| m as u32).collect();
         let copy: Vec<u8> = copy.iter().map(|&c| u8::from(c)).collect();
         let Ok(r) = fields_js(
@@ -207,7 +221,12 @@ impl Value for Js {
         let states = js_sys::Uint8Array::from(r.get(0)).to_vec();
         let text = r.get(2).as_string().unwrap_or_default();
         let texts = split_utf16(&text, &js_sys::Int32Array::from(r.get(1)).to_vec());
+        let sources = Array::from(&r.get(3));
         decode_fields(&states, names.len(), texts)
+            .into_iter()
+            .zip(0..)
+            .map(|(f, i)| f.map(|f| (f, Js(sources.get(i)))))
+            .collect()
     }
 
     fn read<T: DeserializeOwned>(&self) -> Option<T> {
@@ -220,12 +239,18 @@ impl Value for Js {
         let sources: Array = items.iter().map(|(v, _)| v.0.clone()).collect();
         let keys: Array = keys.iter().map(|k| js_str(k)).collect();
         let Ok(out) = to_json_many_js(&sources, &keys, &text, &codes) else {
-            return items.iter().map(|_| Err(JsonError::Unwritable)).collect();
+            return items
+                .iter()
+                .map(|_| Err(JsonError::Unwritable(None)))
+                .collect();
         };
         out.iter()
             .map(|t| match t {
                 t if t.is_undefined() => Err(JsonError::NotWellFormed),
-                t if t.is_null() => Err(JsonError::Unwritable),
+                t if t.is_null() => Err(JsonError::Unwritable(None)),
+                t if Array::is_array(&t) => {
+                    Err(JsonError::Unwritable(Array::from(&t).get(0).as_string()))
+                }
                 t => Ok(Js(t)),
             })
             .collect()
