@@ -20,6 +20,8 @@ export type ErrorCode =
   | "aborted"
   | "invalid_response"
   | "browser_unsafe"
+  /** The server answered with a redirect (3xx), which is never followed: fix `baseUrl`. */
+  | "redirect_refused"
   /** A bug inside vox-crm (a Rust panic); the WebAssembly module restarted and keeps working. */
   | "internal_error";
 
@@ -70,11 +72,11 @@ export interface VoxClientOptions {
   projectId: string;
   /** Required unless `baseUrl` is your own proxy that adds it. */
   token?: string;
-  /** Default "https://crm.uservox.ai/api/v1". */
+  /** Default "https://crm.uservox.ai/api/v1". An http(s) URL (no credentials, query or fragment) or an absolute path. */
   baseUrl?: string;
   /** Per attempt; default 30000. */
   timeoutMs?: number;
-  /** Default 2. */
+  /** Default 2. Also bounds reconciliation: one initiateLead makes at most 2 × (1 + maxRetries) requests. */
   maxRetries?: number;
   /** ISO 3166 alpha-2 for numbers without a country code; default "IN". */
   defaultCountry?: string;
@@ -231,6 +233,10 @@ export declare class VoxClient {
   updateLead(target: LeadTarget, changes: LeadChanges, options?: { signal?: AbortSignal }): Promise<{ updateId?: string; message: string }>;
   getLead(target: LeadTarget, options?: { masked?: boolean; signal?: AbortSignal }): Promise<LeadWithActivities>;
   queryLeads(query?: LeadQuery, options?: { signal?: AbortSignal }): Promise<LeadPage>;
+  /**
+   * Every lead of the query, page by page, each once. Ends after the page that says there is no
+   * next one, the page numbered `totalPages`, or a page that brings no lead not yielded before.
+   */
   iterateLeads(query?: LeadQuery, options?: { signal?: AbortSignal }): AsyncIterableIterator<Lead>;
   getActivity(activityId: string, options?: { masked?: boolean; signal?: AbortSignal }): Promise<Activity>;
 }
