@@ -1,7 +1,10 @@
-// The package's public surface over the wasm exports (the same for the Node and the web
-// build): `VoxClient` adds `iterateLeads` as a plain async iterator; everything else forwards,
-// through a guard that turns a wasm trap (a Rust panic, i.e. a bug) into a VoxError
-// "internal_error" and remakes the client's wasm handle on the restarted instance.
+// The package's public surface over the wasm exports (the same for every build): `VoxClient`
+// adds `iterateLeads` as a plain async iterator; everything else forwards, through a guard that
+// turns a wasm trap (a Rust panic, i.e. a bug) into a VoxError "internal_error" and remakes the
+// client's wasm handle on the restarted instance. Where the module loads asynchronously (the web
+// build), the async methods wait for it, and the synchronous functions need `init()` first.
+
+import { VoxError, thrownText } from "./host.js";
 
 // The next turn of the event loop, after pending I/O: setImmediate (Node, Deno, Bun), else a
 // MessageChannel message (browsers, workers), else setTimeout(0).
@@ -45,8 +48,12 @@ function onAbortOf(signal, fn) {
   return () => calls.delete(fn);
 }
 
-export function buildApi(wasm) {
-  const VoxError = wasm.voxErrorClass();
+/**
+ * The API over the glue `wasm`. `loader.ready()` loads the module (idempotent, a promise);
+ * `loader.isReady()` says whether it has.
+ */
+export function buildApi(wasm, loader) {
+  const { ready, isReady } = loader;
   // Bumped when a wasm trap (a Rust panic: a bug) restarted the instance; handles made by the
   // old instance are then remade.
   let generation = 0;
@@ -60,11 +67,22 @@ export function buildApi(wasm) {
     }
     // An exception from the caller's own values (a getter or a Proxy that throws) while the
     // arguments were read: every failure is a VoxError.
-    const detail = String(e && e.message !== undefined ? e.message : e).slice(0, 200);
-    return new VoxError("invalid_argument", `The arguments could not be read: ${detail}`);
+    return new VoxError("invalid_argument", `The arguments could not be read: ${thrownText(e)}`);
+  }
+
+  function loadFailed(e) {
+    return e instanceof VoxError ? e : new VoxError("not_initialized", `vox-crm's WebAssembly module could not be loaded: ${thrownText(e)}`);
+  }
+
+  function notReady() {
+    return new VoxError(
+      "not_initialized",
+      "vox-crm's WebAssembly module is not loaded yet: await init() once before calling the synchronous functions (VoxClient's methods wait for it themselves)",
+    );
   }
 
   function guard(fn) {
+    if (!isReady()) throw notReady();
     try {
       return fn();
     } catch (e) {
@@ -76,6 +94,7 @@ export function buildApi(wasm) {
   // to be, hands each result back, until it is done. Every decision is the task's; this only
   // performs them. The call's signal aborts every request in flight and wakes the task.
   function drive(make) {
+    if (!isReady()) return ready().then(() => drive(make), (e) => Promise.reject(loadFailed(e)));
     return new Promise((resolve, reject) => {
       let task;
       try {
@@ -156,7 +175,7 @@ export function buildApi(wasm) {
         };
         answered.then(
           (reply) => back(reply, undefined),
-          (e) => back(undefined, String(e && e.message !== undefined ? e.message : e).slice(0, 200)),
+          (e) => back(undefined, thrownText(e)),
         );
       };
       const onAbort = () => {
@@ -175,13 +194,15 @@ export function buildApi(wasm) {
 
     constructor(options) {
       this.#options = options;
-      this.#core = guard(() => new wasm.VoxClientCore(options));
+      // Before the module is loaded (the web build without init()), the options are read on
+      // the first call, whose promise then rejects with what the constructor would throw.
+      this.#core = isReady() ? guard(() => new wasm.VoxClientCore(options)) : null;
       this.#generation = generation;
     }
 
-    /** The wasm client, remade after a restart of the instance. */
+    /** The wasm client, made on first use before the module loaded, remade after a restart. */
     #c() {
-      if (this.#generation !== generation) {
+      if (this.#core === null || this.#generation !== generation) {
         this.#core = guard(() => new wasm.VoxClientCore(this.#options));
         this.#generation = generation;
       }
@@ -249,6 +270,7 @@ export function buildApi(wasm) {
             if (finished) return { value: undefined, done: true };
             let leads;
             try {
+              if (!isReady()) await ready().catch((e) => Promise.reject(loadFailed(e)));
               if (pager === null) {
                 pager = guard(() => core().pager(query, options));
                 made = generation;

@@ -1,9 +1,20 @@
-// Node entry (bundled to node/index.cjs): the wasm-bindgen nodejs build loads synchronously.
-import * as wasm from "vox-crm-glue";
+// Node entry (bundled to node/index.cjs): the package's one .wasm (web/vox_crm_bg.wasm)
+// is read and instantiated synchronously on load, so everything works at once; `init()` is there
+// for code written for every build, and resolves at once.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as glue from "vox-crm-glue";
 import { buildApi } from "../js/api.mjs";
 
-const api = buildApi(wasm);
+glue.initSync({ module: readFileSync(join(__dirname, "..", "web", "vox_crm_bg.wasm")) });
+
+/** Nothing to wait for in Node: the module loaded with the package. */
+export function init() {
+  return Promise.resolve();
+}
+
+const api = buildApi(glue, { ready: init, isReady: () => true });
 export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;
 // Undocumented: the wasm-bindgen exports themselves, for the package's own tests and benchmarks
 // (they compare the glue's fast paths with wasm's own results).
-export const __wasm = wasm;
+export const __wasm = glue;

@@ -1,8 +1,30 @@
-// Browser and bundler entry (bundled to web/index.mjs): fetches and instantiates the .wasm
-// that sits beside this file, once, before the exports are used.
-import init, * as wasm from "vox-crm-glue";
+// Browser and bundler entry (bundled to web/index.mjs). Nothing happens on import: the .wasm
+// beside it (web/vox_crm_bg.wasm, the package's one .wasm) is fetched and instantiated by `init()` — explicit, or
+// on the first call of a VoxClient method — so that importing never fails or blocks (no
+// top-level await) and a failed fetch is an error the caller can catch and retry.
+import load, * as glue from "vox-crm-glue";
 import { buildApi } from "../js/api.mjs";
 
-await init({ module_or_path: new URL("./vox_crm_bg.wasm", import.meta.url) });
-const api = buildApi(wasm);
+let loaded = false;
+let loading = null;
+
+/**
+ * Loads the module once: from `input` (a URL, a Response, bytes or a compiled
+ * WebAssembly.Module) or from the .wasm beside the package. Idempotent; a failure may be retried.
+ */
+export function init(input) {
+  if (loaded) return Promise.resolve();
+  if (loading === null) {
+    const source = input ?? new URL("./vox_crm_bg.wasm", import.meta.url);
+    loading = load({ module_or_path: source }).then(() => {
+      loaded = true;
+    });
+    loading.catch(() => {
+      loading = null;
+    });
+  }
+  return loading;
+}
+
+const api = buildApi(glue, { ready: init, isReady: () => loaded });
 export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;

@@ -23,7 +23,9 @@ export type ErrorCode =
   /** The server answered with a redirect (3xx), which is never followed: fix `baseUrl`. */
   | "redirect_refused"
   /** A bug inside vox-crm (a Rust panic); the WebAssembly module restarted and keeps working. */
-  | "internal_error";
+  | "internal_error"
+  /** The web build's WebAssembly module is not loaded yet (a synchronous function before `await init()`), or could not be loaded. */
+  | "not_initialized";
 
 export interface FieldError {
   field: string;
@@ -264,6 +266,21 @@ export interface PhoneCheck {
 export interface PhoneOptions {
   defaultCountry?: string;
 }
+
+/**
+ * Loads the WebAssembly module; idempotent, and a failure may be retried. In the web build it
+ * fetches `web/vox_crm_bg.wasm` beside the entry, or what `input` gives (a URL, a Response,
+ * the bytes, or a compiled module, for bundlers that do not emit the .wasm); the synchronous
+ * functions need it to have resolved, `VoxClient`'s methods wait for it themselves. In Node and
+ * workerd the module loads with the package, and this resolves at once.
+ */
+export declare function init(input?: WasmInput): Promise<void>;
+
+/**
+ * Where `init` finds the module: a URL of the .wasm, a fetch `Response` of it, its bytes, or a
+ * compiled `WebAssembly.Module` (typed loosely, so that the types need no DOM library).
+ */
+export type WasmInput = string | URL | Response | ArrayBuffer | ArrayBufferView | object;
 
 export declare function validatePhone(input: string, options?: PhoneOptions): PhoneCheck;
 /**

@@ -1,5 +1,8 @@
-// Assembles the npm package in dist/vox-crm from the two wasm-pack builds (.build/node and
-// .build/web) and pkg-template/. Usage: node scripts/package.mjs [outDir]
+// Assembles the npm package in dist/vox-crm from the wasm-pack build (.build/web) and
+// pkg-template/: one vox_crm_bg.wasm (in web/, beside the entry that fetches it), shared by three entries — node/ (CommonJS,
+// loads it synchronously; node/index.mjs re-exports it, one instance for import and require),
+// web/ (ESM, loads it with init() or on first use) and edge/ (ESM for workerd, imports it as a
+// compiled module). Usage: node scripts/package.mjs [outDir]
 import { build } from "esbuild";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -18,51 +21,58 @@ function need(path) {
 }
 
 rmSync(out, { recursive: true, force: true });
-for (const target of ["node", "web"]) {
-  mkdirSync(join(out, target), { recursive: true });
-  cpSync(need(join(root, ".build", target, "vox_crm_bg.wasm")), join(out, target, "vox_crm_bg.wasm"));
-}
+mkdirSync(join(out, "web"), { recursive: true });
+cpSync(need(join(root, ".build", "web", "vox_crm_bg.wasm")), join(out, "web", "vox_crm_bg.wasm"));
 
-// Each build's JS is one minified file: the wasm-bindgen glue, its snippets (js/host.js) and the
-// public surface (js/api.mjs), bundled from the entry.
-// wasm-bindgen's nodejs glue is CommonJS and requires its snippets by a String.raw template,
-// which a bundler cannot follow: read it as CommonJS, with plain string requires.
-const nodeGlue = {
-  name: "nodejs-glue",
+// Each entry's JS is one minified file: the wasm-bindgen glue, js/host.js and the public surface
+// (js/api.mjs). The glue imports host.js from the copy wasm-pack made under snippets/; it is
+// resolved to js/host.js itself, so that the bundle holds one module (one VoxError class).
+const oneHost = {
+  name: "one-host",
   setup(b) {
-    b.onLoad({ filter: /[\\/]\.build[\\/]node[\\/]vox_crm\.js$/ }, (args) => ({
-      contents: readFileSync(args.path, "utf8").replace(/require\(String\.raw`([^`]+)`\)/g, (_, p) => `require(${JSON.stringify(p)})`),
-      loader: "js",
-      resolveDir: dirname(args.path),
-    }));
+    b.onResolve({ filter: /[\\/]snippets[\\/].*[\\/]js[\\/]host\.js$/ }, () => ({ path: join(root, "js", "host.js") }));
   },
 };
-writeFileSync(join(root, ".build", "node", "package.json"), '{ "type": "commonjs" }\n');
+const glue = need(join(root, ".build", "web", "vox_crm.js"));
 // The glue lists one import object per `extern` block of a module; the repeats are harmless.
-const common = { bundle: true, minify: !process.env.VOX_NO_MINIFY, logLevel: "warning", legalComments: "none", logOverride: { "duplicate-object-key": "silent" } };
+// Its default path for the .wasm uses import.meta.url, which the CommonJS build never takes
+// (the entry passes the module).
+const common = {
+  bundle: true,
+  minify: !process.env.VOX_NO_MINIFY,
+  logLevel: "warning",
+  legalComments: "none",
+  logOverride: { "duplicate-object-key": "silent", "empty-import-meta": "silent" },
+  alias: { "vox-crm-glue": glue },
+  plugins: [oneHost],
+};
 await build({
   ...common,
   entryPoints: [join(tpl, "entry-node.mjs")],
-  alias: { "vox-crm-glue": need(join(root, ".build", "node", "vox_crm.js")) },
-  plugins: [nodeGlue],
   outfile: join(out, "node", "index.cjs"),
   format: "cjs",
   platform: "node",
   target: "node20",
+  // Node's own, not the global ones: a jsdom test environment (Jest) has none.
+  banner: { js: 'const { TextDecoder, TextEncoder } = require("node:util");' },
 });
-await build({
-  ...common,
-  entryPoints: [join(tpl, "entry-web.mjs")],
-  alias: { "vox-crm-glue": need(join(root, ".build", "web", "vox_crm.js")) },
-  outfile: join(out, "web", "index.mjs"),
-  format: "esm",
-  platform: "browser",
-  target: "es2022",
-});
+for (const [entry, dir] of [["entry-web.mjs", "web"], ["entry-edge.mjs", "edge"]]) {
+  await build({
+    ...common,
+    entryPoints: [join(tpl, entry)],
+    outfile: join(out, dir, "index.mjs"),
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    // edge/: the runtime's bundler imports the .wasm as a compiled module.
+    external: ["../web/vox_crm_bg.wasm"],
+  });
+}
 cpSync(join(tpl, "node-index.mjs"), join(out, "node", "index.mjs"));
-// The nodejs glue is CommonJS while the package is "type": "module".
-writeFileSync(join(out, "node", "package.json"), '{ "type": "commonjs" }\n');
 for (const f of ["package.json", "README.md", "index.d.ts", "redis.mjs", "redis.d.ts"]) cpSync(need(join(tpl, f)), join(out, f));
+// The types again for `require` (TypeScript's node16/nodenext read a .d.cts as CommonJS).
+writeFileSync(join(out, "index.d.cts"), readFileSync(join(tpl, "index.d.ts"), "utf8").replaceAll('"./redis.js"', '"./redis.cjs"'));
+cpSync(join(tpl, "redis.d.ts"), join(out, "redis.d.cts"));
 // vox-crm/redis: the Redis store, Node only (no wasm; kept out of the web build, which never
 // imports it). The ESM file as written, and a CommonJS copy for require.
 await build({

@@ -901,6 +901,8 @@ async function boot() {
   }
   try {
     vox = await import("/vox-crm/web/index.mjs");
+    // The web build loads its .wasm on init() (the page's synchronous phone checks need it).
+    await vox.init();
   } catch (err) {
     fatal(`Could not load the vox-crm package (${err.message}). Build it with scripts/package.sh, then reload.`);
     return;

@@ -266,7 +266,8 @@ test("the example page in Debian's headless Chromium", { timeout: 240000 }, asyn
 
     await t.test("in the page, a token throws browser_unsafe unless dangerouslyAllowBrowser: true", async () => {
       const out = await page.evaluate(async (projectId) => {
-        const { VoxClient, VoxError } = await import("/vox-crm/web/index.mjs");
+        const { VoxClient, VoxError, init } = await import("/vox-crm/web/index.mjs");
+        await init();
         const attempt = (options) => {
           try {
             const c = new VoxClient(options);

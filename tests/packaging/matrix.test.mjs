@@ -11,128 +11,14 @@
 //   node --test tests/packaging/        (after scripts/package.sh; set VOX_KEEP_WORK=1 to keep the projects)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { createServer, request as httpRequest } from "node:http";
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, extname, join, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "esbuild";
 import { startSandbox } from "../../sandbox/server.mjs";
-import { launchChromium, requireChromium, watchPage } from "../browser/chromium.mjs";
+import { launchChromium, requireChromium } from "../browser/chromium.mjs";
+import { CHECK, DIST, E164, PROJECT_ID, TOKEN, assertResult, inChromium as inChromiumOf, nodeScript, npm, run, startStatic, workDir, writeFiles } from "./lib.mjs";
 
-const run = promisify(execFile);
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "..", "..");
-const DIST = join(ROOT, "dist", "vox-crm");
-const WORK = join(HERE, ".work", `run-${process.pid}-${Date.now().toString(36)}`);
-const TOKEN = "sk_test_vox_sandbox";
-const PROJECT_ID = "6650a1b2c3d4e5f601234567";
-const PHONE = "98453 17206";
-const E164 = "+919845317206";
-
-// ---------------------------------------------------------------------------------------------------------
-// Helpers
-
-function writeFiles(dir, files) {
-  for (const [name, content] of Object.entries(files)) {
-    const path = join(dir, name);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content, null, 2) + "\n");
-  }
-}
-
-async function npm(args, cwd) {
-  try {
-    return await run("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], { cwd, timeout: 120000, maxBuffer: 16 << 20 });
-  } catch (err) {
-    throw new Error(`npm ${args.join(" ")} in ${cwd} failed: ${err.stderr || err.message}`);
-  }
-}
-
-/** Runs a Node script of a throwaway project; its last stdout line is JSON. */
-async function nodeScript(cwd, script, env) {
-  let out;
-  try {
-    out = await run(process.execPath, [script], { cwd, env: { ...process.env, ...env }, timeout: 60000 });
-  } catch (err) {
-    throw new Error(`node ${script} failed: ${err.stderr || err.message}`);
-  }
-  const lines = out.stdout.trim().split("\n");
-  return JSON.parse(lines[lines.length - 1]);
-}
-
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json", ".wasm": "application/wasm", ".css": "text/css" };
-
-/** A static file server for `root`; with `proxyTo`, /api/v1/* goes there with the token added (the SDK's browser set-up). */
-async function startStatic(root, { proxyTo } = {}) {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url, "http://x");
-    if (proxyTo && url.pathname.startsWith("/api/v1/")) {
-      const target = new URL(proxyTo);
-      const headers = { ...req.headers, host: target.host, authorization: `Bearer ${TOKEN}` };
-      const up = httpRequest({ host: target.hostname, port: target.port, path: url.pathname + url.search, method: req.method, headers }, (r) => {
-        res.writeHead(r.statusCode, { "content-type": r.headers["content-type"] ?? "application/json", ...(r.headers["retry-after"] ? { "retry-after": r.headers["retry-after"] } : {}) });
-        r.pipe(res);
-      });
-      up.on("error", () => res.destroy());
-      req.pipe(up);
-      return;
-    }
-    const file = resolve(root, "." + decodeURIComponent(url.pathname === "/" ? "/index.html" : url.pathname));
-    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, { "content-type": "text/plain" });
-      res.end("not found");
-      return;
-    }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
-    createReadStream(file).pipe(res);
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/`,
-    close: () => new Promise((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
-  };
-}
-
-/** The check every consumer runs, as the source of a function body taking (vox, options) and returning a result. */
-const CHECK = `
-  const { validatePhone, validatePhones, maskPhone, VoxClient, VoxError, normalizePhone } = vox;
-  const check = validatePhone(${JSON.stringify(PHONE)});
-  // An ASCII batch (written into wasm's memory by the glue) and one that is not (a joined string).
-  const brief = (checks) => checks.map((c) => c.e164 ?? c.reason);
-  const batches = [
-    brief(validatePhones([${JSON.stringify(PHONE)}, "12", "+44 20 7946 0958"])),
-    brief(validatePhones([${JSON.stringify(PHONE)}, "\uFF19\uFF18\uFF14\uFF15\uFF13 17206"])),
-  ];
-  let invalid;
-  try { normalizePhone("12345"); } catch (e) { invalid = { code: e.code, isVoxError: e instanceof VoxError, isError: e instanceof Error }; }
-  const client = new VoxClient(options);
-  const page = await client.queryLeads({ limit: 1 });
-  return {
-    names: Object.keys(vox).sort(),
-    check,
-    batches,
-    masked: maskPhone(check.e164),
-    invalid,
-    query: { isArray: Array.isArray(page.leads), limit: page.limit, page: page.page, total: page.total },
-  };
-`;
-
-function assertResult(result, label) {
-  for (const name of ["VoxClient", "VoxError", "validatePhone", "validatePhones", "normalizePhone", "maskPhone", "validateLead"]) {
-    assert.ok(result.names.includes(name), `${label}: exports ${name}`);
-  }
-  assert.equal(result.check.valid, true, `${label}: the phone is valid`);
-  assert.equal(result.check.e164, E164, `${label}: E.164`);
-  assert.deepEqual(result.batches, [[E164, "too_short", "+442079460958"], [E164, E164]], `${label}: validatePhones`);
-  assert.equal(result.masked, "+91******7206", `${label}: masked`);
-  assert.deepEqual(result.invalid, { code: "invalid_phone", isVoxError: true, isError: true }, `${label}: VoxError`);
-  assert.deepEqual(result.query, { isArray: true, limit: 1, page: 1, total: 1 }, `${label}: one call to the sandbox`);
-}
+const WORK = workDir("run");
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -171,9 +57,10 @@ test("packaging matrix: the packed .tgz from Node ESM, Node CommonJS, a plain mo
       tgz = join(WORK, info.filename);
       assert.ok(existsSync(tgz), `${info.filename} exists`);
       const files = info.files.map((f) => f.path);
-      for (const f of ["package.json", "index.d.ts", "README.md", "node/index.cjs", "node/index.mjs", "node/vox_crm_bg.wasm", "web/index.mjs", "web/vox_crm_bg.wasm"]) {
+      for (const f of ["package.json", "index.d.ts", "index.d.cts", "README.md", "node/index.cjs", "node/index.mjs", "web/index.mjs", "web/vox_crm_bg.wasm", "edge/index.mjs"]) {
         assert.ok(files.includes(f), `the tarball has ${f}`);
       }
+      assert.deepEqual(files.filter((f) => f.endsWith(".wasm")), ["web/vox_crm_bg.wasm"], "one .wasm, shared by every build");
       assert.ok(!files.some((f) => f.includes("node_modules") || f.endsWith(".tgz")), "nothing stray in the tarball");
       assert.deepEqual(JSON.parse(readFileSync(join(DIST, "package.json"), "utf8")).dependencies ?? {}, {}, "no dependencies");
       t.diagnostic(`${info.filename}: ${(info.size / 1024).toFixed(0)} KiB packed, ${info.entryCount} files`);
@@ -185,12 +72,13 @@ test("packaging matrix: the packed .tgz from Node ESM, Node CommonJS, a plain mo
       cjs: { "package.json": { name: "matrix-cjs", private: true, type: "commonjs" } },
       page: { "package.json": { name: "matrix-page", private: true } },
       bundle: { "package.json": { name: "matrix-bundle", private: true, type: "module" } },
+      types: { "package.json": { name: "matrix-types", private: true, type: "module", devDependencies: { typescript: "5.9.3" } } },
     };
     await t.test("npm install the .tgz into four throwaway projects", async () => {
       await time("npm install x4", () => Promise.all(Object.entries(projects).map(async ([name, files]) => {
         const dir = join(WORK, name);
         writeFiles(dir, files);
-        await npm(["install", tgz, "--no-package-lock", "--prefer-offline"], dir);
+        await npm(["install", tgz, "--no-package-lock", "--prefer-offline", "--include=dev"], dir);
         const installed = JSON.parse(readFileSync(join(dir, "node_modules", "vox-crm", "package.json"), "utf8"));
         assert.equal(installed.name, "vox-crm");
         assert.equal(installed.version, JSON.parse(readFileSync(join(DIST, "package.json"), "utf8")).version);
@@ -238,23 +126,7 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
 
     browser = await launchChromium();
 
-    /** Opens url in a new page and returns window.__result (or fails with the page's error). */
-    async function inChromium(url, label) {
-      const page = await browser.context.newPage();
-      const watch = watchPage(page);
-      const requests = [];
-      page.on("request", (req) => requests.push(req.url()));
-      try {
-        await page.goto(url);
-        await page.waitForFunction(() => window.__result || window.__error, null, { timeout: 30000 });
-        const { result, error } = await page.evaluate(() => ({ result: window.__result, error: window.__error }));
-        assert.equal(error, undefined, `${label}: the page failed: ${error}`);
-        assert.deepEqual(watch.problems, [], `${label}: no console error or failed request`);
-        return { result, requests };
-      } finally {
-        await page.close();
-      }
-    }
+    const inChromium = (url, label) => inChromiumOf(browser, url, label);
 
     await t.test("a plain <script type=\"module\"> page with an import map, in Chromium, through a same-origin proxy", async () => {
       const dir = join(WORK, "page");
@@ -272,7 +144,13 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
   import * as vox from "vox-crm";
   const options = { projectId: ${JSON.stringify(PROJECT_ID)}, baseUrl: location.origin + "/api/v1" };
   try {
+    // Before init(): a synchronous function says what to do; a client's call loads the module itself.
+    let early;
+    try { vox.validatePhone("1"); } catch (e) { early = e.code; }
+    const lazy = await new vox.VoxClient(options).queryLeads({ limit: 1 });
+    await vox.init();
     window.__result = await (async () => {${CHECK}})();
+    Object.assign(window.__result, { early, lazyTotal: lazy.total });
     let unsafe;
     try { new vox.VoxClient({ projectId: options.projectId, token: "x" }); } catch (e) { unsafe = e.code; }
     window.__result.unsafe = unsafe;
@@ -287,6 +165,8 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
       servers.push(server);
       const { result, requests } = await time("chromium page", () => inChromium(server.url, "plain page"));
       assertResult(result, "plain page");
+      assert.equal(result.early, "not_initialized", "a synchronous function before init()");
+      assert.equal(result.lazyTotal, 1, "a client's call before init() loads the module itself");
       assert.equal(result.unsafe, "browser_unsafe", "a token in the page is refused");
       assert.ok(requests.some((u) => u.endsWith("/node_modules/vox-crm/web/vox_crm_bg.wasm")), "the wasm beside the entry was fetched");
       assert.ok(requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")), "the call went through the page's own origin");
@@ -298,6 +178,7 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
         "src/main.js": `import * as vox from "vox-crm";
 const options = await (await fetch("./config.json")).json();
 try {
+  await vox.init(); // the .wasm beside the bundle (esbuild does not copy it: the test does)
   window.__result = await (async () => {${CHECK}})();
 } catch (e) {
   window.__error = String(e && e.stack || e);
@@ -331,6 +212,52 @@ try {
       assertResult(result, "esbuild bundle");
       assert.ok(requests.includes(server.url + "vox_crm_bg.wasm"), "the wasm beside the bundle was fetched");
       assert.ok(requests.some((u) => u.startsWith(sb.url + "/leads/query")), "the call went to the sandbox directly");
+    });
+
+    await t.test("TypeScript: a .cts and a .mts under node16, nodenext, and bundler resolution", async () => {
+      const dir = join(WORK, "types");
+      const options = (module, moduleResolution) => ({
+        compilerOptions: { strict: true, noEmit: true, target: "es2022", module, moduleResolution, lib: ["es2022", "dom"], types: [], skipLibCheck: false },
+      });
+      writeFiles(dir, {
+        // CommonJS: require gets the CommonJS types (index.d.cts), not the ESM ones (TS1479/TS1541 before).
+        "src/cjs.cts": `import vox = require("vox-crm");
+import redis = require("vox-crm/redis");
+const check: vox.PhoneCheck = vox.validatePhone("+919845317206");
+const code: vox.ErrorCode = "not_initialized";
+const client = new vox.VoxClient({ projectId: "6650a1b2c3d4e5f601234567" });
+void client.queryLeads({ limit: 1 }).then((p: vox.LeadPage) => p.total);
+void vox.init();
+void redis.redisStore;
+export = { check, code };
+`,
+        "src/esm.mts": `import { validatePhone, maskPhone, init, VoxClient, VoxError, type PhoneCheck } from "vox-crm";
+import { redisStore } from "vox-crm/redis";
+await init();
+const check: PhoneCheck = validatePhone("+919845317206");
+const masked: string = maskPhone("+919845317206");
+const isVoxError = (e: unknown): e is VoxError => e instanceof VoxError;
+export { check, masked, isVoxError, VoxClient, redisStore };
+`,
+        "src/app.ts": `import { validatePhone, init, type Lead } from "vox-crm";
+await init();
+export const valid: boolean = validatePhone("+919845317206").valid;
+export type L = Lead;
+`,
+        "tsconfig.node16.json": { ...options("node16", "node16"), files: ["src/cjs.cts", "src/esm.mts"] },
+        "tsconfig.nodenext.json": { ...options("nodenext", "nodenext"), files: ["src/cjs.cts", "src/esm.mts"] },
+        "tsconfig.bundler.json": { ...options("esnext", "bundler"), files: ["src/app.ts", "src/esm.mts"] },
+      });
+      const tsc = join(dir, "node_modules", "typescript", "bin", "tsc");
+      for (const config of ["tsconfig.node16.json", "tsconfig.nodenext.json", "tsconfig.bundler.json"]) {
+        await time(`tsc ${config}`, async () => {
+          try {
+            await run(process.execPath, [tsc, "-p", config], { cwd: dir, timeout: 120000 });
+          } catch (err) {
+            throw new Error(`tsc -p ${config}: ${err.stdout || err.stderr || err.message}`);
+          }
+        });
+      }
     });
 
     t.diagnostic(`timings (ms): ${JSON.stringify(timings)}`);

@@ -98,3 +98,13 @@ async function detailsOfDuplicates(c: VoxClient): Promise<void> {
   for (const f of r.failed) if (f.error.code === "duplicate_submission" && f.error.details && !Array.isArray(f.error.details)) void f.error.details.leadId;
 }
 void detailsOfDuplicates;
+
+// init: optional everywhere, awaitable, with or without where the module is.
+import { init } from "vox-crm";
+async function boot(): Promise<void> {
+  await init();
+  await init(new URL("https://cdn.example/vox_crm_bg.wasm"));
+  const bytes: Uint8Array = new Uint8Array(8);
+  await init(bytes);
+}
+void boot;
