@@ -147,10 +147,13 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
     // Before init(): a synchronous function says what to do; a client's call loads the module itself.
     let early;
     try { vox.validatePhone("1"); } catch (e) { early = e.code; }
+    // A module that fails to load is an error the page catches, and init() may be tried again.
+    let failedLoad;
+    try { await vox.init(new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9])); } catch (e) { failedLoad = e instanceof Error; }
     const lazy = await new vox.VoxClient(options).queryLeads({ limit: 1 });
     await vox.init();
     window.__result = await (async () => {${CHECK}})();
-    Object.assign(window.__result, { early, lazyTotal: lazy.total });
+    Object.assign(window.__result, { early, failedLoad, lazyTotal: lazy.total });
     let unsafe;
     try { new vox.VoxClient({ projectId: options.projectId, token: "x" }); } catch (e) { unsafe = e.code; }
     window.__result.unsafe = unsafe;
@@ -166,7 +169,8 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
       const { result, requests } = await time("chromium page", () => inChromium(server.url, "plain page"));
       assertResult(result, "plain page");
       assert.equal(result.early, "not_initialized", "a synchronous function before init()");
-      assert.equal(result.lazyTotal, 1, "a client's call before init() loads the module itself");
+      assert.equal(result.failedLoad, true, "a failed load rejects init() (and the page goes on)");
+      assert.equal(result.lazyTotal, 1, "a client's call before init() loads the module itself (after a failed init)");
       assert.equal(result.unsafe, "browser_unsafe", "a token in the page is refused");
       assert.ok(requests.some((u) => u.endsWith("/node_modules/vox-crm/web/vox_crm_bg.wasm")), "the wasm beside the entry was fetched");
       assert.ok(requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")), "the call went through the page's own origin");
