@@ -8,9 +8,12 @@ import { buildApi } from "../js/api.mjs";
 
 glue.initSync({ module: readFileSync(join(__dirname, "..", "web", "vox_crm_bg.wasm")) });
 
+// Already fulfilled, in the shape React's `use()` reads without suspending.
+const ready = Object.assign(Promise.resolve(), { status: "fulfilled", value: undefined });
+
 /** Nothing to wait for in Node: the module loaded with the package. */
 export function init() {
-  return Promise.resolve();
+  return ready;
 }
 
 const api = buildApi(glue, { ready: init, isReady: () => true });

@@ -13,12 +13,14 @@ let loading = null;
  * WebAssembly.Module) or from the .wasm beside the package. Idempotent; a failure may be retried.
  */
 export function init(input) {
-  if (loaded) return Promise.resolve();
   if (loading === null) {
     const source = input ?? new URL("./vox_crm_bg.wasm", import.meta.url);
-    loading = load({ module_or_path: source }).then(() => {
+    const p = load({ module_or_path: source }).then(() => {
       loaded = true;
+      // The shape React's `use()` reads: once loaded, a component does not suspend again.
+      Object.assign(p, { status: "fulfilled", value: undefined });
     });
+    loading = p;
     loading.catch(() => {
       loading = null;
     });

@@ -34,6 +34,14 @@ const oneHost = {
   },
 };
 const glue = need(join(root, ".build", "web", "vox_crm.js"));
+// entry-sync.mjs imports "../web/vox_crm_bg.wasm" as the package lays it out: left as it is for
+// the runtime (edge/), or the file's bytes inlined (node/bundler.mjs).
+const theWasm = (inline) => ({
+  name: "the-wasm",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/web\/vox_crm_bg\.wasm$/ }, (args) => (inline ? { path: join(out, "web", "vox_crm_bg.wasm") } : { path: args.path, external: true }));
+  },
+});
 // The glue lists one import object per `extern` block of a module; the repeats are harmless.
 // Its default path for the .wasm uses import.meta.url, which the CommonJS build never takes
 // (the entry passes the module).
@@ -56,18 +64,36 @@ await build({
   // Node's own, not the global ones: a jsdom test environment (Jest) has none.
   banner: { js: 'const { TextDecoder, TextEncoder } = require("node:util");' },
 });
-for (const [entry, dir] of [["entry-web.mjs", "web"], ["entry-edge.mjs", "edge"]]) {
-  await build({
-    ...common,
-    entryPoints: [join(tpl, entry)],
-    outfile: join(out, dir, "index.mjs"),
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    // edge/: the runtime's bundler imports the .wasm as a compiled module.
-    external: ["../web/vox_crm_bg.wasm"],
-  });
-}
+await build({
+  ...common,
+  entryPoints: [join(tpl, "entry-web.mjs")],
+  outfile: join(out, "web", "index.mjs"),
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+});
+// edge/: the runtime's bundler imports the .wasm as a compiled module.
+await build({
+  ...common,
+  entryPoints: [join(tpl, "entry-sync.mjs")],
+  outfile: join(out, "edge", "index.mjs"),
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  plugins: [oneHost, theWasm(false)],
+});
+// node/bundler.mjs: for bundlers building for a server, the .wasm's bytes inline (base64).
+await build({
+  ...common,
+  entryPoints: [join(tpl, "entry-sync.mjs")],
+  outfile: join(out, "node", "bundler.mjs"),
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  loader: { ".wasm": "binary" },
+  plugins: [oneHost, theWasm(true)],
+  banner: { js: 'import { TextDecoder, TextEncoder } from "node:util";' },
+});
 cpSync(join(tpl, "node-index.mjs"), join(out, "node", "index.mjs"));
 for (const f of ["package.json", "README.md", "index.d.ts", "redis.mjs", "redis.d.ts"]) cpSync(need(join(tpl, f)), join(out, f));
 // The types again for `require` (TypeScript's node16/nodenext read a .d.cts as CommonJS).
