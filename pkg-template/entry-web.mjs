@@ -4,6 +4,7 @@
 // top-level await) and a failed fetch is an error the caller can catch and retry.
 import load, * as glue from "vox-crm-glue";
 import { buildApi } from "../js/api.mjs";
+import { thrownText } from "../js/host.js";
 
 let loaded = false;
 let loading = null;
@@ -15,11 +16,23 @@ let loading = null;
 export function init(input) {
   if (loading === null) {
     const source = input ?? new URL("./vox_crm_bg.wasm", import.meta.url);
-    const p = load({ module_or_path: source }).then(() => {
-      loaded = true;
-      // The shape React's `use()` reads: once loaded, a component does not suspend again.
-      Object.assign(p, { status: "fulfilled", value: undefined });
-    });
+    const p = load({ module_or_path: source }).then(
+      () => {
+        loaded = true;
+        // The shape React's `use()` reads: once loaded, a component does not suspend again.
+        Object.assign(p, { status: "fulfilled", value: undefined });
+      },
+      (err) => {
+        // A VoxError like every other failure; from the default address, with what a bundler
+        // that emits no .wasm (Rollup, esbuild) needs.
+        const fromDefault = input === undefined || input === null;
+        throw new VoxError(
+          "not_initialized",
+          `vox-crm's WebAssembly module could not be loaded${fromDefault ? ` from ${source.href}` : ""}: ${thrownText(err)}` +
+            (fromDefault ? ". If your bundler does not copy it (Rollup, esbuild), copy node_modules/vox-crm/web/vox_crm_bg.wasm beside your bundle, or pass its URL to init(url)" : ""),
+        );
+      },
+    );
     loading = p;
     loading.catch(() => {
       loading = null;

@@ -271,7 +271,8 @@ export interface PhoneOptions {
  * Loads the WebAssembly module; idempotent, and a failure may be retried. In the web build it
  * fetches `web/vox_crm_bg.wasm` beside the entry, or what `input` gives (a URL, a Response,
  * the bytes, or a compiled module, for bundlers that do not emit the .wasm); the synchronous
- * functions need it to have resolved, `VoxClient`'s methods wait for it themselves. In Node and
+ * functions need it to have resolved, `VoxClient`'s methods wait for it themselves. A failed load
+ * rejects with a `VoxError` of code `not_initialized` (naming the address it tried). In Node and
  * workerd the module loads with the package, and this resolves at once.
  */
 export declare function init(input?: WasmInput): Promise<void>;

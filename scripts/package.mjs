@@ -1,8 +1,10 @@
 // Assembles the npm package in dist/vox-crm from the wasm-pack build (.build/web) and
-// pkg-template/: one vox_crm_bg.wasm (in web/, beside the entry that fetches it), shared by three entries — node/ (CommonJS,
-// loads it synchronously; node/index.mjs re-exports it, one instance for import and require),
-// web/ (ESM, loads it with init() or on first use) and edge/ (ESM for workerd, imports it as a
-// compiled module). Usage: node scripts/package.mjs [outDir]
+// pkg-template/: one vox_crm_bg.wasm (in web/, beside the entry that fetches it), shared by the
+// entries — node/ (CommonJS, loads it synchronously; node/index.mjs re-exports it, one instance
+// for import and require; node/bundler.mjs, for server bundlers, has its bytes inline), web/ (ESM,
+// loads it with init() or on first use), edge/ (ESM for workerd, imports it as a compiled module)
+// and deno/ (imports it as a module, `import source`, so that Deno needs no --allow-read; reads it
+// on Deno before 2.6). Usage: node scripts/package.mjs [outDir]
 import { build } from "esbuild";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -94,6 +96,18 @@ await build({
   plugins: [oneHost, theWasm(true)],
   banner: { js: 'import { TextDecoder, TextEncoder } from "node:util";' },
 });
+// deno/: the Deno entry (top-level await, which only Deno sees), and beside it, as it is, the
+// module that imports the .wasm with `import source`, which the entry imports dynamically.
+await build({
+  ...common,
+  entryPoints: [join(tpl, "entry-deno.mjs")],
+  outfile: join(out, "deno", "index.mjs"),
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  external: ["./wasm.mjs"],
+});
+cpSync(join(tpl, "deno-wasm.mjs"), join(out, "deno", "wasm.mjs"));
 cpSync(join(tpl, "node-index.mjs"), join(out, "node", "index.mjs"));
 for (const f of ["package.json", "README.md", "index.d.ts", "redis.mjs", "redis.d.ts"]) cpSync(need(join(tpl, f)), join(out, f));
 // The types again for `require` (TypeScript's node16/nodenext read a .d.cts as CommonJS).

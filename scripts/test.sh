@@ -64,5 +64,5 @@ node --test tests/node/
 step "example page in headless Chromium"
 node --test tests/browser/
 
-step "packaging matrix (npm pack, Node ESM/CJS, module page and esbuild bundle in Chromium)"
+step "packaging matrix (the packed .tgz: Node ESM/CJS, TypeScript, pages, esbuild, Vite, webpack, Rollup, Jest, workerd, Bun, Deno, Next.js)"
 node --test tests/packaging/

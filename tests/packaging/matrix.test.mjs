@@ -57,7 +57,7 @@ test("packaging matrix: the packed .tgz from Node ESM, Node CommonJS, a plain mo
       tgz = join(WORK, info.filename);
       assert.ok(existsSync(tgz), `${info.filename} exists`);
       const files = info.files.map((f) => f.path);
-      for (const f of ["package.json", "index.d.ts", "index.d.cts", "README.md", "node/index.cjs", "node/index.mjs", "web/index.mjs", "web/vox_crm_bg.wasm", "edge/index.mjs"]) {
+      for (const f of ["package.json", "index.d.ts", "index.d.cts", "README.md", "node/index.cjs", "node/index.mjs", "web/index.mjs", "web/vox_crm_bg.wasm", "edge/index.mjs", "node/bundler.mjs", "deno/index.mjs", "deno/wasm.mjs"]) {
         assert.ok(files.includes(f), `the tarball has ${f}`);
       }
       assert.deepEqual(files.filter((f) => f.endsWith(".wasm")), ["web/vox_crm_bg.wasm"], "one .wasm, shared by every build");
@@ -149,7 +149,7 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
     try { vox.validatePhone("1"); } catch (e) { early = e.code; }
     // A module that fails to load is an error the page catches, and init() may be tried again.
     let failedLoad;
-    try { await vox.init(new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9])); } catch (e) { failedLoad = e instanceof Error; }
+    try { await vox.init(new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9])); } catch (e) { failedLoad = e instanceof vox.VoxError && e.code; }
     const lazy = await new vox.VoxClient(options).queryLeads({ limit: 1 });
     await vox.init();
     window.__result = await (async () => {${CHECK}})();
@@ -169,7 +169,7 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
       const { result, requests } = await time("chromium page", () => inChromium(server.url, "plain page"));
       assertResult(result, "plain page");
       assert.equal(result.early, "not_initialized", "a synchronous function before init()");
-      assert.equal(result.failedLoad, true, "a failed load rejects init() (and the page goes on)");
+      assert.equal(result.failedLoad, "not_initialized", "a failed load rejects init() with a VoxError (and the page goes on)");
       assert.equal(result.lazyTotal, 1, "a client's call before init() loads the module itself (after a failed init)");
       assert.equal(result.unsafe, "browser_unsafe", "a token in the page is refused");
       assert.ok(requests.some((u) => u.endsWith("/node_modules/vox-crm/web/vox_crm_bg.wasm")), "the wasm beside the entry was fetched");

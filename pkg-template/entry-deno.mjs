@@ -1,0 +1,27 @@
+// Deno entry (bundled to deno/index.mjs; Deno takes it for `import`, while its `require` takes the
+// "node" condition). Deno 2.6+ imports the .wasm as a module (deno/wasm.mjs, a source phase
+// import), which needs no permission, where the Node build reads the file with fs and so needs
+// --allow-read. Older Deno does not know that syntax: the import fails and the file is read
+// (--allow-read, as before). The module is instantiated once loaded, so the phone functions work
+// at once; `init()` resolves at once.
+import * as glue from "vox-crm-glue";
+import { buildApi } from "../js/api.mjs";
+
+let wasmModule;
+try {
+  ({ default: wasmModule } = await import("./wasm.mjs"));
+} catch {
+  wasmModule = Deno.readFileSync(new URL("../web/vox_crm_bg.wasm", import.meta.url));
+}
+glue.initSync({ module: wasmModule });
+
+// Already fulfilled, in the shape React's `use()` reads without suspending.
+const ready = Object.assign(Promise.resolve(), { status: "fulfilled", value: undefined });
+
+/** Nothing to wait for here: the module loaded with the package. */
+export function init() {
+  return ready;
+}
+
+const api = buildApi(glue, { ready: init, isReady: () => true });
+export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;
