@@ -35,9 +35,9 @@ function codeLines(dir, keep = () => true) {
   return n;
 }
 
-/** gzip bytes of a build: every .wasm and .js/.mjs/.cjs file it ships (types excluded). */
-export function buildWeight(target) {
-  const shipped = files(join(pkg, target)).filter((f) => /\.(wasm|js|mjs|cjs)$/.test(f));
+/** gzip bytes of a build: the files (of the package) it loads — its .wasm and its JS. */
+export function buildWeight(paths) {
+  const shipped = paths.map((p) => join(pkg, p));
   const wasm = shipped.filter((f) => f.endsWith(".wasm")).reduce((a, f) => a + gz(readFileSync(f)), 0);
   const js = shipped.filter((f) => !f.endsWith(".wasm")).reduce((a, f) => a + gz(readFileSync(f)), 0);
   return { wasm, js, total: wasm + js };
@@ -55,8 +55,9 @@ if (!existsSync(join(pkg, "web", "vox_crm_bg.wasm"))) {
   console.error("dist/vox-crm is missing: run scripts/package.sh first");
   process.exit(1);
 }
-const web = buildWeight("web");
-const node = buildWeight("node");
+// The one .wasm is web/'s; node/bundler.mjs (for server bundlers, the bytes inline) is not what Node loads.
+const web = buildWeight(["web/index.mjs", "web/vox_crm_bg.wasm"]);
+const node = buildWeight(["node/index.cjs", "node/index.mjs", "web/vox_crm_bg.wasm"]);
 const budgetFile = join(root, "bench", "size-budget.json");
 
 if (process.argv.includes("--check")) {

@@ -74,9 +74,15 @@ await build({
   platform: "browser",
   target: "es2022",
 });
+// The sync entries pass the module to initSync, so the glue's default path for the .wasm (`new
+// URL("vox_crm_bg.wasm", import.meta.url)`, kept with the glue's namespace) is dead code there;
+// left as it is, a bundler that follows new URL(…, import.meta.url) (Turbopack, webpack) looks
+// for a .wasm beside node/bundler.mjs and fails the build. No other use of import.meta.url.
+const noDefaultWasmPath = { define: { "import.meta.url": "undefined" } };
 // edge/: the runtime's bundler imports the .wasm as a compiled module.
 await build({
   ...common,
+  ...noDefaultWasmPath,
   entryPoints: [join(tpl, "entry-sync.mjs")],
   outfile: join(out, "edge", "index.mjs"),
   format: "esm",
@@ -87,6 +93,7 @@ await build({
 // node/bundler.mjs: for bundlers building for a server, the .wasm's bytes inline (base64).
 await build({
   ...common,
+  ...noDefaultWasmPath,
   entryPoints: [join(tpl, "entry-sync.mjs")],
   outfile: join(out, "node", "bundler.mjs"),
   format: "esm",

@@ -12,20 +12,18 @@
 //   2. `next build --webpack` of the same app, checked the same way.
 // Versions are pinned exactly in the throwaway project; an install that fails fails the test.
 //
-//   node --test tests/packaging/nextjs.test.mjs   (after scripts/package.sh; VOX_KEEP_WORK=1 keeps the project;
-//   VOX_PACK_DIR=/path packs that directory instead of dist/vox-crm, e.g. a prototype of a package change)
+//   node --test tests/packaging/nextjs.test.mjs   (after scripts/package.sh; VOX_KEEP_WORK=1 keeps the project)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { startSandbox } from "../../sandbox/server.mjs";
 import { launchChromium, requireChromium, watchPage } from "../browser/chromium.mjs";
 import { DIST, E164, PHONE, PROJECT_ID, TOKEN, npm, run, workDir, writeFiles } from "./lib.mjs";
 
 const WORK = workDir("nextjs");
-const PACK_DIR = process.env.VOX_PACK_DIR ? resolve(process.env.VOX_PACK_DIR) : DIST;
 const MASKED = "+91******7206";
 
 // next 16.4.6 and the React it is built against (its own react-dom peer: ^19.0.0).
@@ -35,7 +33,8 @@ const NEXT_ENV = { NEXT_TELEMETRY_DISABLED: "1", NO_COLOR: "1", FORCE_COLOR: "0"
 
 /** The app: plain .jsx (no tsconfig, so no TypeScript step), no next.config. */
 const APP = {
-  "app/layout.jsx": `export const metadata = { title: "vox-crm in Next.js" };
+  "app/layout.jsx": `// No favicon request (a 404 would be a console error).
+export const metadata = { title: "vox-crm in Next.js", icons: { icon: "data:," } };
 
 export default function RootLayout({ children }) {
   return (
@@ -247,11 +246,11 @@ async function checkPage(browser, url, label) {
 // ---------------------------------------------------------------------------------------------------------
 
 test("Next.js 16: the packed .tgz in an app with no next.config (Turbopack and webpack builds, next start, Chromium)", { timeout: 240000 }, async (t) => {
-  if (!existsSync(join(PACK_DIR, "package.json")) || !existsSync(join(PACK_DIR, "web", "vox_crm_bg.wasm")) || !existsSync(join(PACK_DIR, "node", "bundler.mjs"))) {
-    throw new Error(`${PACK_DIR} is not a built package: run scripts/package.sh (or PROFILE=--dev scripts/package.sh) first`);
+  if (!existsSync(join(DIST, "package.json")) || !existsSync(join(DIST, "web", "vox_crm_bg.wasm")) || !existsSync(join(DIST, "node", "bundler.mjs"))) {
+    throw new Error(`${DIST} is not a built package: run scripts/package.sh (or PROFILE=--dev scripts/package.sh) first`);
   }
   requireChromium();
-  const wasm = readFileSync(join(PACK_DIR, "web", "vox_crm_bg.wasm"));
+  const wasm = readFileSync(join(DIST, "web", "vox_crm_bg.wasm"));
   const timings = {};
   const time = async (label, fn) => {
     const t0 = Date.now();
@@ -282,7 +281,7 @@ test("Next.js 16: the packed .tgz in an app with no next.config (Turbopack and w
 
     let tgz;
     await t.test("npm pack, npm install next, react, react-dom and the .tgz", async () => {
-      const { stdout } = await time("npm pack", () => npm(["pack", PACK_DIR, "--pack-destination", WORK, "--json"], WORK));
+      const { stdout } = await time("npm pack", () => npm(["pack", DIST, "--pack-destination", WORK, "--json"], WORK));
       const [info] = JSON.parse(stdout);
       tgz = join(WORK, info.filename);
       assert.ok(existsSync(tgz), `${info.filename} exists`);
