@@ -77,9 +77,10 @@ enum Decided<V> {
 
 /// Why a chunk looks its leads up by referenceId.
 enum Why {
-    /// Resent leads refused as duplicates (with the reason): created by an earlier attempt if
-    /// they exist.
-    Recheck(Vec<String>),
+    /// After a bulk answer, per lead looked up: `Ok(reason)`, a resent lead refused as a
+    /// duplicate (created by an earlier attempt if it exists); `Err(error)`, a lead the answer
+    /// did not name (created if it exists, else sent again while the budget lasts).
+    Recheck(Vec<Result<String, VoxError>>),
     /// The chunk's request failed ambiguously (with this error).
     Reconcile(VoxError),
 }
@@ -364,17 +365,24 @@ impl<V: Value> Chunk<V> {
                                         && error::is_duplicate_reason(&reason)
                                         && item.sent.reference_id.is_some() =>
                                 {
-                                    reasons.push(reason);
+                                    reasons.push(Ok(reason));
                                     self.pending.push((i, item));
                                     continue;
                                 }
                                 ItemResult::Rejected(reason) => rejected(reason),
                                 ItemResult::Missing => {
-                                    Decided::Unknown(VoxError::invalid_response(if unreadable {
+                                    let err = VoxError::invalid_response(if unreadable {
                                         "The bulk answer did not name this lead (it lists a created lead without an _id)"
                                     } else {
                                         "The bulk answer did not name this lead recognisably (by _id, referenceId, phone, email or its data as sent)"
-                                    }))
+                                    });
+                                    // Its referenceId tells whether it was created.
+                                    if item.sent.reference_id.is_some() {
+                                        reasons.push(Err(err));
+                                        self.pending.push((i, item));
+                                        continue;
+                                    }
+                                    Decided::Unknown(err)
                                 }
                             };
                             self.decided.push_back((i, item, d));
@@ -465,9 +473,17 @@ impl<V: Value> Chunk<V> {
                     {
                         let d = match (&*why, lookup) {
                             (_, Some(Ok(Some(lead)))) => Decided::Created(lead),
-                            (Why::Recheck(reasons), _) => {
-                                rejected(reasons.get(n).cloned().unwrap_or_default())
-                            }
+                            (Why::Recheck(reasons), lookup) => match reasons.get(n) {
+                                Some(Err(_))
+                                    if matches!(lookup, Some(Ok(None)))
+                                        && self.resends < budget =>
+                                {
+                                    Decided::Resend
+                                }
+                                Some(Err(err)) => Decided::Unknown(err.clone()),
+                                Some(Ok(reason)) => rejected(reason.clone()),
+                                None => rejected(String::new()),
+                            },
                             (Why::Reconcile(_), Some(Ok(None))) if self.resends < budget => {
                                 Decided::Resend
                             }

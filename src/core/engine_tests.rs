@@ -1113,3 +1113,26 @@ fn an_outage_bounds_initiate_with_its_lookups_by_max_retries() {
         assert!(h.now.get() - t0 <= f64::from(max) * 30_000.0 + 1000.0);
     }
 }
+
+#[test]
+fn bulk_leads_the_answer_does_not_name_are_looked_up_by_reference_id() {
+    // The server creates every lead but names none in its answer.
+    let h = FakeHost::default();
+    let silent = r#"{"success":[],"errors":[]}"#;
+    h.script(vec![None, Some(Fault::After(Ok(status(200, silent))))]);
+    let mut inputs = leads(4, lead_ref_json);
+    inputs.push(lead_json(9)); // no referenceId: nothing to look it up by
+    let r = bulk(&client(), &h, inputs, BulkOptions::default());
+    let created: Vec<u64> = r["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(created, [0, 1, 2, 3], "{r}");
+    let unknown = r["unknown"].as_array().unwrap();
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(unknown[0]["index"], 4);
+    assert_eq!(unknown[0]["error"]["code"], "invalid_response");
+    assert_eq!(h.crm.borrow().created, 5, "nothing sent twice");
+}
