@@ -49,6 +49,17 @@ function onAbortOf(signal, fn) {
 }
 
 /**
+ * The API of a build whose module loaded with the package (Node, workerd, Deno, server
+ * bundlers): `init()` resolves at once, with a promise already fulfilled in the shape React's
+ * `use()` reads without suspending.
+ */
+export function loadedApi(wasm) {
+  const ready = Object.assign(Promise.resolve(), { status: "fulfilled", value: undefined });
+  const init = () => ready;
+  return { init, ...buildApi(wasm, { ready: init, isReady: () => true }) };
+}
+
+/**
  * The API over the glue `wasm`. `loader.ready()` loads the module (idempotent, a promise);
  * `loader.isReady()` says whether it has.
  */

@@ -5,7 +5,7 @@
 // (--allow-read, as before). The module is instantiated once loaded, so the phone functions work
 // at once; `init()` resolves at once.
 import * as glue from "vox-crm-glue";
-import { buildApi } from "../js/api.mjs";
+import { loadedApi } from "../js/api.mjs";
 
 let wasmModule;
 try {
@@ -15,13 +15,4 @@ try {
 }
 glue.initSync({ module: wasmModule });
 
-// Already fulfilled, in the shape React's `use()` reads without suspending.
-const ready = Object.assign(Promise.resolve(), { status: "fulfilled", value: undefined });
-
-/** Nothing to wait for here: the module loaded with the package. */
-export function init() {
-  return ready;
-}
-
-const api = buildApi(glue, { ready: init, isReady: () => true });
-export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;
+export const { init, VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = loadedApi(glue);

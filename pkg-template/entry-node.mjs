@@ -4,20 +4,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as glue from "vox-crm-glue";
-import { buildApi } from "../js/api.mjs";
+import { loadedApi } from "../js/api.mjs";
 
 glue.initSync({ module: readFileSync(join(__dirname, "..", "web", "vox_crm_bg.wasm")) });
 
-// Already fulfilled, in the shape React's `use()` reads without suspending.
-const ready = Object.assign(Promise.resolve(), { status: "fulfilled", value: undefined });
-
-/** Nothing to wait for in Node: the module loaded with the package. */
-export function init() {
-  return ready;
-}
-
-const api = buildApi(glue, { ready: init, isReady: () => true });
-export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;
+export const { init, VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = loadedApi(glue);
 // Undocumented: the wasm-bindgen exports themselves, for the package's own tests and benchmarks
 // (they compare the glue's fast paths with wasm's own results).
 export const __wasm = glue;

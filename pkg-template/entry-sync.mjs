@@ -6,17 +6,8 @@
 // Everything works on load; `init()` resolves at once.
 import wasm from "../web/vox_crm_bg.wasm";
 import * as glue from "vox-crm-glue";
-import { buildApi } from "../js/api.mjs";
+import { loadedApi } from "../js/api.mjs";
 
 glue.initSync({ module: wasm });
 
-// Already fulfilled, in the shape React's `use()` reads without suspending.
-const ready = Object.assign(Promise.resolve(), { status: "fulfilled", value: undefined });
-
-/** Nothing to wait for here: the module loaded with the package. */
-export function init() {
-  return ready;
-}
-
-const api = buildApi(glue, { ready: init, isReady: () => true });
-export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;
+export const { init, VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = loadedApi(glue);

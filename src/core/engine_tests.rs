@@ -709,27 +709,7 @@ fn pager_yields_each_lead_once_while_new_leads_shift_pages() {
                 .push(json!({"_id": format!("new{:021}", n + k), "phone": "x"}));
         }
     }));
-    let pages = Pages::new(&tv(json!({"limit": 10})), "IN").unwrap();
-    let mut ids = Vec::new();
-    loop {
-        let mut task = pages.next();
-        let page = loop {
-            match task.step(&c, &h) {
-                crate::core::engine::Step::Done(r) => break r.unwrap(),
-                crate::core::engine::Step::Pending { .. } => {
-                    for s in task.take_sends() {
-                        let r = h.send(&s);
-                        task.deliver(s.id, r);
-                    }
-                }
-            }
-        };
-        let Some(page) = page.json().as_array().cloned() else {
-            break;
-        };
-        ids.extend(page.iter().map(|l| l["_id"].as_str().unwrap().to_string()));
-        assert!(ids.len() < 1000);
-    }
+    let ids = iterate_all(&c, &h, json!({"limit": 10}));
     let unique: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "no lead twice");
     assert!(ids.len() >= 45, "every original lead seen");
@@ -1013,7 +993,7 @@ fn retry_after_as_a_date_is_waited_out() {
     );
 }
 
-/// Every lead `pages` yields, and how many requests it took.
+/// The `_id` of every lead an `iterateLeads` of `query` yields, in order.
 fn iterate_all(c: &Client, h: &FakeHost, query: J) -> Vec<String> {
     let pages = Pages::new(&tv(query), "IN").unwrap();
     let mut ids = Vec::new();

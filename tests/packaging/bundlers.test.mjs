@@ -16,12 +16,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { startSandbox } from "../../sandbox/server.mjs";
 import { launchChromium, requireChromium, watchPage } from "../browser/chromium.mjs";
-import { CHECK, DIST, E164, PHONE, PROJECT_ID, TOKEN, assertResult, inChromium as inChromiumOf, npm, run, startStatic, workDir, writeFiles } from "./lib.mjs";
+import { CHECK, DIST, E164, PHONE, PROJECT_ID, TOKEN, assertResult, inChromium as inChromiumOf, npm, run, startStatic, workDir, writeFiles, freePort, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
 
 const WORK = workDir("bundlers");
 
@@ -73,17 +71,6 @@ async function tool(dir, pkg, args, name) {
   } catch (err) {
     throw new Error(`${name ?? pkg} ${args.join(" ")} failed in ${dir}:\n${err.stdout ?? ""}\n${err.stderr ?? err.message}`);
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts `vite` (the dev server) in dir on 127.0.0.1; resolves to { url, output(), stop() }. */
@@ -154,44 +141,25 @@ function assertOneWasm(dir, label) {
 // ---------------------------------------------------------------------------------------------------------
 
 test("bundlers: the packed .tgz through Vite 8 (build, dev server, a module worker), webpack 5 and Rollup 4, in Chromium", { timeout: 240000 }, async (t) => {
-  if (!existsSync(join(DIST, "package.json")) || !existsSync(join(DIST, "web", "vox_crm_bg.wasm")) || !existsSync(join(DIST, "web", "index.mjs"))) {
-    throw new Error("dist/vox-crm is not built: run scripts/package.sh (or PROFILE=--dev scripts/package.sh) first");
-  }
+  requireBuilt("web/index.mjs");
   requireChromium();
-  const timings = {};
-  const time = async (label, fn) => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      timings[label] = Date.now() - t0;
-    }
-  };
+  const { timings, time } = stopwatch();
   const started = Date.now();
 
   mkdirSync(WORK, { recursive: true });
-  const sb = await startSandbox({ port: 0, quiet: true, callDelayMs: 60000, callDurationMs: 1000 });
+  const sb = await startSeededSandbox("Bundler Seed");
   const servers = [];
   const devServers = [];
   let browser = null;
   let launching = null;
   try {
-    // One lead, so that queryLeads({ limit: 1 }) has something to return (total 1 for every page).
-    const seeded = await fetch(sb.url + "/leads/initiate", {
-      method: "POST",
-      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ lead: { projectId: PROJECT_ID, processId: "6650a1b2c3d4e5f6012345a1", name: "Bundler Seed", phone: "+919812364502" }, init: false }),
-    });
-    assert.equal(seeded.status, 200);
     // Called directly (the Vite dev server's page): the token in the page, explicitly allowed.
     const DIRECT = { projectId: PROJECT_ID, token: TOKEN, baseUrl: sb.url, dangerouslyAllowBrowser: true };
 
     let tgz;
     await t.test("npm pack dist/vox-crm", async () => {
-      const { stdout } = await time("npm pack", () => npm(["pack", DIST, "--pack-destination", WORK, "--json"], WORK));
-      const [info] = JSON.parse(stdout);
-      tgz = join(WORK, info.filename);
-      assert.ok(existsSync(tgz), `${info.filename} exists`);
+      const { tgz: packed } = await time("npm pack", () => packDist(WORK));
+      tgz = packed;
     });
 
     // Chromium starts while npm installs.

@@ -8,6 +8,7 @@ import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { startSandbox } from "../../sandbox/server.mjs";
 import { watchPage } from "../browser/chromium.mjs";
 
 export const run = promisify(execFile);
@@ -137,4 +138,63 @@ export async function inChromium(browser, url, label) {
   } finally {
     await page.close();
   }
+}
+
+/** Fails unless dist/vox-crm is built, with these files (paths inside it) too. */
+export function requireBuilt(...paths) {
+  for (const p of ["package.json", "web/vox_crm_bg.wasm", ...paths]) {
+    if (!existsSync(join(DIST, p))) throw new Error(`dist/vox-crm is not built (no ${p}): run scripts/package.sh (or PROFILE=--dev scripts/package.sh) first`);
+  }
+}
+
+/** `time(label, fn)` runs fn and records its milliseconds in `timings[label]`. */
+export function stopwatch() {
+  const timings = {};
+  const time = async (label, fn) => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      timings[label] = Date.now() - t0;
+    }
+  };
+  return { timings, time };
+}
+
+/** A sandbox on 127.0.0.1 holding one lead, so that queryLeads({ limit: 1 }) gives total 1. */
+export async function startSeededSandbox(name) {
+  const sb = await startSandbox({ port: 0, quiet: true, callDelayMs: 60000, callDurationMs: 1000 });
+  try {
+    const seeded = await fetch(sb.url + "/leads/initiate", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ lead: { projectId: PROJECT_ID, processId: "6650a1b2c3d4e5f6012345a1", name, phone: "+919812364502" }, init: false }),
+    });
+    assert.equal(seeded.status, 200);
+    return sb;
+  } catch (err) {
+    await sb.close();
+    throw err;
+  }
+}
+
+/** `npm pack` of dist/vox-crm into `work`: npm's description of the .tgz, and its path. */
+export async function packDist(work) {
+  const { stdout } = await npm(["pack", DIST, "--pack-destination", work, "--json"], work);
+  const [info] = JSON.parse(stdout);
+  const tgz = join(work, info.filename);
+  assert.ok(existsSync(tgz), `${info.filename} exists`);
+  return { info, tgz };
+}
+
+/** A port on 127.0.0.1 that was free a moment ago (for a tool that must be told its port). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
 }

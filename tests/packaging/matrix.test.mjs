@@ -11,51 +11,31 @@
 //   node --test tests/packaging/        (after scripts/package.sh; set VOX_KEEP_WORK=1 to keep the projects)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { startSandbox } from "../../sandbox/server.mjs";
 import { launchChromium, requireChromium } from "../browser/chromium.mjs";
-import { CHECK, DIST, E164, PROJECT_ID, TOKEN, assertResult, inChromium as inChromiumOf, nodeScript, npm, run, startStatic, workDir, writeFiles } from "./lib.mjs";
+import { CHECK, DIST, E164, PROJECT_ID, TOKEN, assertResult, inChromium as inChromiumOf, nodeScript, npm, run, startStatic, workDir, writeFiles, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
 
 const WORK = workDir("run");
 
 // ---------------------------------------------------------------------------------------------------------
 
 test("packaging matrix: the packed .tgz from Node ESM, Node CommonJS, a plain module page and an esbuild bundle", { timeout: 180000 }, async (t) => {
-  if (!existsSync(join(DIST, "package.json")) || !existsSync(join(DIST, "web", "vox_crm_bg.wasm")) || !existsSync(join(DIST, "node", "index.cjs"))) {
-    throw new Error("dist/vox-crm is not built: run scripts/package.sh (or PROFILE=--dev scripts/package.sh) first");
-  }
+  requireBuilt("node/index.cjs");
   requireChromium();
-  const timings = {};
-  const time = async (label, fn) => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      timings[label] = Date.now() - t0;
-    }
-  };
+  const { timings, time } = stopwatch();
 
   mkdirSync(WORK, { recursive: true });
-  const sb = await startSandbox({ port: 0, quiet: true, callDelayMs: 60000, callDurationMs: 1000 });
+  const sb = await startSeededSandbox("Matrix Seed");
   const servers = [];
   let browser = null;
   try {
-    // One lead, so that queryLeads({ limit: 1 }) has something to return (total 1 for every consumer).
-    const seeded = await fetch(sb.url + "/leads/initiate", {
-      method: "POST",
-      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ lead: { projectId: PROJECT_ID, processId: "6650a1b2c3d4e5f6012345a1", name: "Matrix Seed", phone: "+919812364502" }, init: false }),
-    });
-    assert.equal(seeded.status, 200);
 
     let tgz;
     await t.test("npm pack dist/vox-crm", async () => {
-      const { stdout } = await time("npm pack", () => npm(["pack", DIST, "--pack-destination", WORK, "--json"], WORK));
-      const [info] = JSON.parse(stdout);
-      tgz = join(WORK, info.filename);
-      assert.ok(existsSync(tgz), `${info.filename} exists`);
+      const { info, tgz: packed } = await time("npm pack", () => packDist(WORK));
+      tgz = packed;
       const files = info.files.map((f) => f.path);
       for (const f of ["package.json", "index.d.ts", "index.d.cts", "README.md", "node/index.cjs", "node/index.mjs", "web/index.mjs", "web/vox_crm_bg.wasm", "edge/index.mjs", "node/bundler.mjs", "deno/index.mjs", "deno/wasm.mjs"]) {
         assert.ok(files.includes(f), `the tarball has ${f}`);

@@ -17,11 +17,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { startSandbox } from "../../sandbox/server.mjs";
 import { launchChromium, requireChromium, watchPage } from "../browser/chromium.mjs";
-import { DIST, E164, PHONE, PROJECT_ID, TOKEN, npm, run, workDir, writeFiles } from "./lib.mjs";
+import { DIST, E164, PHONE, PROJECT_ID, TOKEN, npm, run, workDir, writeFiles, freePort, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
 
 const WORK = workDir("nextjs");
 const MASKED = "+91******7206";
@@ -96,17 +94,6 @@ export async function GET() {
 }
 `,
 };
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const nextBin = (dir) => join(dir, "node_modules", "next", "dist", "bin", "next");
 
@@ -246,24 +233,14 @@ async function checkPage(browser, url, label) {
 // ---------------------------------------------------------------------------------------------------------
 
 test("Next.js 16: the packed .tgz in an app with no next.config (Turbopack and webpack builds, next start, Chromium)", { timeout: 240000 }, async (t) => {
-  if (!existsSync(join(DIST, "package.json")) || !existsSync(join(DIST, "web", "vox_crm_bg.wasm")) || !existsSync(join(DIST, "node", "bundler.mjs"))) {
-    throw new Error(`${DIST} is not a built package: run scripts/package.sh (or PROFILE=--dev scripts/package.sh) first`);
-  }
+  requireBuilt("node/bundler.mjs");
   requireChromium();
   const wasm = readFileSync(join(DIST, "web", "vox_crm_bg.wasm"));
-  const timings = {};
-  const time = async (label, fn) => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      timings[label] = Date.now() - t0;
-    }
-  };
+  const { timings, time } = stopwatch();
   const started = Date.now();
 
   mkdirSync(WORK, { recursive: true });
-  const sb = await startSandbox({ port: 0, quiet: true, callDelayMs: 60000, callDurationMs: 1000 });
+  const sb = await startSeededSandbox("Next Seed");
   const dir = join(WORK, "app");
   const installed = join(dir, "node_modules", "vox-crm");
   const away = join(WORK, "vox-crm-away"); // outside every node_modules: nothing can resolve it there
@@ -271,20 +248,11 @@ test("Next.js 16: the packed .tgz in an app with no next.config (Turbopack and w
   let browser = null;
   let launching = null;
   try {
-    // One lead, so that queryLeads({ limit: 1 }) has something to return (total 1).
-    const seeded = await fetch(sb.url + "/leads/initiate", {
-      method: "POST",
-      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ lead: { projectId: PROJECT_ID, processId: "6650a1b2c3d4e5f6012345a1", name: "Next Seed", phone: "+919812364502" }, init: false }),
-    });
-    assert.equal(seeded.status, 200);
 
     let tgz;
     await t.test("npm pack, npm install next, react, react-dom and the .tgz", async () => {
-      const { stdout } = await time("npm pack", () => npm(["pack", DIST, "--pack-destination", WORK, "--json"], WORK));
-      const [info] = JSON.parse(stdout);
-      tgz = join(WORK, info.filename);
-      assert.ok(existsSync(tgz), `${info.filename} exists`);
+      const { info, tgz: packed } = await time("npm pack", () => packDist(WORK));
+      tgz = packed;
       // Chromium starts while npm installs.
       launching = launchChromium();
       launching.catch(() => {});

@@ -14,10 +14,9 @@
 //   node --test tests/packaging/runtimes.test.mjs   (after scripts/package.sh; VOX_KEEP_WORK=1 keeps the projects)
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { startSandbox } from "../../sandbox/server.mjs";
-import { CHECK, DIST, E164, PHONE, PROJECT_ID, TOKEN, assertResult, nodeScript, npm, run, workDir, writeFiles } from "./lib.mjs";
+import { CHECK, DIST, E164, PHONE, PROJECT_ID, TOKEN, assertResult, nodeScript, npm, run, workDir, writeFiles, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
 
 const WORK = workDir("runtimes");
 
@@ -61,35 +60,16 @@ const version = (dir, name) => JSON.parse(readFileSync(join(dir, "node_modules",
 // ---------------------------------------------------------------------------------------------------------
 
 test("runtimes: the packed .tgz under Jest + jsdom, workerd (Miniflare), Bun and Deno", { timeout: 240000 }, async (t) => {
-  if (!existsSync(join(DIST, "package.json")) || !existsSync(join(DIST, "web", "vox_crm_bg.wasm")) || !existsSync(join(DIST, "edge", "index.mjs"))) {
-    throw new Error("dist/vox-crm is not built: run scripts/package.sh (or PROFILE=--dev scripts/package.sh) first");
-  }
-  const timings = {};
-  const time = async (label, fn) => {
-    const t0 = Date.now();
-    try {
-      return await fn();
-    } finally {
-      timings[label] = Date.now() - t0;
-    }
-  };
+  requireBuilt("edge/index.mjs");
+  const { timings, time } = stopwatch();
 
   mkdirSync(WORK, { recursive: true });
-  const sb = await startSandbox({ port: 0, quiet: true, callDelayMs: 60000, callDurationMs: 1000 });
+  const sb = await startSeededSandbox("Runtimes Seed");
   try {
     assert.match(sb.url, /^http:\/\/127\.0\.0\.1:\d+\/api\/v1$/, "the sandbox listens on 127.0.0.1");
-    // One lead, so that queryLeads({ limit: 1 }) has something to return (total 1 for every consumer).
-    const seeded = await fetch(sb.url + "/leads/initiate", {
-      method: "POST",
-      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ lead: { projectId: PROJECT_ID, processId: "6650a1b2c3d4e5f6012345a1", name: "Runtimes Seed", phone: "+919812364502" }, init: false }),
-    });
-    assert.equal(seeded.status, 200);
     const sandboxEnv = { VOX_BASE_URL: sb.url, VOX_TOKEN: TOKEN, VOX_PROJECT_ID: PROJECT_ID };
 
-    const { stdout: packed } = await time("npm pack", () => npm(["pack", DIST, "--pack-destination", WORK, "--json"], WORK));
-    const tgz = join(WORK, JSON.parse(packed)[0].filename);
-    assert.ok(existsSync(tgz), "the .tgz exists");
+    const { tgz } = await time("npm pack", () => packDist(WORK));
 
     // Four throwaway projects, installed in parallel; each runtime's test waits for its own, so that one tool
     // that cannot be installed fails its test (loudly) and not the others.
