@@ -61,7 +61,8 @@ export interface VoxStore {
 }
 
 export type LogEvent = {
-  type: "request" | "response" | "retry" | "rate_limit_wait" | "duplicate_refused" | "key_blocked" | "store_unavailable" | "store_recovered";
+  /** `proxy_refused`: "vox-crm/proxy" refused a page's request itself (its status and why). */
+  type: "request" | "response" | "retry" | "rate_limit_wait" | "duplicate_refused" | "key_blocked" | "store_unavailable" | "store_recovered" | "proxy_refused";
   method?: "GET" | "POST";
   path?: string;
   status?: number;

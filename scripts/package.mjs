@@ -131,6 +131,22 @@ await build({
   platform: "node",
   target: "node20",
 });
+// vox-crm/proxy: the backend route for browser pages, server only (the main entry never imports
+// it). It imports the package by its own name, so that each runtime's condition picks the entry;
+// the ESM file as written, and a CommonJS copy for require.
+cpSync(join(tpl, "proxy.mjs"), join(out, "proxy.mjs"));
+cpSync(join(tpl, "proxy.d.ts"), join(out, "proxy.d.ts"));
+cpSync(join(tpl, "proxy.d.ts"), join(out, "proxy.d.cts"));
+await build({
+  ...common,
+  minify: false,
+  entryPoints: [join(tpl, "proxy.mjs")],
+  outfile: join(out, "proxy.cjs"),
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  external: ["vox-crm"],
+});
 // The package's version follows the crate's.
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))[1];
 const pkg = JSON.parse(readFileSync(join(out, "package.json"), "utf8"));

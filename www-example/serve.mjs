@@ -2,9 +2,10 @@
 //   /                 the page: index.html, app.js, style.css, ... from this folder
 //   /config.json      the project and process ids the page needs (no secrets)
 //   /vox-crm/...      the built package from dist/vox-crm (the page imports /vox-crm/web/index.mjs)
-//   /api/v1/...       a proxy to the CRM that adds `Authorization: Bearer <token>` on the way out
+//   /api/v1/...       the package's backend route for pages (vox-crm/proxy): the calls the page makes
+//                     (ALLOW below, nothing else), each made on the server with the token
 // so that the token stays on the server: the page's VoxClient has no token and its baseUrl is this
-// origin's /api/v1 (SDK.md "Browsers").
+// origin's /api/v1 (the package README, "A backend route for browser pages").
 //
 //   import { startExampleServer } from "./www-example/serve.mjs";
 //   const page = await startExampleServer({ port: 8080, crmBaseUrl: "http://127.0.0.1:4010/api/v1" });
@@ -18,17 +19,17 @@
 //   projectId   VOX_PROJECT_ID
 //   processes   VOX_PROCESS_IDS "id" or "Name=id", comma separated (VOX_PROCESS_ID: one id)
 //   host                        interface to bind, default 127.0.0.1 (the proxy spends your token for whoever
-//                               can reach it: put your own user authentication in front before exposing it)
+//                               can reach it: add your users' session check as its `authorize` before
+//                               exposing it)
 //   env                         the environment to read (default process.env; tests pass {})
 //
 // Command line: node www-example/serve.mjs [--port 8080] [--crm URL]
 //   without --crm and VOX_BASE_URL it starts a local sandbox CRM in-process first.
-import { createServer, request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { createServer } from "node:http";
 import { createReadStream, realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { dirname, extname, join, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const DIST = resolve(HERE, "..", "dist", "vox-crm");
@@ -72,10 +73,10 @@ const PAGE_EXTENSIONS = new Set([".html", ".js", ".css", ".svg", ".png", ".ico",
 /** What the package folder serves. */
 const PACKAGE_EXTENSIONS = new Set([".js", ".mjs", ".wasm", ".json", ".ts", ".md"]);
 
-/** Request headers passed on to the CRM (everything else, cookies and any Authorization included, is dropped). */
-const FORWARD_REQUEST = ["content-type", "content-length", "accept", "accept-language", "user-agent", "x-request-id"];
-/** Response headers passed back to the page. */
-const FORWARD_RESPONSE = ["content-type", "content-length", "retry-after", "cache-control", "x-request-id", "date"];
+/** What the page does (app.js), and so all it may do: no bulkInitiateExisting, no getActivity. */
+export const ALLOW = ["initiateLead", "initiateExistingLead", "bulkInitiateLeads", "updateLead", "getLead", "queryLeads"];
+/** Per visitor: the page polls a lead while its call is on, and a bulk import counts its project's leads first. */
+const VISITOR_LIMIT = { requests: 600, perMs: 60000 };
 
 function parseProcesses(text) {
   return String(text)
@@ -121,6 +122,18 @@ export function resolveSettings(options = {}) {
 export async function startExampleServer(options = {}) {
   const settings = resolveSettings(options);
   const { port = 8080, host = "127.0.0.1" } = options;
+  if (!(await exists(join(DIST, "proxy.mjs")))) throw new Error("the vox-crm package is not built: run scripts/package.sh (or make demo)");
+  const { createProxyHandler, toNodeHandler } = await import(pathToFileURL(join(DIST, "proxy.mjs")).href);
+  const proxy = toNodeHandler(
+    createProxyHandler({
+      projectId: settings.projectId,
+      token: settings.token,
+      baseUrl: settings.baseUrl,
+      basePath: API_PREFIX,
+      allow: ALLOW,
+      limit: VISITOR_LIMIT,
+    }),
+  );
   const pageRoot = realpathSync(HERE);
   const publicConfig = JSON.stringify({
     projectId: settings.projectId,
@@ -145,7 +158,6 @@ export async function startExampleServer(options = {}) {
   ].join("; ");
 
   const sockets = new Set();
-  const upstream = new Set();
   const server = createServer((req, res) => {
     handle(req, res).catch((err) => {
       if (!res.headersSent) sendJson(res, 500, { success: false, error: `example server: ${err.message}` });
@@ -162,7 +174,7 @@ export async function startExampleServer(options = {}) {
     if (!req.url || !req.url.startsWith("/") || req.url.startsWith("//")) return sendJson(res, 400, { success: false, error: "Bad request" });
     const url = new URL(req.url, "http://example.invalid");
     const path = url.pathname;
-    if (path === API_PREFIX || path.startsWith(API_PREFIX + "/")) return proxy(req, res, url);
+    if (path === API_PREFIX || path.startsWith(API_PREFIX + "/")) return proxy(req, res);
     if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { success: false, error: "Method not allowed" }, { Allow: "GET, HEAD" });
     if (path === "/config.json") return sendBody(req, res, 200, publicConfig, { "Content-Type": TYPES[".json"], "Cache-Control": "no-store" });
     if (path === "/healthz") return sendBody(req, res, 200, "ok\n", { "Content-Type": "text/plain" });
@@ -212,45 +224,6 @@ export async function startExampleServer(options = {}) {
     return sendBody(req, res, 404, "Not found\n", { "Content-Type": "text/plain; charset=utf-8" });
   }
 
-  function proxy(req, res, url) {
-    if (!["GET", "POST", "HEAD"].includes(req.method)) {
-      return sendJson(res, 405, { success: false, error: "Method not allowed" }, { Allow: "GET, POST, HEAD" });
-    }
-    // A page of another site must not spend this server's token: browsers mark cross-site requests.
-    const site = req.headers["sec-fetch-site"];
-    const origin = req.headers.origin;
-    if ((site && site !== "same-origin" && site !== "none") || (origin && origin !== `http://${req.headers.host}`)) {
-      return sendJson(res, 403, { success: false, error: "Cross-site requests are not proxied" });
-    }
-    const rest = url.pathname.slice(API_PREFIX.length); // "" or "/leads/query"
-    const out = new URL(settings.baseUrl + rest + url.search);
-    const headers = {};
-    for (const name of FORWARD_REQUEST) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
-    headers.authorization = `Bearer ${settings.token}`;
-    headers.host = out.host;
-    const send = out.protocol === "https:" ? httpsRequest : httpRequest;
-    const upstreamReq = send(out, { method: req.method, headers });
-    upstream.add(upstreamReq);
-    upstreamReq.on("close", () => upstream.delete(upstreamReq));
-    upstreamReq.on("response", (up) => {
-      const back = { "Cache-Control": "no-store" };
-      for (const name of FORWARD_RESPONSE) if (up.headers[name] !== undefined) back[name] = up.headers[name];
-      res.writeHead(up.statusCode ?? 502, back);
-      up.pipe(res);
-      up.on("error", () => res.destroy());
-    });
-    upstreamReq.on("error", (err) => {
-      if (res.headersSent) return res.destroy();
-      // An answer the client reads as "no response from the CRM" (a 502 is a server error it may retry).
-      sendJson(res, 502, { success: false, error: `Bad gateway: the CRM at ${out.host} did not answer (${err.code ?? "error"})` });
-    });
-    // The page went away: stop the upstream request too.
-    res.on("close", () => {
-      if (!res.writableFinished) upstreamReq.destroy();
-    });
-    req.pipe(upstreamReq);
-  }
-
   await new Promise((resolveListen, reject) => {
     server.once("error", reject);
     server.listen(port, host, () => {
@@ -266,7 +239,6 @@ export async function startExampleServer(options = {}) {
   function close() {
     closing ??= new Promise((done) => {
       server.close(() => done());
-      for (const r of upstream) r.destroy();
       for (const s of sockets) s.destroy();
     });
     return closing;

@@ -220,7 +220,12 @@ pub fn from_status<V: Value>(
         .with_retry_after(retry_after_ms);
     }
     let reason = server_reason(body);
+    // vox-crm/proxy answers its client's local duplicate refusal so, keeping the code a page's
+    // caller would see without the proxy (the API itself never sends `code`).
+    let proxied_duplicate = status == 409
+        && body.is_some_and(|b| b.get("code").string().as_deref() == Some("duplicate_submission"));
     let code = match status {
+        _ if proxied_duplicate => Code::DuplicateSubmission,
         400 | 405 | 409 | 413 | 422 => Code::BadRequest,
         401 | 403 => Code::Forbidden,
         404 => Code::NotFound,
@@ -506,6 +511,24 @@ mod tests {
             Code::BadRequest
         );
         assert_eq!(from_status(403, "{}", None).code, Code::Forbidden);
+        // vox-crm/proxy's answer for its client's duplicate refusal; nothing else means it.
+        let dup = from_status(
+            409,
+            r#"{"success":false,"error":"seen","code":"duplicate_submission"}"#,
+            None,
+        );
+        assert_eq!(
+            (dup.code, dup.message.as_str()),
+            (Code::DuplicateSubmission, "seen")
+        );
+        assert_eq!(
+            from_status(400, r#"{"error":"x","code":"duplicate_submission"}"#, None).code,
+            Code::BadRequest
+        );
+        assert_eq!(
+            from_status(409, r#"{"error":"x","code":"forbidden"}"#, None).code,
+            Code::BadRequest
+        );
         assert_eq!(from_status(404, "{}", None).code, Code::NotFound);
         let rl = from_status(
             429,

@@ -61,3 +61,14 @@ test("the ESM entry imported from CommonJS is the same instance", async () => {
   assert.equal(esm.VoxClient, VoxClient);
   assert.equal(esm.VoxError, VoxError);
 });
+
+test("require() of vox-crm/proxy: the CommonJS copy, with the same VoxError as the main entry", async () => {
+  const { createProxyHandler, toNodeHandler } = require("../../dist/vox-crm/proxy.cjs");
+  assert.equal(typeof toNodeHandler, "function");
+  assert.throws(() => createProxyHandler({ projectId: PROJECT_ID, token: TOKEN, allow: [] }), (e) => e instanceof VoxError && e.code === "invalid_argument");
+  const handler = createProxyHandler({ projectId: PROJECT_ID, token: TOKEN, baseUrl: sandbox.url, allow: ["queryLeads"] });
+  const res = await handler(new Request("http://site.example/api/vox/leads/query?limit=1"));
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).pagination.limit, 1);
+  assert.equal((await handler(new Request("http://site.example/api/vox/leads/get?leadId=x"))).status, 403);
+});

@@ -2,6 +2,8 @@
 //   - app/api/lead/route.js (Node runtime): a VoxClient calls the sandbox, validatePhone in the handler;
 //   - app/phone-check.jsx ("use client"), in a <Suspense> in app/page.jsx: `use(init())`, then the
 //     synchronous validatePhone/maskPhone during render (pre-rendered on the server, hydrated in the browser).
+//   - app/api/vox/[...path]/route.js: vox-crm/proxy's handler as GET and POST (queryLeads only, masked),
+//     which app/lead-count.jsx ("use client") calls with a VoxClient whose baseUrl is "/api/vox";
 // Next sets the conditions module+node+import on the server (route handlers and the pre-render of client
 // components: node/bundler.mjs, the .wasm inlined, instantiated on load) and module+browser+import in the
 // browser (web/index.mjs, whose init() fetches the .wasm Next emits under /_next/static/media/).
@@ -44,6 +46,7 @@ export default function RootLayout({ children }) {
 `,
   "app/page.jsx": `import { Suspense } from "react";
 import PhoneCheck from "./phone-check";
+import LeadCount from "./lead-count";
 
 export default function Page() {
   return (
@@ -52,6 +55,7 @@ export default function Page() {
       <Suspense fallback={<p id="loading">Loading…</p>}>
         <PhoneCheck phone={${JSON.stringify(PHONE)}} />
       </Suspense>
+      <LeadCount />
     </main>
   );
 }
@@ -77,6 +81,44 @@ export default function PhoneCheck({ phone }) {
     </dl>
   );
 }
+`,
+  "app/lead-count.jsx": `"use client";
+import { useEffect, useState } from "react";
+import { VoxClient } from "vox-crm";
+
+// In the browser: no token, the site's own route (app/api/vox/[...path]/route.js) as the API.
+export default function LeadCount() {
+  const [seen, setSeen] = useState(null);
+  useEffect(() => {
+    const client = new VoxClient({ projectId: ${JSON.stringify(PROJECT_ID)}, baseUrl: "/api/vox" });
+    client.queryLeads({ limit: 1 }).then(
+      (page) => setSeen({ total: page.total, phone: page.leads[0]?.phone }),
+      (err) => setSeen({ error: err.code }),
+    );
+  }, []);
+  return <p id="lead-count">{seen ? JSON.stringify(seen) : ""}</p>;
+}
+`,
+  "app/api/vox/[...path]/route.js": `import { createProxyHandler } from "vox-crm/proxy";
+
+export const runtime = "nodejs";
+export const dynamic = "force-dynamic";
+
+// Made on the first request: the build imports this module, where the token is not set.
+let handler;
+function proxy(request) {
+  handler ??= createProxyHandler({
+    projectId: ${JSON.stringify(PROJECT_ID)},
+    token: process.env.VOX_TOKEN,
+    baseUrl: process.env.VOX_BASE_URL,
+    basePath: "/api/vox",
+    allow: ["queryLeads"],
+    authorize: () => ({ masked: true }),
+  });
+  return handler(request);
+}
+
+export { proxy as GET, proxy as POST };
 `,
   "app/api/lead/route.js": `import { VoxClient, validatePhone } from "vox-crm";
 
@@ -203,6 +245,20 @@ async function checkRoute(url, label) {
   assert.equal(body.e164, E164, `${label}: validatePhone in the route`);
 }
 
+/** The proxy route: what it allows (masked), what it refuses. */
+async function checkProxy(url, label) {
+  const res = await fetch(url + "api/vox/leads/query?limit=1");
+  const text = await res.text();
+  assert.equal(res.status, 200, `${label}: GET /api/vox/leads/query: ${text}`);
+  const body = JSON.parse(text);
+  assert.equal(body.pagination.total, 1, `${label}: the proxy's answer`);
+  assert.equal(body.data[0].phone, "+********4502", `${label}: read masked`);
+  const refused = await fetch(url + "api/vox/leads/initiate", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  assert.equal(refused.status, 403, `${label}: initiateLead is not allowed`);
+  const evil = await fetch(url + "api/vox/leads/query?limit=1", { headers: { origin: "https://evil.example" } });
+  assert.equal(evil.status, 403, `${label}: another origin`);
+}
+
 /** The page in Chromium: hydrated (the client component's effect ran), the numbers rendered in the browser. */
 async function checkPage(browser, url, label) {
   const page = await browser.context.newPage();
@@ -221,6 +277,9 @@ async function checkPage(browser, url, label) {
       masked: document.getElementById("masked")?.textContent,
     }));
     assert.deepEqual(seen, { e164: E164, masked: MASKED }, `${label}: the page after hydration`);
+    await page.waitForFunction(() => document.getElementById("lead-count")?.textContent !== "", null, { timeout: 15000 });
+    const count = JSON.parse(await page.evaluate(() => document.getElementById("lead-count").textContent));
+    assert.deepEqual(count, { total: 1, phone: "+********4502" }, `${label}: the page's VoxClient through the proxy route`);
     assert.deepEqual(watch.problems, [], `${label}: no console error or failed request`);
     assert.equal(wasmResponses.length, 1, `${label}: the browser fetched one .wasm: ${JSON.stringify(wasmResponses)}`);
     assert.match(new URL(wasmResponses[0].url).pathname, /^\/_next\/static\/media\/.+\.wasm$/, `${label}: the .wasm Next emitted`);
@@ -271,8 +330,9 @@ test("Next.js 16: the packed .tgz in an app with no next.config (Turbopack and w
       // Nothing of the package at run time: moved out of node_modules for next start.
       renameSync(installed, away);
       try {
-        server = await time(`${label}: next start`, () => nextStart(dir, { VOX_BASE_URL: sb.url }));
+        server = await time(`${label}: next start`, () => nextStart(dir, { VOX_BASE_URL: sb.url, VOX_TOKEN: TOKEN }));
         await time(`${label}: route`, () => checkRoute(server.url, label));
+        await time(`${label}: proxy route`, () => checkProxy(server.url, label));
         const res = await fetch(server.url);
         assert.equal(res.status, 200, `${label}: GET /`);
         const html = await res.text();

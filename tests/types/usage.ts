@@ -108,3 +108,23 @@ async function boot(): Promise<void> {
   await init(bytes);
 }
 void boot;
+
+// vox-crm/proxy: the handler in the web-standard shape, a grant, a Response from authorize.
+import { createProxyHandler, toNodeHandler, type ProxyAction, type ProxyGrant } from "vox-crm/proxy";
+const proxy = createProxyHandler({
+  projectId: "p",
+  token: "t",
+  allow: ["initiateLead", "GET /leads/get"],
+  limit: { requests: 10, perMs: 60000 },
+  authorize: async (request: Request, action: ProxyAction): Promise<ProxyGrant | Response | boolean> => {
+    if (!request.headers.get("cookie")) return new Response(null, { status: 401 });
+    if (action.name === "initiateLead") void action.input.lead.phone;
+    return { visitor: "u1", masked: true, processId: "x", maxBulk: 100 };
+  },
+  client: { timeoutMs: 5000 },
+});
+async function serve(request: Request): Promise<Response> {
+  return proxy(request, { clientAddress: "10.0.0.1" });
+}
+void serve;
+void toNodeHandler(proxy);
