@@ -122,6 +122,25 @@ export function assertResult(result, label) {
   assert.deepEqual(result.query, { isArray: true, limit: 1, page: 1, total: 1 }, `${label}: one call to the sandbox`);
 }
 
+/**
+ * What a server runtime checks of vox-crm/proxy: a function body taking (createProxyHandler, options,
+ * serve) — serve(handler) mounts the handler the runtime's way and resolves to (path) => Response —
+ * and returning a result for assertProxyResult.
+ */
+export const PROXY_CHECK = `
+  const handler = createProxyHandler({ ...options, basePath: "/api/vox", allow: ["queryLeads"], authorize: () => ({ masked: true }) });
+  const ask = await serve(handler);
+  const read = await ask("/api/vox/leads/query?limit=1");
+  const refused = await ask("/api/vox/leads/get?leadId=0123456789abcdef01234567");
+  const body = await read.json();
+  return { status: read.status, total: body.pagination && body.pagination.total, phone: body.data && body.data[0] && body.data[0].phone, refused: refused.status };
+`;
+
+/** The seeded sandbox's one lead through the proxy: read masked; getLead (not allowed) refused. */
+export function assertProxyResult(result, label) {
+  assert.deepEqual(result, { status: 200, total: 1, phone: "+********4502", refused: 403 }, `${label}: vox-crm/proxy`);
+}
+
 /** Opens url in a new page of `browser` and returns window.__result (or fails with the page's error). */
 export async function inChromium(browser, url, label) {
   const page = await browser.context.newPage();

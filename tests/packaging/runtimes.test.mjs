@@ -16,7 +16,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CHECK, DIST, E164, PHONE, PROJECT_ID, TOKEN, assertResult, nodeScript, npm, run, workDir, writeFiles, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
+import { CHECK, PROXY_CHECK, DIST, E164, PHONE, PROJECT_ID, TOKEN, assertResult, assertProxyResult, nodeScript, npm, run, workDir, writeFiles, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
 
 const WORK = workDir("runtimes");
 
@@ -207,12 +207,19 @@ test("the CHECK against the sandbox, with Node's fetch lent to jsdom", async () 
       t.diagnostic(`workerd: ${workerdVersion.trim()}`);
       writeFiles(dir, {
         // The Worker: the phone functions at load (the module is instantiated on import), then the CHECK.
+        // /api/vox/* is vox-crm/proxy's handler, mounted as it is.
         "src/worker.js": `import * as vox from "vox-crm";
+import { createProxyHandler } from "vox-crm/proxy";
 const atLoad = vox.validatePhone(${JSON.stringify(PHONE)}).e164;
+let proxied;
 export default {
   async fetch(request, env) {
     try {
       const options = { projectId: env.VOX_PROJECT_ID, token: env.VOX_TOKEN, baseUrl: env.VOX_BASE_URL };
+      if (new URL(request.url).pathname === "/proxy-check") {
+        const serve = async (handler) => (path) => handler(new Request(new URL(path, request.url)));
+        return Response.json(await (async () => {${PROXY_CHECK}})());
+      }
       await vox.init(); // resolves at once here
       const result = await (async () => {${CHECK}})();
       return Response.json({ ...result, atLoad, url: request.url });
@@ -252,7 +259,8 @@ try {
   const started = Date.now() - t0;
   const res = await fetch(url);
   const body = await res.json();
-  console.log(JSON.stringify({ status: res.status, body, url: String(url), inputs: Object.keys(built.metafile.inputs), outputs: Object.keys(built.metafile.outputs), ms: { bundled, started, answered: Date.now() - t0 } }));
+  const proxy = await (await fetch(new URL("/proxy-check", url))).json();
+  console.log(JSON.stringify({ status: res.status, body, proxy, url: String(url), inputs: Object.keys(built.metafile.inputs), outputs: Object.keys(built.metafile.outputs), ms: { bundled, started, answered: Date.now() - t0 } }));
 } finally {
   await mf.dispose();
 }
@@ -266,6 +274,7 @@ try {
       assert.equal(out.status, 200, `the Worker answered: ${JSON.stringify(out.body)}`);
       assert.equal(out.body.atLoad, E164, "the phone functions work when the Worker loads");
       assertResult(out.body, "workerd");
+      assertProxyResult(out.proxy, "workerd");
       t.diagnostic(`miniflare (ms): ${JSON.stringify(out.ms)}`);
     });
 
@@ -279,9 +288,18 @@ try {
       assert.equal(bunVersion.trim(), PINS.bun);
       writeFiles(dir, {
         "main.js": `import * as vox from "vox-crm";
+import { createProxyHandler } from "vox-crm/proxy";
 import { createRequire } from "node:module";
 const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_TOKEN, baseUrl: process.env.VOX_BASE_URL };
 const result = await (async () => {${CHECK}})();
+// vox-crm/proxy as Bun.serve's fetch handler (Bun's server as its second argument: the client address).
+let server;
+const serve = async (handler) => {
+  server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request, srv) => handler(request, srv) });
+  return (path) => fetch(new URL(path, server.url));
+};
+result.proxy = await (async () => {${PROXY_CHECK}})();
+server.stop(true);
 const require = createRequire(import.meta.url);
 result.resolved = import.meta.resolve("vox-crm");
 result.required = require.resolve("vox-crm");
@@ -294,6 +312,7 @@ console.log(JSON.stringify(result));
       assert.match(result.resolved, /node_modules\/vox-crm\/node\/index\.mjs$/, "Bun: the node/import condition");
       assert.match(result.required, /node_modules\/vox-crm\/node\/index\.cjs$/, "Bun: the node/require condition");
       assert.equal(result.oneVoxError, true, "one VoxError for import and require");
+      assertProxyResult(result.proxy, "Bun");
     });
 
     // ---------------------------------------------------------------------------------------------------
@@ -309,9 +328,14 @@ console.log(JSON.stringify(result));
       // Its cache in the project; no update check (no network), no prompt, no colour in the messages.
       const env = { DENO_DIR: join(dir, ".deno"), DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", NO_COLOR: "1" };
       // The sandbox's URL as an argument: Deno.args needs no --allow-env.
+      // vox-crm/proxy called as Deno.serve would call it (its info as the second argument), with no
+      // listening socket: that would need more --allow-net.
       const script = (specifier) => `import * as vox from ${JSON.stringify(specifier)};
+import { createProxyHandler } from ${JSON.stringify(specifier + "/proxy")};
 const options = { projectId: ${JSON.stringify(PROJECT_ID)}, token: ${JSON.stringify(TOKEN)}, baseUrl: Deno.args[0] };
 const result = await (async () => {${CHECK}})();
+const serve = async (handler) => (path) => handler(new Request(new URL(path, "http://site.example")), { remoteAddr: { hostname: "10.0.0.1" } });
+result.proxy = await (async () => {${PROXY_CHECK}})();
 result.resolved = import.meta.resolve(${JSON.stringify(specifier)});
 console.log(JSON.stringify(result));
 `;
@@ -333,6 +357,7 @@ console.log(JSON.stringify(result));
         const result = await time(`deno ${main}`, () => runJson(deno, ["run", net, main, sb.url], dir, env));
         assertResult(result, `Deno ${main}`);
         assert.match(result.resolved, /node_modules\/vox-crm\/deno\/index\.mjs$/, "Deno: the deno condition");
+        assertProxyResult(result.proxy, `Deno ${main}`);
       }
     });
 
