@@ -13,6 +13,7 @@ const parts = [
   ["bench/phone.mjs", "--no-size"],
   ["bench/traffic.mjs"],
   ["bench/bigbulk.mjs"],
+  ["bench/cli-validate.mjs"],
 ];
 const out = [
   "# vox-crm benchmarks",

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
-// The Vox CRM local sandbox: entry point and importable module. Owns the listening HTTP server's life
-// cycle (start, ready file, persistence load/flush, close) and the command line (flags, banner, signals).
-// The API itself lives in lib/: sandbox.mjs is the request pipeline, api.mjs the endpoints.
+// The Vox CRM local sandbox: entry point and importable module (also the package's `vox-crm/sandbox`,
+// and `vox-crm sandbox` runs its command line). Owns the listening HTTP server's life cycle (start,
+// ready file, persistence load/flush, close), the in-process controls of a started sandbox (reset,
+// stats, faults, settings, leads: the admin routes' state functions, called directly) and the
+// command line (flags, banner, signals). The API itself lives in lib/: sandbox.mjs is the request
+// pipeline, api.mjs the endpoints.
 import { createServer } from "node:http";
 import { realpathSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { resolveConfig, optionsFromCli, ConfigError, USAGE } from "./lib/config.mjs";
+import { resolveConfig, optionsFromCli, ConfigError, usage } from "./lib/config.mjs";
 import { createSandbox } from "./lib/sandbox.mjs";
 import { Persister, writeFileAtomic } from "./lib/persist.mjs";
+import { readSettings, runtimeConfig } from "./lib/admin.mjs";
+import { FaultRuleError } from "./lib/faults.mjs";
+import { leadView } from "./lib/leads.mjs";
 
 export {
   DEFAULT_TOKEN, DEFAULT_PROJECT_ID, SALES_PROCESS_ID, SUPPORT_PROCESS_ID, DEFAULT_PROJECT, DEFAULTS,
@@ -23,20 +29,44 @@ function urlHost(host) {
 
 /**
  * Starts a sandbox. options: see README (port, host, data, config, readyFile, admin, rateLimit, dupWindowMs,
- * dupMax, blockMs, callDelayMs, callDurationMs, quiet, projects, ...).
- * Resolves to { url, origin, port, config, close(), state }.
+ * dupMax, blockMs, callDelayMs, callDurationMs, quiet, projects, faults, ...). From code the port defaults
+ * to 0 (a free one); the command line's default is 4010.
+ * Resolves to { url, baseUrl, origin, port, token, projectId, processes, env, config, reset(), stats(),
+ * fault(...rules), faultRules(), clearFaults(), configure(settings), leads(), flush(), close(), state }.
  */
-export async function startSandbox(options = {}) {
-  const config = resolveConfig(options);
+export function startSandbox(options = {}) {
+  return start(options, { port: 0 });
+}
+
+/** startSandbox with the caller's defaults under the options (the command line keeps the config's). */
+async function start(options, defaults) {
+  const config = resolveConfig(options, defaults);
   let origin = null;
   let sandbox = null;
   const persister = new Persister(config.dataFile, () => sandbox.state.store.toJSON(), config.saveDebounceMs);
   sandbox = createSandbox(config, { origin: () => origin, markDirty: () => persister.markDirty() });
+  const { state } = sandbox;
+
+  const addFaults = (rules) => {
+    try {
+      return state.faults.add(rules);
+    } catch (err) {
+      throw err instanceof FaultRuleError ? new ConfigError(err.message) : err;
+    }
+  };
+  if (options.faults !== undefined) {
+    try {
+      addFaults(options.faults);
+    } catch (err) {
+      sandbox.close();
+      throw err;
+    }
+  }
 
   const saved = await persister.load();
   if (saved) {
-    const pending = sandbox.state.store.load(saved);
-    sandbox.state.calls.resume(pending, Date.now());
+    const pending = state.store.load(saved);
+    state.calls.resume(pending, Date.now());
   }
 
   if (config.readyFile) await rm(config.readyFile, { force: true });
@@ -66,7 +96,46 @@ export async function startSandbox(options = {}) {
     return closing;
   }
 
-  return { url, origin, port, config, close, state: sandbox.state, flush: () => persister.flush() };
+  // The first project (the default one unless the config leaves it out) is the one a test uses.
+  const project = config.projects[0];
+  const token = project.tokens[0];
+  return {
+    url,
+    baseUrl: url,
+    origin,
+    port,
+    token,
+    projectId: project._id,
+    processes: project.processes.map((p) => ({ id: p._id, name: p.name, states: [...p.states] })),
+    /** The variables the vox-crm command line (and the README's examples) read. */
+    env: { VOX_BASE_URL: url, VOX_TOKEN: token, VOX_PROJECT_ID: project._id },
+    config,
+    /** POST /__sandbox/reset: clears leads, activities, windows, blocks, counters and faults. */
+    reset: () => { state.reset(); },
+    /** GET /__sandbox/stats. */
+    stats: () => state.statsSnapshot(),
+    /** POST /__sandbox/faults: adds rules (each argument one rule, or an array of them); the added ones. */
+    fault: (...rules) => addFaults(rules.flat()),
+    /** GET /__sandbox/faults: the rules with what is left of them. */
+    faultRules: () => state.faults.list(),
+    /** DELETE /__sandbox/faults: how many rules were cleared. */
+    clearFaults: () => {
+      const cleared = state.faults.rules.length;
+      state.faults.clear();
+      return cleared;
+    },
+    /** POST /__sandbox/config: changes runtime settings; the settings now in force. */
+    configure: (settings) => {
+      state.configure(readSettings(settings));
+      return runtimeConfig(config);
+    },
+    /** The leads of a project (default: the first), oldest first, as the API shows them. */
+    leads: ({ projectId = project._id, masked = false } = {}) =>
+      (state.store.projects.get(projectId)?.leads ?? []).map((lead) => leadView(lead, masked)),
+    close,
+    state,
+    flush: () => persister.flush(),
+  };
 }
 
 function banner(sb) {
@@ -83,13 +152,20 @@ function banner(sb) {
   lines.push(`  calls     start ${config.callDelayMs} ms after init, last ${config.callDurationMs} ms`);
   lines.push(`  data      ${config.dataFile ?? "in memory only"}`);
   lines.push(`  admin     ${config.admin ? `on: ${sb.origin}/__sandbox/{reset,stats,config,faults}` : "off (start with --admin for /__sandbox/*)"}`);
+  lines.push(`  shell     export ${Object.entries(sb.env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
   return lines.join("\n");
 }
 
-async function main() {
+/**
+ * The sandbox's command line: argv (without node and script) and env to a running sandbox with a
+ * banner, stopped by SIGINT or SIGTERM. `command` names it in the usage text (`vox-crm sandbox`
+ * runs it too). Exits 2 on a bad flag or setting.
+ */
+export async function runSandboxCli(argv = process.argv.slice(2), { env = process.env, command } = {}) {
+  const USAGE = usage(command);
   let options;
   try {
-    options = optionsFromCli(process.argv.slice(2), process.env);
+    options = optionsFromCli(argv, env);
   } catch (err) {
     console.error(`${err.message}\n\n${USAGE}`);
     process.exit(2);
@@ -98,7 +174,7 @@ async function main() {
 
   let sb;
   try {
-    sb = await startSandbox(options);
+    sb = await start(options, {});
   } catch (err) {
     console.error(`sandbox: cannot start: ${err.message}`);
     process.exit(err instanceof ConfigError ? 2 : 1);
@@ -131,4 +207,4 @@ function isMain() {
   }
 }
 
-if (isMain()) main();
+if (isMain()) runSandboxCli();

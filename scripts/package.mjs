@@ -147,6 +147,13 @@ await build({
   target: "node20",
   external: ["vox-crm"],
 });
+// vox-crm/sandbox (the local sandbox CRM: sandbox/server.mjs and its lib/, as written, the one
+// implementation) and the command line (cli/, the bin; it imports ../node/index.mjs and
+// ../sandbox/server.mjs). Node only; no entry of the library imports them.
+cpSync(join(root, "sandbox", "server.mjs"), join(out, "sandbox", "server.mjs"));
+cpSync(join(root, "sandbox", "lib"), join(out, "sandbox", "lib"), { recursive: true });
+cpSync(join(tpl, "sandbox.d.ts"), join(out, "sandbox.d.ts"));
+cpSync(join(root, "cli"), join(out, "cli"), { recursive: true });
 // The package's version follows the crate's.
 const version = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))[1];
 const pkg = JSON.parse(readFileSync(join(out, "package.json"), "utf8"));

@@ -61,6 +61,9 @@ if grep -nw any dist/vox-crm/index.d.ts; then echo "FAIL: 'any' in the public ty
 step "package from JavaScript (node --test)"
 node --test tests/node/
 
+step "command line and vox-crm/sandbox from the package (node --test)"
+node --test tests/cli/
+
 step "example page in headless Chromium"
 node --test tests/browser/
 

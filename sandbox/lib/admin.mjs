@@ -21,26 +21,38 @@ export function runtimeConfig(config) {
   };
 }
 
+/**
+ * The runtime settings in `b` (the body of POST /__sandbox/config, or sandbox.configure()),
+ * checked: the changes to apply, or a ConfigError naming the first bad key.
+ */
+export function readSettings(b) {
+  if (!isPlainObject(b)) throw new ConfigError("Config must be a JSON object");
+  const next = {};
+  for (const [key, value] of Object.entries(b)) {
+    if (key === "rateLimit") {
+      try { next.rateLimit = parseRateLimit(value); } catch (err) {
+        if (err instanceof ConfigError) throw new ConfigError("Invalid config: rateLimit");
+        throw err;
+      }
+    } else if (INTEGER_SETTINGS.includes(key)) {
+      if (!Number.isInteger(value) || value < 0) throw new ConfigError(`Invalid config: ${key}`);
+      next[key] = value;
+    } else if (key === "failedCallShare") {
+      if (typeof value !== "number" || !(value >= 0 && value <= 1)) throw new ConfigError(`Invalid config: ${key}`);
+      next[key] = value;
+    } else {
+      throw new ConfigError(`Unknown config key: ${key}`);
+    }
+  }
+  return next;
+}
+
 export function createAdmin(state) {
   function setConfig(ctx) {
-    const b = ctx.body;
-    if (!isPlainObject(b)) return fail(400, "Config must be a JSON object");
-    const next = {};
-    for (const [key, value] of Object.entries(b)) {
-      if (key === "rateLimit") {
-        try { next.rateLimit = parseRateLimit(value); } catch (err) {
-          if (err instanceof ConfigError) return fail(400, `Invalid config: rateLimit`);
-          throw err;
-        }
-      } else if (INTEGER_SETTINGS.includes(key)) {
-        if (!Number.isInteger(value) || value < 0) return fail(400, `Invalid config: ${key}`);
-        next[key] = value;
-      } else if (key === "failedCallShare") {
-        if (typeof value !== "number" || !(value >= 0 && value <= 1)) return fail(400, `Invalid config: ${key}`);
-        next[key] = value;
-      } else {
-        return fail(400, `Unknown config key: ${key}`);
-      }
+    let next;
+    try { next = readSettings(ctx.body); } catch (err) {
+      if (err instanceof ConfigError) return fail(400, err.message);
+      throw err;
     }
     state.configure(next);
     return ok({ success: true, config: runtimeConfig(state.config) });

@@ -125,14 +125,15 @@ function validateProjects(list) {
 
 /**
  * Resolves options (as passed to startSandbox) into the full config.
- * Precedence: defaults < options.config (a JSON file path or object) < the other options.
+ * Precedence: defaults < `defaults` (the caller's own, e.g. port 0 for startSandbox from code)
+ * < options.config (a JSON file path or object) < the other options.
  */
-export function resolveConfig(options = {}) {
+export function resolveConfig(options = {}, defaults = {}) {
   let fileConfig = {};
   if (typeof options.config === "string") fileConfig = readConfigFile(options.config);
   else if (options.config && typeof options.config === "object") fileConfig = options.config;
 
-  const merged = { ...DEFAULTS, ...fileConfig, ...stripUndefined(options) };
+  const merged = { ...DEFAULTS, ...defaults, ...fileConfig, ...stripUndefined(options) };
   delete merged.config;
   if (merged.data !== undefined && options.dataFile === undefined) merged.dataFile = merged.data;
   delete merged.data;
@@ -202,7 +203,8 @@ const ENV = {
   VOX_SANDBOX_QUIET: "quiet",
 };
 
-export const USAGE = `Usage: node sandbox/server.mjs [options]
+/** The usage text of the sandbox's command line, run as `command` (its own script, or `vox-crm sandbox`). */
+export const usage = (command = "node sandbox/server.mjs") => `Usage: ${command} [options]
 
   --port N               port to listen on (default 4010; 0 = any free port)
   --host HOST            interface to bind (default 127.0.0.1)
@@ -222,6 +224,7 @@ export const USAGE = `Usage: node sandbox/server.mjs [options]
 
 Every flag also reads from the environment as VOX_SANDBOX_<NAME> (e.g. VOX_SANDBOX_PORT=0,
 VOX_SANDBOX_ADMIN=1, VOX_SANDBOX_DATA=file). Flags win over the environment, which wins over --config.`;
+export const USAGE = usage();
 
 /** Turns argv (without node and script) and env into startSandbox options. */
 export function optionsFromCli(argv, env = {}) {

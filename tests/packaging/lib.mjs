@@ -197,9 +197,9 @@ export async function startSeededSandbox(name) {
   }
 }
 
-/** `npm pack` of dist/vox-crm into `work`: npm's description of the .tgz, and its path. */
-export async function packDist(work) {
-  const { stdout } = await npm(["pack", DIST, "--pack-destination", work, "--json"], work);
+/** `npm pack` of dist/vox-crm (or of `dir`) into `work`: npm's description of the .tgz, and its path. */
+export async function packDist(work, dir = DIST) {
+  const { stdout } = await npm(["pack", dir, "--pack-destination", work, "--json"], work);
   const [info] = JSON.parse(stdout);
   const tgz = join(work, info.filename);
   assert.ok(existsSync(tgz), `${info.filename} exists`);

@@ -5,7 +5,7 @@
 //   3. a plain page      <script type="module"> with an import map, served over http, in Chromium
 //   4. an esbuild bundle esbuild --bundle --format=esm (the .wasm copied beside it), in Chromium
 // Each validates a phone and makes one call to a sandbox CRM (queryLeads({ limit: 1 })). The plain page goes
-// through a tiny same-origin proxy that adds the token (the SDK.md "Browsers" set-up); the bundle calls the
+// through a tiny same-origin proxy that adds the token (the docs/sdk.md "Browsers" set-up); the bundle calls the
 // sandbox directly with dangerouslyAllowBrowser: true, over the sandbox's CORS.
 //
 //   node --test tests/packaging/        (after scripts/package.sh; set VOX_KEEP_WORK=1 to keep the projects)
@@ -42,7 +42,11 @@ test("packaging matrix: the packed .tgz from Node ESM, Node CommonJS, a plain mo
       }
       assert.deepEqual(files.filter((f) => f.endsWith(".wasm")), ["web/vox_crm_bg.wasm"], "one .wasm, shared by every build");
       assert.ok(!files.some((f) => f.includes("node_modules") || f.endsWith(".tgz")), "nothing stray in the tarball");
-      assert.deepEqual(JSON.parse(readFileSync(join(DIST, "package.json"), "utf8")).dependencies ?? {}, {}, "no dependencies");
+      for (const f of ["proxy.mjs", "proxy.cjs", "proxy.d.ts", "redis.mjs", "sandbox/server.mjs", "sandbox.d.ts", "cli/main.mjs"]) {
+        assert.ok(files.includes(f), `the tarball has ${f}`);
+      }
+      // The command line's two, exactly pinned; no entry of the library imports them (tests/cli/bundle.test.mjs).
+      assert.deepEqual(JSON.parse(readFileSync(join(DIST, "package.json"), "utf8")).dependencies, { "cli-progress": "3.12.0", papaparse: "5.7.1" }, "dependencies");
       t.diagnostic(`${info.filename}: ${(info.size / 1024).toFixed(0)} KiB packed, ${info.entryCount} files`);
     });
 
