@@ -1,5 +1,5 @@
 # The README's commands. Each installs what it needs first (scripts/setup.sh, idempotent).
-.PHONY: demo test bench fuzz package setup clean
+.PHONY: demo test check bench fuzz package setup clean
 
 demo:
 	scripts/setup.sh build
@@ -9,6 +9,11 @@ demo:
 test:
 	scripts/setup.sh test
 	scripts/test.sh
+
+# The fast loop: formatting, lints (Rust and JS), the core's native tests, the documents' links.
+check:
+	scripts/setup.sh build
+	scripts/check.sh
 
 bench:
 	scripts/setup.sh build

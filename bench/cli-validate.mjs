@@ -5,8 +5,8 @@
 // time (process start included). Usage: node bench/cli-validate.mjs [--rows 1000000] [--reps 5]
 // (VOX_PKG_DIR: another package than dist/vox-crm)
 import { execFileSync } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { once } from "node:events";
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,9 +31,7 @@ try {
   const file = join(dir, "leads.csv");
   const out = createWriteStream(file);
   out.write("name,phone,email\n");
-  const spell = [
-    (n) => `+91${n}`, (n) => `${n.slice(0, 5)} ${n.slice(5)}`, (n) => `0${n}`, (n) => `+91-${n.slice(0, 5)}-${n.slice(5)}`,
-  ];
+  const spell = [(n) => `+91${n}`, (n) => `${n.slice(0, 5)} ${n.slice(5)}`, (n) => `0${n}`, (n) => `+91-${n.slice(0, 5)}-${n.slice(5)}`];
   let buf = "";
   for (let i = 1; i <= ROWS; i++) {
     const national = `9${String(830000000 + i).slice(-9)}`;
@@ -65,19 +63,35 @@ try {
   };
   runOnce(); // warm-up: the file in the page cache
   const runs = Array.from({ length: REPS }, runOnce);
-  const own = stats(runs.map((r) => r.own), ROWS);
-  const wall = stats(runs.map((r) => r.wall), ROWS);
+  const own = stats(
+    runs.map((r) => r.own),
+    ROWS,
+  );
+  const wall = stats(
+    runs.map((r) => r.wall),
+    ROWS,
+  );
   const { report } = runs[0];
   const mb = (statSync(file).size / 2 ** 20).toFixed(0);
-  console.log(markdownTable(
-    ["vox-crm validate (node bench/cli-validate.mjs)", "rows", "file", "median time", "rows/s (median)", "rows/s wall (process start incl.)", "verdicts"],
-    [[
-      `CSV, papaparse streamed, validatePhones in batches; ${REPS} runs`,
-      fmtInt(ROWS), `${mb} MB`, `${(own.medianMs / 1000).toFixed(2)} s`, fmtInt(own.perSecond), fmtInt(wall.perSecond),
-      `${fmtInt(report.valid)} valid, ${fmtInt(report.invalid)} invalid (${Object.entries(report.reasons).map(([k, v]) => `${k} ${fmtInt(v.count)}`).join(", ")})`,
-    ]],
-    ["l", "r", "r", "r", "r", "r", "l"],
-  ));
+  console.log(
+    markdownTable(
+      ["vox-crm validate (node bench/cli-validate.mjs)", "rows", "file", "median time", "rows/s (median)", "rows/s wall (process start incl.)", "verdicts"],
+      [
+        [
+          `CSV, papaparse streamed, validatePhones in batches; ${REPS} runs`,
+          fmtInt(ROWS),
+          `${mb} MB`,
+          `${(own.medianMs / 1000).toFixed(2)} s`,
+          fmtInt(own.perSecond),
+          fmtInt(wall.perSecond),
+          `${fmtInt(report.valid)} valid, ${fmtInt(report.invalid)} invalid (${Object.entries(report.reasons)
+            .map(([k, v]) => `${k} ${fmtInt(v.count)}`)
+            .join(", ")})`,
+        ],
+      ],
+      ["l", "r", "r", "r", "r", "r", "l"],
+    ),
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { stats, fmtPct, markdownTable } from "./lib.mjs";
+import { fmtPct, markdownTable, stats } from "./lib.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const i = process.argv.indexOf("--runs");
@@ -24,8 +24,17 @@ for (let r = 0; r < RUNS; r++) {
 }
 const s = stats(samples, 1);
 const sorted = [...samples].sort((a, b) => a - b);
-console.log(markdownTable(
-  ["cold start in Node (node bench/coldstart.mjs)", "median", "min … max", "spread"],
-  [[`import + instantiate + first validatePhone, ${RUNS} fresh processes [≤ 15 ms]`, `${s.medianMs.toFixed(1)} ms`, `${sorted[0].toFixed(1)} … ${sorted[sorted.length - 1].toFixed(1)} ms`, fmtPct(s.spread)]],
-  ["l", "r", "r", "r"],
-));
+console.log(
+  markdownTable(
+    ["cold start in Node (node bench/coldstart.mjs)", "median", "min … max", "spread"],
+    [
+      [
+        `import + instantiate + first validatePhone, ${RUNS} fresh processes [≤ 15 ms]`,
+        `${s.medianMs.toFixed(1)} ms`,
+        `${sorted[0].toFixed(1)} … ${sorted[sorted.length - 1].toFixed(1)} ms`,
+        fmtPct(s.spread),
+      ],
+    ],
+    ["l", "r", "r", "r"],
+  ),
+);

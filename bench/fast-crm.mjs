@@ -2,8 +2,9 @@
 // 127.0.0.1 (POST /leads/bulk/initiate answers every lead created with an `_id`, GET /leads/query
 // answers a project without leads), the leads (distinct valid Indian mobiles, never junk) and the
 // child process that runs the bulks (bench/workers/bigbulk.mjs), so that its memory is its own.
-import http from "node:http";
+
 import { spawn } from "node:child_process";
+import http from "node:http";
 import { fileURLToPath } from "node:url";
 import { looksJunk } from "../tests/node/workers/leads.mjs";
 
@@ -36,7 +37,9 @@ export async function startFastCrm() {
       let leads;
       try {
         leads = req.method === "POST" && path === BULK_PATH ? JSON.parse(Buffer.concat(chunks)).leads : undefined;
-      } catch { /* not JSON: 404 below */ }
+      } catch {
+        /* not JSON: 404 below */
+      }
       if (!Array.isArray(leads)) {
         stats.other++;
         res.writeHead(404, { "content-type": "application/json" });
@@ -54,10 +57,11 @@ export async function startFastCrm() {
   return {
     url: `http://127.0.0.1:${server.address().port}/api/v1`,
     stats,
-    close: () => new Promise((resolve) => {
-      server.close(resolve);
-      server.closeAllConnections(); // idle keep-alive sockets too
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections(); // idle keep-alive sockets too
+      }),
   };
 }
 
@@ -99,17 +103,30 @@ export function runBigBulk(baseUrl, counts) {
   });
   let stdout = "";
   let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d) => { stdout += d; });
-  child.stderr.setEncoding("utf8").on("data", (d) => { stderr = (stderr + d).slice(-4000); });
+  child.stdout.setEncoding("utf8").on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding("utf8").on("data", (d) => {
+    stderr = (stderr + d).slice(-4000);
+  });
   const done = new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code, signal) => {
       const runs = [];
       for (const line of stdout.split("\n")) {
-        try { runs.push(JSON.parse(line)); } catch { /* not a report */ }
+        try {
+          runs.push(JSON.parse(line));
+        } catch {
+          /* not a report */
+        }
       }
       if (code === 0 && runs.length === counts.length) resolve(runs);
-      else reject(new Error(`bench/workers/bigbulk.mjs ${counts.join(" ")}: exit ${code ?? signal}, ${runs.length} of ${counts.length} reports; stderr: ${stderr.trim() || "(none)"}`));
+      else
+        reject(
+          new Error(
+            `bench/workers/bigbulk.mjs ${counts.join(" ")}: exit ${code ?? signal}, ${runs.length} of ${counts.length} reports; stderr: ${stderr.trim() || "(none)"}`,
+          ),
+        );
     });
   });
   const kill = () => {

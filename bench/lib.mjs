@@ -76,7 +76,6 @@ export function markdownTable(headers, rows, align = []) {
   return [line(cells[0]), rule, ...cells.slice(1).map(line)].join("\n");
 }
 
-
 // ---- .wasm anatomy ----------------------------------------------------------------------------
 
 function reader(bytes, pos = 0) {

@@ -21,10 +21,11 @@
 // opt-level 3 included): one that uses phone/ (vox-phone) for everything the package uses of
 // it, one that does not (baseline).
 // Nothing is asserted.
-import { createRequire } from "node:module";
+
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir, cpus } from "node:os";
+import { createRequire } from "node:module";
+import { cpus, tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -87,7 +88,9 @@ function inputSet(n) {
     () => "",
   ];
   // International numbers: written with +, from the agreement corpus (about half are invalid).
-  const intl = generateCorpus(7, 20_000).filter((e) => e.text.startsWith("+") && !e.text.startsWith("+91")).map((e) => e.text);
+  const intl = generateCorpus(7, 20_000)
+    .filter((e) => e.text.startsWith("+") && !e.text.startsWith("+91"))
+    .map((e) => e.text);
   const out = [];
   for (let i = 0; i < n; i++) {
     const roll = r();
@@ -109,14 +112,18 @@ for (let i = 0; i < inputs.length; i += BATCH) batches.push(inputs.slice(i, i + 
 // here (validatePhones 3.6 M/s instead of 5.6 M/s when this check kept its results).
 const countValid = (checks) => checks.reduce((n, c) => n + (c.valid ? 1 : 0), 0);
 const sanity = {
-  "validatePhone": inputs.reduce((n, s) => n + (vox.validatePhone(s).valid ? 1 : 0), 0),
-  "validatePhones": batches.reduce((n, b) => n + countValid(vox.validatePhones(b)), 0),
+  validatePhone: inputs.reduce((n, s) => n + (vox.validatePhone(s).valid ? 1 : 0), 0),
+  validatePhones: batches.reduce((n, b) => n + countValid(vox.validatePhones(b)), 0),
   "libphonenumber-js min": inputs.filter((s) => min.isValidPhoneNumber(s, "IN")).length,
   "libphonenumber-js max": inputs.filter((s) => max.isValidPhoneNumber(s, "IN")).length,
 };
 const junk = inputs.map((s) => vox.validatePhone(s).reason).filter((r) => r === "repeating_digits" || r === "sequential_digits").length;
 console.log(`${fmtInt(N)} inputs (70% Indian mobiles typed 11 ways, 15% international, 15% invalid), default region IN.`);
-console.log(`valid: ${Object.entries(sanity).map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ")} (ours rejects ${junk} as junk).\n`);
+console.log(
+  `valid: ${Object.entries(sanity)
+    .map(([k, v]) => `${k} ${fmtInt(v)}`)
+    .join(", ")} (ours rejects ${junk} as junk).\n`,
+);
 
 // ---- throughput ---------------------------------------------------------------------------------
 
@@ -152,7 +159,13 @@ console.log(`## Numbers validated per second (median of ${REPS} rounds of ${fmtI
 console.log(
   markdownTable(
     ["function", "numbers/s", "fastest … slowest round", "spread", "× lib min"],
-    results.map((r) => [r.name, fmtInt(r.perSecond), `${fmtRate(r.fastest)} … ${fmtRate(r.slowest)}`, fmtPct(r.spread), `${(r.perSecond / libMin).toFixed(1)}×`]),
+    results.map((r) => [
+      r.name,
+      fmtInt(r.perSecond),
+      `${fmtRate(r.fastest)} … ${fmtRate(r.slowest)}`,
+      fmtPct(r.spread),
+      `${(r.perSecond / libMin).toFixed(1)}×`,
+    ]),
     ["l", "r", "r", "r", "r"],
   ),
 );
@@ -188,10 +201,12 @@ function shippedWasm() {
   );
   const names = sections.find((s) => s.id === 0 && s.name === "name");
   if (!names) {
-    console.log("\nNo \"name\" section (stripped, as shipped): the probes below measure the phone crate's share.");
+    console.log('\nNo "name" section (stripped, as shipped): the probes below measure the phone crate\'s share.');
     return;
   }
-  console.log(`\nThe "name" section (function names for stack traces, not needed to run) is ${fmtInt(gz(bytes.subarray(names.start, names.end)))} bytes of that gzip.`);
+  console.log(
+    `\nThe "name" section (function names for stack traces, not needed to run) is ${fmtInt(gz(bytes.subarray(names.start, names.end)))} bytes of that gzip.`,
+  );
   const fns = wasmFunctions(bytes);
   const kinds = [
     ["vox_phone (the phone crate)", (n) => n.includes("vox_phone::")],
@@ -204,7 +219,12 @@ function shippedWasm() {
   console.log(
     markdownTable(
       ["functions", "count", "body bytes", "gzip -9 alone"],
-      kinds.map(([label], i) => [label, rows[i].length, fmtInt(rows[i].reduce((n, f) => n + f.body.length, 0)), fmtInt(gz(Buffer.concat(rows[i].map((f) => f.body))))]),
+      kinds.map(([label], i) => [
+        label,
+        rows[i].length,
+        fmtInt(rows[i].reduce((n, f) => n + f.body.length, 0)),
+        fmtInt(gz(Buffer.concat(rows[i].map((f) => f.body)))),
+      ]),
       ["l", "r", "r", "r"],
     ),
   );
@@ -322,7 +342,13 @@ fn run(s: &str, op: u32) -> String {
       [
         row("baseline (string in, string out)", base),
         row("+ phone/ (vox-phone: everything the package calls)", phone),
-        ["**phone code and tables add**", fmtInt(phone.raw - base.raw), `**${fmtInt(phone.gz - base.gz)}**`, fmtInt(phone.code - base.code), fmtInt(phone.data - base.data)],
+        [
+          "**phone code and tables add**",
+          fmtInt(phone.raw - base.raw),
+          `**${fmtInt(phone.gz - base.gz)}**`,
+          fmtInt(phone.code - base.code),
+          fmtInt(phone.data - base.data),
+        ],
       ],
       ["l", "r", "r", "r", "r"],
     ),

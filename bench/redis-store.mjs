@@ -12,8 +12,8 @@
 // Usage: node bench/redis-store.mjs [--runs 25] [--fill 20000] [--store path/to/redis.mjs]
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { createClient } from "redis";
 import { startRedis } from "../tests/node/redis-server.mjs";
 import { markdownTable } from "./lib.mjs";
@@ -155,18 +155,25 @@ try {
   });
   await row("acquire", 0, async (ns) => ({ op: "acquire", ns, salt: SALT, requests: 1e9, windowMs: 1000, leaseMs: 60000 }));
   await row("claim (fresh), steady state", 1000, async (ns, i) => claimOf(ns, fresh(1000), LATER + i), true);
-  await row("settle created, steady state", 1000, async (ns, i) => {
-    const leads = fresh(1000);
-    await store.apply(claimOf(ns, leads, LATER + i));
-    return settleOf(ns, leads, (j) => ({ created: leadId(j) }), LATER + i);
-  }, true);
+  await row(
+    "settle created, steady state",
+    1000,
+    async (ns, i) => {
+      const leads = fresh(1000);
+      await store.apply(claimOf(ns, leads, LATER + i));
+      return settleOf(ns, leads, (j) => ({ created: leadId(j) }), LATER + i);
+    },
+    true,
+  );
 
-  console.log(`Redis store${STORE ? ` (${STORE})` : ""}, redis-server ${version}, median of ${RUNS} runs (after ${WARMUP} warm-up runs); each project filled with ${FILL} created leads first.`);
+  console.log(
+    `Redis store${STORE ? ` (${STORE})` : ""}, redis-server ${version}, median of ${RUNS} runs (after ${WARMUP} warm-up runs); each project filled with ${FILL} created leads first.`,
+  );
   console.log("EVALSHA: the time Redis counted in the command (INFO commandstats). CPU: Redis's process CPU time (INFO cpu, less the measure's own cost).");
   console.log("Round trip: store.apply() from Node (with the HMAC of the keys). Steady state: a live previous generation of lead keys is read too.\n");
-  console.log(markdownTable(
-    ["op", "leads", "EVALSHA ms", "µs / lead", "Redis CPU ms", "µs / lead", "round trip ms"],
-    rows, ["l", "r", "r", "r", "r", "r", "r"]));
+  console.log(
+    markdownTable(["op", "leads", "EVALSHA ms", "µs / lead", "Redis CPU ms", "µs / lead", "round trip ms"], rows, ["l", "r", "r", "r", "r", "r", "r"]),
+  );
 } finally {
   client.destroy();
   await server.stop();

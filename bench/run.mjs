@@ -24,7 +24,12 @@ const out = [
 for (const [script, ...args] of parts) {
   const cmd = `node ${[script, ...args].join(" ")}`;
   console.error(`== ${cmd}`);
-  const text = execFileSync(process.execPath, [join(root, script), ...args], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 16 << 20 });
+  const text = execFileSync(process.execPath, [join(root, script), ...args], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 16 << 20,
+  });
   process.stdout.write(text + "\n");
   out.push("", `## \`${cmd}\``, "", text.trim());
 }

@@ -3,13 +3,14 @@
 // largest items of the .wasm (twiggy-style, from the name section of an unstripped build).
 // Usage: node bench/size.mjs [--check]   (--check: fail when the web build grew > 5% over
 // bench/size-budget.json; make test runs that)
-import { build } from "esbuild";
+
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, statSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
 import { fmtInt, markdownTable, wasmFunctions } from "./lib.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,7 +47,12 @@ export function buildWeight(paths) {
 async function bundleWeight(spec) {
   const out = await build({
     stdin: { contents: `export { isValidPhoneNumber, parsePhoneNumber } from "${spec}";`, resolveDir: root },
-    bundle: true, minify: true, format: "esm", platform: "browser", write: false, logLevel: "silent",
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    write: false,
+    logLevel: "silent",
   });
   return gz(out.outputFiles[0].contents);
 }
@@ -71,7 +77,10 @@ if (process.argv.includes("--check")) {
   process.exit(0);
 }
 if (process.argv.includes("--write-budget")) {
-  writeFileSync(budgetFile, JSON.stringify({ webGzipBytes: web.total, note: "gzip -9 bytes of dist/vox-crm/web (wasm + js); node bench/size.mjs --write-budget" }, null, 2) + "\n");
+  writeFileSync(
+    budgetFile,
+    JSON.stringify({ webGzipBytes: web.total, note: "gzip -9 bytes of dist/vox-crm/web (wasm + js); node bench/size.mjs --write-budget" }, null, 2) + "\n",
+  );
 }
 
 const min = await bundleWeight("libphonenumber-js/min");
@@ -87,11 +96,18 @@ console.log(markdownTable(["package weight, gzip -9 bytes (node bench/size.mjs)"
 // How thin the wasm edge is: its code lines beside the core's (the phone crate not counted).
 const edge = codeLines(join(root, "src", "wasm"));
 const core = codeLines(join(root, "src", "core"), (f) => !/(engine_tests|testkit)\.rs$/.test(f));
-console.log("\n" + markdownTable(["thin edge (lines of code: not blank, not comments, not tests)", "lines"], [
-  ["src/core (the core)", fmtInt(core)],
-  ["src/wasm (the edge)", fmtInt(edge)],
-  ["edge / core [≤ 15%]", `${((100 * edge) / core).toFixed(1)}%`],
-], ["l", "r"]));
+console.log(
+  "\n" +
+    markdownTable(
+      ["thin edge (lines of code: not blank, not comments, not tests)", "lines"],
+      [
+        ["src/core (the core)", fmtInt(core)],
+        ["src/wasm (the edge)", fmtInt(edge)],
+        ["edge / core [≤ 15%]", `${((100 * edge) / core).toFixed(1)}%`],
+      ],
+      ["l", "r"],
+    ),
+);
 
 // What costs bytes: the release build again, unstripped, so functions keep their names.
 execFileSync("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--quiet"], { cwd: root, stdio: "inherit" });
@@ -105,4 +121,11 @@ for (const f of fns) {
   groups.set(key, (groups.get(key) || 0) + f.body.length);
 }
 const top = [...groups].sort((a, b) => b[1] - a[1]).slice(0, 15);
-console.log("\n" + markdownTable(["code by crate/module (twiggy-style, unstripped release)", "body bytes"], top.map(([k, v]) => [k, fmtInt(v)]), ["l", "r"]));
+console.log(
+  "\n" +
+    markdownTable(
+      ["code by crate/module (twiggy-style, unstripped release)", "body bytes"],
+      top.map(([k, v]) => [k, fmtInt(v)]),
+      ["l", "r"],
+    ),
+);

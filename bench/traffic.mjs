@@ -3,13 +3,13 @@
 // hand-written paging loop, and saturation of the real rate limit. Each bulk and iteration run is a
 // fresh process (bench/workers/) that imports the package and warms fetch before its clock starts.
 // Usage: node bench/traffic.mjs [--leads 100000] [--reps 3] [--only bulk|iterate|saturation]
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { stats, fmtInt, fmtPct, markdownTable } from "./lib.mjs";
+import { fileURLToPath } from "node:url";
+import { fmtInt, fmtPct, markdownTable, stats } from "./lib.mjs";
 import { makeLeads, PROJECT, TOKEN } from "./workers/common.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,7 +46,11 @@ function saturation(starts) {
 async function startSandbox() {
   const dir = mkdtempSync(join(tmpdir(), "vox-bench-"));
   const ready = join(dir, "url");
-  const child = spawn(process.execPath, [join(root, "sandbox/server.mjs"), "--port", "0", "--admin", "--quiet", "--rate-limit", "off", "--call-delay-ms", "3600000", "--ready-file", ready], { stdio: "inherit" });
+  const child = spawn(
+    process.execPath,
+    [join(root, "sandbox/server.mjs"), "--port", "0", "--admin", "--quiet", "--rate-limit", "off", "--call-delay-ms", "3600000", "--ready-file", ready],
+    { stdio: "inherit" },
+  );
   for (let i = 0; i < 100 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50));
   const url = readFileSync(ready, "utf8").trim();
   const origin = new URL(url).origin;
@@ -71,8 +75,15 @@ function worker(script, args) {
 }
 
 function summary(runs) {
-  const s = stats(runs.map((r) => r.ms), 1);
-  const median = (k) => stats(runs.map((r) => r[k] ?? 0), 1).medianMs;
+  const s = stats(
+    runs.map((r) => r.ms),
+    1,
+  );
+  const median = (k) =>
+    stats(
+      runs.map((r) => r[k] ?? 0),
+      1,
+    ).medianMs;
   return {
     medianMs: s.medianMs,
     spread: s.spread,
@@ -86,95 +97,146 @@ const sandbox = await startSandbox();
 const rows = [];
 try {
   if (want("bulk")) {
-  // Bulk: the same leads, vox-crm and the baseline in turn, each in a fresh process.
-  const bulk = { vox: [], baseline: [] };
-  for (let rep = 0; rep < REPS; rep++) {
-    for (const kind of ["vox", "baseline"]) {
-      await sandbox.admin("POST", "reset");
-      const r = worker("bulk.mjs", [kind, sandbox.url, String(LEADS), `${kind}${rep}`]);
-      if (r.created !== LEADS) throw new Error(`${kind} created ${r.created} of ${LEADS}`);
-      bulk[kind].push(r);
+    // Bulk: the same leads, vox-crm and the baseline in turn, each in a fresh process.
+    const bulk = { vox: [], baseline: [] };
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const kind of ["vox", "baseline"]) {
+        await sandbox.admin("POST", "reset");
+        const r = worker("bulk.mjs", [kind, sandbox.url, String(LEADS), `${kind}${rep}`]);
+        if (r.created !== LEADS) throw new Error(`${kind} created ${r.created} of ${LEADS}`);
+        bulk[kind].push(r);
+      }
     }
-  }
-  const bv = summary(bulk.vox);
-  const bb = summary(bulk.baseline);
-  const notes = (b) => `${b.rssMb.toFixed(0)} MB peak RSS, ${fmtInt(b.cpuMs)} ms CPU, longest event-loop stall ${b.stallMs.toFixed(0)} ms`;
-  rows.push([`bulk ${fmtInt(LEADS)} leads, limits off: vox-crm`, `${fmtInt(LEADS / (bv.medianMs / 1000))} leads/s`, `±${fmtPct(bv.spread / 2)}`, notes(bv)]);
-  rows.push([`bulk ${fmtInt(LEADS)} leads, limits off: plain fetch baseline`, `${fmtInt(LEADS / (bb.medianMs / 1000))} leads/s`, `±${fmtPct(bb.spread / 2)}`, notes(bb)]);
-  rows.push(["bulk time ratio vox-crm / baseline [≤ 1.5; stretch 1.2]", (bv.medianMs / bb.medianMs).toFixed(3), "", ""]);
-  rows.push(["bulk peak RSS ratio vox-crm / baseline [≤ 1.5]", (bv.rssMb / bb.rssMb).toFixed(3), "", ""]);
-  rows.push(["bulk longest event-loop stall, vox-crm [≤ 25 ms]", `${bv.stallMs.toFixed(1)} ms`, "", `plain fetch baseline ${bb.stallMs.toFixed(1)} ms; perf_hooks.monitorEventLoopDelay, max over the runs`]);
-
+    const bv = summary(bulk.vox);
+    const bb = summary(bulk.baseline);
+    const notes = (b) => `${b.rssMb.toFixed(0)} MB peak RSS, ${fmtInt(b.cpuMs)} ms CPU, longest event-loop stall ${b.stallMs.toFixed(0)} ms`;
+    rows.push([`bulk ${fmtInt(LEADS)} leads, limits off: vox-crm`, `${fmtInt(LEADS / (bv.medianMs / 1000))} leads/s`, `±${fmtPct(bv.spread / 2)}`, notes(bv)]);
+    rows.push([
+      `bulk ${fmtInt(LEADS)} leads, limits off: plain fetch baseline`,
+      `${fmtInt(LEADS / (bb.medianMs / 1000))} leads/s`,
+      `±${fmtPct(bb.spread / 2)}`,
+      notes(bb),
+    ]);
+    rows.push(["bulk time ratio vox-crm / baseline [≤ 1.5; stretch 1.2]", (bv.medianMs / bb.medianMs).toFixed(3), "", ""]);
+    rows.push(["bulk peak RSS ratio vox-crm / baseline [≤ 1.5]", (bv.rssMb / bb.rssMb).toFixed(3), "", ""]);
+    rows.push([
+      "bulk longest event-loop stall, vox-crm [≤ 25 ms]",
+      `${bv.stallMs.toFixed(1)} ms`,
+      "",
+      `plain fetch baseline ${bb.stallMs.toFixed(1)} ms; perf_hooks.monitorEventLoopDelay, max over the runs`,
+    ]);
   }
   if (want("iterate")) {
-  // Iteration over every lead: the sandbox holds LEADS leads (the baseline creates them).
-  await sandbox.admin("POST", "reset");
-  worker("bulk.mjs", ["baseline", sandbox.url, String(LEADS), "it"]);
-  const it = { vox: [], baseline: [] };
-  for (let rep = 0; rep < REPS; rep++) {
-    for (const kind of ["vox", "baseline"]) {
-      const r = worker("iterate.mjs", [kind, sandbox.url]);
-      if (r.leads !== LEADS) throw new Error(`${kind} iterated ${r.leads} of ${LEADS}`);
-      it[kind].push(r);
+    // Iteration over every lead: the sandbox holds LEADS leads (the baseline creates them).
+    await sandbox.admin("POST", "reset");
+    worker("bulk.mjs", ["baseline", sandbox.url, String(LEADS), "it"]);
+    const it = { vox: [], baseline: [] };
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const kind of ["vox", "baseline"]) {
+        const r = worker("iterate.mjs", [kind, sandbox.url]);
+        if (r.leads !== LEADS) throw new Error(`${kind} iterated ${r.leads} of ${LEADS}`);
+        it[kind].push(r);
+      }
     }
-  }
-  const iv = summary(it.vox);
-  const ib = summary(it.baseline);
-  rows.push([`iterate ${fmtInt(LEADS)} leads (limit 100): vox-crm iterateLeads`, `${fmtInt(LEADS / (iv.medianMs / 1000))} leads/s`, `±${fmtPct(iv.spread / 2)}`, `${iv.rssMb.toFixed(0)} MB peak RSS`]);
-  rows.push([`iterate ${fmtInt(LEADS)} leads: hand-written paging loop`, `${fmtInt(LEADS / (ib.medianMs / 1000))} leads/s`, `±${fmtPct(ib.spread / 2)}`, `${ib.rssMb.toFixed(0)} MB peak RSS`]);
-  rows.push(["iteration time ratio vox-crm / hand loop [≤ 1.2]", (iv.medianMs / ib.medianMs).toFixed(3), "", ""]);
-
+    const iv = summary(it.vox);
+    const ib = summary(it.baseline);
+    rows.push([
+      `iterate ${fmtInt(LEADS)} leads (limit 100): vox-crm iterateLeads`,
+      `${fmtInt(LEADS / (iv.medianMs / 1000))} leads/s`,
+      `±${fmtPct(iv.spread / 2)}`,
+      `${iv.rssMb.toFixed(0)} MB peak RSS`,
+    ]);
+    rows.push([
+      `iterate ${fmtInt(LEADS)} leads: hand-written paging loop`,
+      `${fmtInt(LEADS / (ib.medianMs / 1000))} leads/s`,
+      `±${fmtPct(ib.spread / 2)}`,
+      `${ib.rssMb.toFixed(0)} MB peak RSS`,
+    ]);
+    rows.push(["iteration time ratio vox-crm / hand loop [≤ 1.2]", (iv.medianMs / ib.medianMs).toFixed(3), "", ""]);
   }
   if (want("saturation")) {
-  // Saturation: the sandbox's real limit, 1000 leads per request, the client's defaults.
-  await sandbox.admin("POST", "reset");
-  await sandbox.admin("POST", "config", { rateLimit: { requests: 100, perMs: 5000 } });
-  const { VoxClient } = await import("../dist/vox-crm/node/index.mjs");
-  const starts = [];
-  const latencies = [];
-  const logger = (e) => {
-    if (e.type === "request" && e.path === "/leads/bulk/initiate") starts.push(performance.now());
-    if (e.type === "response") latencies.push(e.durationMs);
-  };
-  const client = new VoxClient({ projectId: PROJECT, token: TOKEN, baseUrl: sandbox.url, logger });
-  const REQUESTS = 300;
-  const t0 = performance.now();
-  const result = await client.bulkInitiateLeads(makeLeads(REQUESTS * 1000, "sat"), { init: false });
-  const elapsed = performance.now() - t0;
-  const st = await sandbox.admin("GET", "stats");
-  // Steady state: the first window's 100 requests may all leave at once; after that the limit
-  // allows 100 requests (100,000 leads) per 5 s, i.e. 20,000 leads/s.
-  if (process.env.DUMP) (await import("node:fs")).writeFileSync(process.env.DUMP, JSON.stringify({ starts, latencies }));
-  const sat = saturation(starts);
-  rows.push([`saturation, 1 process (in-memory store), real limit 100 req / 5 s, ${REQUESTS} requests of 1000 leads`, `${fmtInt(sat.windowRate)} leads/s per window`, `${fmtPct(sat.windowRate / 20000)} of 20,000 [≥ 95%]`, `${st.rateLimited} × 429, max ${st.maxRequestsInWindow} in a window; whole run ${fmtPct(sat.runRate / 20000)} (first window's ramp ${fmtInt(sat.rampMs)} ms); ${result.created.length} created in ${(elapsed / 1000).toFixed(1)} s, request latency median ${stats(latencies, 1).medianMs.toFixed(0)} ms`]);
+    // Saturation: the sandbox's real limit, 1000 leads per request, the client's defaults.
+    await sandbox.admin("POST", "reset");
+    await sandbox.admin("POST", "config", { rateLimit: { requests: 100, perMs: 5000 } });
+    const { VoxClient } = await import("../dist/vox-crm/node/index.mjs");
+    const starts = [];
+    const latencies = [];
+    const logger = (e) => {
+      if (e.type === "request" && e.path === "/leads/bulk/initiate") starts.push(performance.now());
+      if (e.type === "response") latencies.push(e.durationMs);
+    };
+    const client = new VoxClient({ projectId: PROJECT, token: TOKEN, baseUrl: sandbox.url, logger });
+    const REQUESTS = 300;
+    const t0 = performance.now();
+    const result = await client.bulkInitiateLeads(makeLeads(REQUESTS * 1000, "sat"), { init: false });
+    const elapsed = performance.now() - t0;
+    const st = await sandbox.admin("GET", "stats");
+    // Steady state: the first window's 100 requests may all leave at once; after that the limit
+    // allows 100 requests (100,000 leads) per 5 s, i.e. 20,000 leads/s.
+    if (process.env.DUMP) (await import("node:fs")).writeFileSync(process.env.DUMP, JSON.stringify({ starts, latencies }));
+    const sat = saturation(starts);
+    rows.push([
+      `saturation, 1 process (in-memory store), real limit 100 req / 5 s, ${REQUESTS} requests of 1000 leads`,
+      `${fmtInt(sat.windowRate)} leads/s per window`,
+      `${fmtPct(sat.windowRate / 20000)} of 20,000 [≥ 95%]`,
+      `${st.rateLimited} × 429, max ${st.maxRequestsInWindow} in a window; whole run ${fmtPct(sat.runRate / 20000)} (first window's ramp ${fmtInt(sat.rampMs)} ms); ${result.created.length} created in ${(elapsed / 1000).toFixed(1)} s, request latency median ${stats(latencies, 1).medianMs.toFixed(0)} ms`,
+    ]);
 
-  // The same 300 requests from 4 processes sharing a Redis store (a real redis-server).
-  await sandbox.admin("POST", "reset");
-  const { startRedis } = await import("../tests/node/redis-server.mjs");
-  const redis = await startRedis();
-  try {
-    const workers = [0, 1, 2, 3].map((w) => spawn(process.execPath, [
-      join(root, "tests/node/workers/import.mjs"), "--base-url", sandbox.url, "--redis", redis.url,
-      "--from", String(w * 75000), "--count", "75000", "--tag", "sat4", "--chunk-size", "1000", "--starts", "--name", `sat${w}`,
-    ], { stdio: ["ignore", "pipe", "inherit", "ipc"] }));
-    const lines = workers.map((child) => new Promise((resolve) => {
-      let out = "";
-      child.stdout.on("data", (d) => (out += d));
-      child.on("exit", () => resolve(JSON.parse(out.trim().split("\n").at(-1) || "{}")));
-    }));
-    await Promise.all(workers.map((child) => new Promise((resolve) => child.on("message", (m) => m?.type === "ready" && resolve()))));
-    for (const child of workers) child.send({ type: "go" });
-    const reports = await Promise.all(lines);
-    const st4 = await sandbox.admin("GET", "stats");
-    const all = reports.flatMap((r) => r.starts ?? []).sort((a, b) => a - b);
-    const created4 = reports.reduce((n, r) => n + (r.created ?? 0), 0);
-    const sat4 = saturation(all);
-    const span = (Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt))) / 1000;
-    const fallbacks = reports.reduce((n, r) => n + (r.events?.store_unavailable ?? 0), 0);
-    rows.push([`saturation, 4 processes sharing a Redis store, the same ${all.length} requests`, `${fmtInt(sat4.windowRate)} leads/s per window`, `${fmtPct(sat4.windowRate / 20000)} of 20,000 [≥ 85%]`, `${st4.rateLimited} × 429, max ${st4.maxRequestsInWindow} in a window; whole run ${fmtPct(sat4.runRate / 20000)} (ramp ${fmtInt(sat4.rampMs)} ms); ${created4} created in ${span.toFixed(1)} s; ${fallbacks} store timeouts`]);
-  } finally {
-    await redis.stop();
-  }
+    // The same 300 requests from 4 processes sharing a Redis store (a real redis-server).
+    await sandbox.admin("POST", "reset");
+    const { startRedis } = await import("../tests/node/redis-server.mjs");
+    const redis = await startRedis();
+    try {
+      const workers = [0, 1, 2, 3].map((w) =>
+        spawn(
+          process.execPath,
+          [
+            join(root, "tests/node/workers/import.mjs"),
+            "--base-url",
+            sandbox.url,
+            "--redis",
+            redis.url,
+            "--from",
+            String(w * 75000),
+            "--count",
+            "75000",
+            "--tag",
+            "sat4",
+            "--chunk-size",
+            "1000",
+            "--starts",
+            "--name",
+            `sat${w}`,
+          ],
+          { stdio: ["ignore", "pipe", "inherit", "ipc"] },
+        ),
+      );
+      const lines = workers.map(
+        (child) =>
+          new Promise((resolve) => {
+            let out = "";
+            child.stdout.on("data", (d) => (out += d));
+            child.on("exit", () => resolve(JSON.parse(out.trim().split("\n").at(-1) || "{}")));
+          }),
+      );
+      await Promise.all(workers.map((child) => new Promise((resolve) => child.on("message", (m) => m?.type === "ready" && resolve()))));
+      for (const child of workers) child.send({ type: "go" });
+      const reports = await Promise.all(lines);
+      const st4 = await sandbox.admin("GET", "stats");
+      const all = reports.flatMap((r) => r.starts ?? []).sort((a, b) => a - b);
+      const created4 = reports.reduce((n, r) => n + (r.created ?? 0), 0);
+      const sat4 = saturation(all);
+      const span = (Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt))) / 1000;
+      const fallbacks = reports.reduce((n, r) => n + (r.events?.store_unavailable ?? 0), 0);
+      rows.push([
+        `saturation, 4 processes sharing a Redis store, the same ${all.length} requests`,
+        `${fmtInt(sat4.windowRate)} leads/s per window`,
+        `${fmtPct(sat4.windowRate / 20000)} of 20,000 [≥ 85%]`,
+        `${st4.rateLimited} × 429, max ${st4.maxRequestsInWindow} in a window; whole run ${fmtPct(sat4.runRate / 20000)} (ramp ${fmtInt(sat4.rampMs)} ms); ${created4} created in ${span.toFixed(1)} s; ${fallbacks} store timeouts`,
+      ]);
+    } finally {
+      await redis.stop();
+    }
   }
 } finally {
   sandbox.stop();
@@ -182,4 +244,5 @@ try {
 
 const table = markdownTable(["traffic (node bench/traffic.mjs)", "result", "spread / share", "notes"], rows, ["l", "r", "r", "l"]);
 console.log(table);
+
 export { table };

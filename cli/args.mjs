@@ -70,7 +70,10 @@ export function intOption(values, name, dflt, { min = 0, max = Number.MAX_SAFE_I
   if (raw === undefined) return dflt;
   const n = Number(raw);
   if (!/^\s*\d+\s*$/.test(raw) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a whole number${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : ` of at least ${min}`} (got "${raw}")`, command);
+    throw new UsageError(
+      `--${name} must be a whole number${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : ` of at least ${min}`} (got "${raw}")`,
+      command,
+    );
   }
   return n;
 }

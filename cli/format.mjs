@@ -23,11 +23,23 @@ export const rate = (items, ms) => (ms > 0 ? int((items * 1000) / ms) : "-");
 export function table(rows, { indent = "  ", header } = {}) {
   const all = header ? [header, ...rows] : rows;
   const widths = [];
-  for (const r of all) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, String(c ?? "").length); });
+  for (const r of all)
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, String(c ?? "").length);
+    });
   const numeric = (c) => typeof c === "number" || /^[\d,.]+%?$|^-$/.test(String(c));
-  return all.map((r) => indent + r.map((c, i) => {
-    const s = String(c ?? "");
-    if (i === r.length - 1) return s;
-    return numeric(c) && i > 0 ? s.padStart(widths[i]) : s.padEnd(widths[i]);
-  }).join("  ").trimEnd()).join("\n");
+  return all
+    .map(
+      (r) =>
+        indent +
+        r
+          .map((c, i) => {
+            const s = String(c ?? "");
+            if (i === r.length - 1) return s;
+            return numeric(c) && i > 0 ? s.padStart(widths[i]) : s.padEnd(widths[i]);
+          })
+          .join("  ")
+          .trimEnd(),
+    )
+    .join("\n");
 }

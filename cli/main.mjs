@@ -5,7 +5,7 @@
 // message and no stack trace (VOX_DEBUG=1 shows it). Commands are loaded on demand, so --help and
 // `validate` do not pay for the others.
 import { readFileSync } from "node:fs";
-import { UsageError, CommandError, EXIT } from "./args.mjs";
+import { CommandError, EXIT, UsageError } from "./args.mjs";
 
 const COMMANDS = {
   import: () => import("./commands/import.mjs").then((m) => [m.run, m.HELP]),
@@ -46,17 +46,28 @@ function version() {
 /** Exits once stdout and stderr have been written out (a pipe may still hold them). */
 function exit(code) {
   let left = 2;
-  const done = () => { if (--left === 0) process.exit(code); };
+  const done = () => {
+    if (--left === 0) process.exit(code);
+  };
   process.stdout.write("", done);
   process.stderr.write("", done);
 }
 
 async function main(argv) {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "--help" || name === "-h") { process.stdout.write(HELP + "\n"); return name === undefined ? EXIT.usage : EXIT.ok; }
-  if (name === "--version" || name === "-v") { process.stdout.write(`vox-crm ${version()}\n`); return EXIT.ok; }
+  if (name === undefined || name === "--help" || name === "-h") {
+    process.stdout.write(HELP + "\n");
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === "--version" || name === "-v") {
+    process.stdout.write(`vox-crm ${version()}\n`);
+    return EXIT.ok;
+  }
   if (name === "help") {
-    if (rest[0] === undefined) { process.stdout.write(HELP + "\n"); return EXIT.ok; }
+    if (rest[0] === undefined) {
+      process.stdout.write(HELP + "\n");
+      return EXIT.ok;
+    }
     return main([rest[0], "--help"]);
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : null;
@@ -66,11 +77,15 @@ async function main(argv) {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { if (code !== null) exit(code); },
+  (code) => {
+    if (code !== null) exit(code);
+  },
   (err) => {
     if (process.env.VOX_DEBUG) console.error(err);
     if (err instanceof UsageError) {
-      process.stderr.write(`vox-crm: ${err.message}\n${err.command ? `(vox-crm ${err.command} --help for the options)\n` : "(vox-crm --help for the commands)\n"}`);
+      process.stderr.write(
+        `vox-crm: ${err.message}\n${err.command ? `(vox-crm ${err.command} --help for the options)\n` : "(vox-crm --help for the commands)\n"}`,
+      );
       exit(EXIT.usage);
     } else if (err instanceof CommandError) {
       process.stderr.write(`vox-crm: ${err.message}\n`);

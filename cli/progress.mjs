@@ -26,16 +26,23 @@ export function createProgress({ total, unit = "rows", stream = process.stderr, 
       const r = rate();
       const eta = r > 0 ? ` · ETA ${duration(((total - state.done) / r) * 1000)}` : "";
       const p = total ? Math.floor((100 * state.done) / total) : 100;
-      stream.write(`progress ${int(state.done)}/${int(total)} ${unit} (${p}%) · ${int(r)} ${unit}/s${eta} · created ${int(state.created)} · failed ${int(state.failed)} · unknown ${int(state.unknown)}\n`);
+      stream.write(
+        `progress ${int(state.done)}/${int(total)} ${unit} (${p}%) · ${int(r)} ${unit}/s${eta} · created ${int(state.created)} · failed ${int(state.failed)} · unknown ${int(state.unknown)}\n`,
+      );
     };
     return {
       update(done, counts = {}) {
         Object.assign(state, counts, { done });
         const now = performance.now();
-        if (now - last >= PLAIN_EVERY_MS) { last = now; line(); }
+        if (now - last >= PLAIN_EVERY_MS) {
+          last = now;
+          line();
+        }
       },
       log: (text) => stream.write(text + "\n"),
-      stop() { line(); },
+      stop() {
+        line();
+      },
     };
   }
 

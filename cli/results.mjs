@@ -28,7 +28,10 @@ export class ResultsWriter {
   /** Appends results ({ row, status, leadId?, referenceId?, code?, message?, hash }), in row order. */
   write(results) {
     if (!results.length) return;
-    const text = Papa.unparse(results.map((r) => COLUMNS.map((c) => r[c] ?? "")), { header: false, newline: "\n" });
+    const text = Papa.unparse(
+      results.map((r) => COLUMNS.map((c) => r[c] ?? "")),
+      { header: false, newline: "\n" },
+    );
     writeSync(this.fd, text + "\n");
     this.lines += results.length;
   }
@@ -51,7 +54,15 @@ function readOne(path, into) {
     const row = Number(r.row);
     // A line cut short by a killed run is left out (its row counts as never sent).
     if (!Number.isInteger(row) || row < 1 || !STATUSES.has(r.status) || !/^[0-9a-f]{12}$/.test(r.hash ?? "")) continue;
-    into.set(row, { row, status: r.status, leadId: r.leadId || undefined, referenceId: r.referenceId || undefined, code: r.code || undefined, message: r.message || undefined, hash: r.hash });
+    into.set(row, {
+      row,
+      status: r.status,
+      leadId: r.leadId || undefined,
+      referenceId: r.referenceId || undefined,
+      code: r.code || undefined,
+      message: r.message || undefined,
+      hash: r.hash,
+    });
   }
 }
 

@@ -6,27 +6,49 @@
 // A record is { row, values, hash }: `row` counts data records from 1 (the header and empty lines
 // are not rows), `values` the CSV cells or the JSON object, `hash` a fingerprint of its content that
 // the results file keeps, so that --resume can tell the file it is given from another.
+
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { createHash } from "node:crypto";
 import Papa from "papaparse";
 import { UsageError } from "./args.mjs";
 
 export const LEAD_FIELDS = ["name", "firstName", "lastName", "phone", "email", "referenceId", "processId", "groupId"];
 
 /** Header names (lowercase, letters and digits only) that map to a field without --map. */
-const ALIASES = new Map(Object.entries({
-  name: ["name", "fullname", "leadname", "contactname", "customername", "customer", "contact"],
-  firstName: ["firstname", "first", "givenname", "forename"],
-  lastName: ["lastname", "last", "surname", "familyname"],
-  phone: ["phone", "phonenumber", "phoneno", "mobile", "mobilenumber", "mobileno", "mobilephone", "cell", "cellphone", "telephone", "tel", "contactnumber", "whatsapp", "msisdn"],
-  email: ["email", "emailaddress", "mail"],
-  referenceId: ["referenceid", "reference", "ref", "refid", "externalid", "crmid"],
-  processId: ["processid"],
-  groupId: ["groupid", "group"],
-}).flatMap(([field, names]) => names.map((n) => [n, field])));
+const ALIASES = new Map(
+  Object.entries({
+    name: ["name", "fullname", "leadname", "contactname", "customername", "customer", "contact"],
+    firstName: ["firstname", "first", "givenname", "forename"],
+    lastName: ["lastname", "last", "surname", "familyname"],
+    phone: [
+      "phone",
+      "phonenumber",
+      "phoneno",
+      "mobile",
+      "mobilenumber",
+      "mobileno",
+      "mobilephone",
+      "cell",
+      "cellphone",
+      "telephone",
+      "tel",
+      "contactnumber",
+      "whatsapp",
+      "msisdn",
+    ],
+    email: ["email", "emailaddress", "mail"],
+    referenceId: ["referenceid", "reference", "ref", "refid", "externalid", "crmid"],
+    processId: ["processid"],
+    groupId: ["groupid", "group"],
+  }).flatMap(([field, names]) => names.map((n) => [n, field])),
+);
 
-export const normHeader = (h) => String(h).normalize("NFKC").toLowerCase().replace(/[^\p{L}\p{N}]/gu, "");
+export const normHeader = (h) =>
+  String(h)
+    .normalize("NFKC")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, "");
 
 /** A --map target: { field }, { metadata: key } or { skip: true }. */
 function targetOf(spec, command) {
@@ -56,7 +78,7 @@ function defaultTarget(name) {
   return field ? { field } : null;
 }
 
-const describe = (t) => (t.skip ? "skipped" : t.field ?? `metadata.${t.metadata}`);
+const describe = (t) => (t.skip ? "skipped" : (t.field ?? `metadata.${t.metadata}`));
 
 /**
  * Which column feeds what, for a CSV header: [{ name, target, how }] per column; `how` is "--map",
@@ -81,7 +103,10 @@ export function mapColumns(header, maps, command) {
     if (!c.target || c.target.skip) continue;
     const key = describe(c.target);
     if (owner.has(key)) {
-      throw new UsageError(`columns "${owner.get(key)}" and "${c.name}" both map to ${key}: pick one with --map "${c.name}=skip" (or map it elsewhere)`, command);
+      throw new UsageError(
+        `columns "${owner.get(key)}" and "${c.name}" both map to ${key}: pick one with --map "${c.name}=skip" (or map it elsewhere)`,
+        command,
+      );
     }
     owner.set(key, c.name);
   }
@@ -97,7 +122,10 @@ export function mappingText(cols) {
 
 const put = (lead, target, value) => {
   if (target.field) lead[target.field] = value;
-  else (lead.metadata ??= {})[target.metadata] = value;
+  else {
+    lead.metadata ??= {};
+    lead.metadata[target.metadata] = value;
+  }
 };
 
 /**
@@ -139,7 +167,10 @@ export function jsonLead(value, maps, processId) {
     const text = typeof v === "string" ? v.trim() : typeof v === "number" || typeof v === "boolean" ? String(v) : v;
     if (text === "") continue;
     if (t.field) lead[t.field] = text;
-    else (lead.metadata ??= {})[t.metadata] = text;
+    else {
+      lead.metadata ??= {};
+      lead.metadata[t.metadata] = text;
+    }
   }
   if (lead.processId === undefined && processId) lead.processId = processId;
   return { lead };
@@ -161,7 +192,8 @@ export function detectFormat(file, flag, command) {
 export function delimiterOf(flag, command) {
   if (flag === undefined) return undefined;
   const d = flag === "tab" || flag === "\\t" ? "\t" : flag;
-  if (d.length !== 1 || d === '"' || d === "\n" || d === "\r") throw new UsageError(`--delimiter must be one character, e.g. ";" or tab (got "${flag}")`, command);
+  if (d.length !== 1 || d === '"' || d === "\n" || d === "\r")
+    throw new UsageError(`--delimiter must be one character, e.g. ";" or tab (got "${flag}")`, command);
   return d;
 }
 
@@ -176,7 +208,10 @@ async function* csvBatches(file, { delimiter, hash, onHeader, command }) {
   let error = null;
   let wake = null;
   const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 256 * 1024 });
-  stream.on("error", (err) => { error = err; wake?.(); });
+  stream.on("error", (err) => {
+    error = err;
+    wake?.();
+  });
   Papa.parse(stream, {
     delimiter: delimiter ?? "",
     delimitersToGuess: [",", ";", "\t", "|"],
@@ -186,8 +221,14 @@ async function* csvBatches(file, { delimiter, hash, onHeader, command }) {
       if (queue.length >= 4 && !stream.isPaused()) stream.pause(); // the consumer is behind: wait for it
       wake?.();
     },
-    complete() { done = true; wake?.(); },
-    error(err) { error = err; wake?.(); },
+    complete() {
+      done = true;
+      wake?.();
+    },
+    error(err) {
+      error = err;
+      wake?.();
+    },
   });
   let row = 0; // data rows so far (the header is row 0)
   let header = null;
@@ -198,7 +239,10 @@ async function* csvBatches(file, { delimiter, hash, onHeader, command }) {
         const broken = res.errors.find((e) => e.type === "Quotes");
         if (broken) {
           const at = row + (header ? 1 : 0) + (broken.row ?? 0);
-          throw new UsageError(`${file}: row ${at}: ${broken.message.toLowerCase()} (a " that opens a field must close it; a " inside a quoted field is written "")`, command);
+          throw new UsageError(
+            `${file}: row ${at}: ${broken.message.toLowerCase()} (a " that opens a field must close it; a " inside a quoted field is written "")`,
+            command,
+          );
         }
         let data = res.data;
         if (header === null && data.length) {
@@ -218,7 +262,9 @@ async function* csvBatches(file, { delimiter, hash, onHeader, command }) {
       if (error) throw error instanceof UsageError ? error : new UsageError(`cannot read ${file}: ${error.message}`, command);
       if (done) break;
       if (stream.isPaused()) stream.resume();
-      await new Promise((r) => { wake = r; });
+      await new Promise((r) => {
+        wake = r;
+      });
       wake = null;
     }
   } finally {
@@ -240,9 +286,16 @@ async function* jsonlBatches(file, { hash, onHeader, command }) {
       if (line.trim() === "") continue;
       row++;
       let values;
-      try { values = JSON.parse(line); } catch (err) { values = err; }
+      try {
+        values = JSON.parse(line);
+      } catch (err) {
+        values = err;
+      }
       batch.push({ row, values, hash: hash ? fingerprint(line.trim()) : undefined });
-      if (batch.length >= 2000) { yield batch; batch = []; }
+      if (batch.length >= 2000) {
+        yield batch;
+        batch = [];
+      }
     }
   } catch (err) {
     throw new UsageError(`cannot read ${file}: ${err.message}`, command);

@@ -4,7 +4,7 @@
 // client's wasm handle on the restarted instance. Where the module loads asynchronously (the web
 // build), the async methods wait for it, and the synchronous functions need `init()` first.
 
-import { VoxError, thrownText } from "./host.js";
+import { thrownText, VoxError } from "./host.js";
 
 // The next turn of the event loop, after pending I/O: setImmediate (Node, Deno, Bun), else a
 // MessageChannel message (browsers, workers), else setTimeout(0).
@@ -21,12 +21,15 @@ const [runSoon, clearSoon] = (() => {
     };
     // An open port must not keep a process alive (Node's MessageChannel without setImmediate).
     if (typeof channel.port1.unref === "function") channel.port1.unref();
-    return [(fn) => {
-      const id = next++;
-      jobs.set(id, fn);
-      channel.port2.postMessage(id);
-      return id;
-    }, (id) => jobs.delete(id)];
+    return [
+      (fn) => {
+        const id = next++;
+        jobs.set(id, fn);
+        channel.port2.postMessage(id);
+        return id;
+      },
+      (id) => jobs.delete(id),
+    ];
   }
   return [(fn) => setTimeout(fn, 0), clearTimeout];
 })();
@@ -40,9 +43,13 @@ function onAbortOf(signal, fn) {
     calls = new Set();
     watchers.set(signal, calls);
     const all = calls;
-    signal.addEventListener("abort", () => {
-      for (const f of [...all]) f();
-    }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const f of [...all]) f();
+      },
+      { once: true },
+    );
   }
   calls.add(fn);
   return () => calls.delete(fn);
@@ -105,7 +112,11 @@ export function buildApi(wasm, loader) {
   // to be, hands each result back, until it is done. Every decision is the task's; this only
   // performs them. The call's signal aborts every request in flight and wakes the task.
   function drive(make) {
-    if (!isReady()) return ready().then(() => drive(make), (e) => Promise.reject(loadFailed(e)));
+    if (!isReady())
+      return ready().then(
+        () => drive(make),
+        (e) => Promise.reject(loadFailed(e)),
+      );
     return new Promise((resolve, reject) => {
       let task;
       try {
@@ -166,10 +177,11 @@ export function buildApi(wasm, loader) {
         // A task that yields (wake 0: a bulk between two bounded steps) runs again after the
         // event loop has polled I/O once, not after setTimeout's 1 ms minimum (4 ms when nested
         // in browsers): a 100-chunk import yields ~5 times per chunk.
-        if (s.wake === 0) soon = runSoon(() => {
-          soon = null;
-          step();
-        });
+        if (s.wake === 0)
+          soon = runSoon(() => {
+            soon = null;
+            step();
+          });
         else if (s.wake > 0) timer = setTimeout(step, s.wake);
       };
       // A traffic store's apply(op) (docs/store.md), bounded by its timeout; the answer, or
@@ -178,7 +190,9 @@ export function buildApi(wasm, loader) {
         let limit;
         const answered = new Promise((resolve, reject) => {
           limit = setTimeout(() => reject(new Error(`no answer within ${c.timeoutMs} ms`)), c.timeoutMs);
-          Promise.resolve().then(() => c.store.apply(c.op)).then(resolve, reject);
+          Promise.resolve()
+            .then(() => c.store.apply(c.op))
+            .then(resolve, reject);
         });
         const back = (reply, failure) => {
           clearTimeout(limit);
@@ -323,7 +337,10 @@ export function buildApi(wasm, loader) {
   }
 
   const phone = phoneFunctions(wasm, () => generation);
-  const guarded = (fn) => (...args) => guard(() => fn(...args));
+  const guarded =
+    (fn) =>
+    (...args) =>
+      guard(() => fn(...args));
 
   return {
     VoxClient,
@@ -389,14 +406,22 @@ function phoneFunctions(wasm, generation) {
     const [code, message] = reasons[reason - 1];
     const has = (countryCode !== 0 ? 4 : 0) | (region !== null ? 2 : 0) | (nationalNumber !== "" ? 1 : 0);
     switch (has) {
-      case 7: return { valid: false, countryCode, region, nationalNumber, reason: code, message };
-      case 6: return { valid: false, countryCode, region, reason: code, message };
-      case 5: return { valid: false, countryCode, nationalNumber, reason: code, message };
-      case 4: return { valid: false, countryCode, reason: code, message };
-      case 3: return { valid: false, region, nationalNumber, reason: code, message };
-      case 2: return { valid: false, region, reason: code, message };
-      case 1: return { valid: false, nationalNumber, reason: code, message };
-      default: return { valid: false, reason: code, message };
+      case 7:
+        return { valid: false, countryCode, region, nationalNumber, reason: code, message };
+      case 6:
+        return { valid: false, countryCode, region, reason: code, message };
+      case 5:
+        return { valid: false, countryCode, nationalNumber, reason: code, message };
+      case 4:
+        return { valid: false, countryCode, reason: code, message };
+      case 3:
+        return { valid: false, region, nationalNumber, reason: code, message };
+      case 2:
+        return { valid: false, region, reason: code, message };
+      case 1:
+        return { valid: false, nationalNumber, reason: code, message };
+      default:
+        return { valid: false, reason: code, message };
     }
   }
 
@@ -448,9 +473,7 @@ function phoneFunctions(wasm, generation) {
   // Appends the checks of `items` (`length`: their text and separators) to `checks`.
   function checkPart(items, length, region, options, checks) {
     const count = items.length;
-    const result = writeInput(items, length)
-      ? wasm.phoneCheckInput(length, count, region)
-      : wasm.phoneCheckJoined(items.join(separator), count, region);
+    const result = writeInput(items, length) ? wasm.phoneCheckInput(length, count, region) : wasm.phoneCheckJoined(items.join(separator), count, region);
     if (result === null) {
       // An input contained the separator: one call each.
       for (const input of items) checks.push(validatePhone(input, options));
@@ -567,7 +590,10 @@ function attempt(fetchFn, url, init, timeoutMs, maxBytes, controller) {
         }
         return { status, retryAfter: header("retry-after"), body };
       })
-      .then((r) => settle(true, r), (err) => settle(false, fail(err)));
+      .then(
+        (r) => settle(true, r),
+        (err) => settle(false, fail(err)),
+      );
   });
 }
 

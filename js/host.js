@@ -32,7 +32,7 @@ export function makeError(info) {
 /** True in a page or a worker (where a bearer token would be readable by visitors). */
 export function isBrowser() {
   const g = globalThis;
-  const isNode = typeof g.process === "object" && g.process !== null && !!(g.process.versions && g.process.versions.node);
+  const isNode = typeof g.process === "object" && g.process !== null && !!g.process.versions?.node;
   const page = typeof g.window === "object" && typeof g.document === "object";
   const worker = typeof g.WorkerGlobalScope === "function" && g instanceof g.WorkerGlobalScope;
   return !isNode && (page || worker);
@@ -51,16 +51,22 @@ export function urlParts(text) {
 /** What a value is, as the core's `Kind`: 0 absent, 1 boolean, 2 number, 3 string, 4 Date, 5 array, 6 object, 7 function, 8 other. */
 export function kindOf(v) {
   switch (typeof v) {
-    case "string": return 3;
-    case "number": return 2;
-    case "boolean": return 1;
-    case "undefined": return 0;
-    case "function": return 7;
+    case "string":
+      return 3;
+    case "number":
+      return 2;
+    case "boolean":
+      return 1;
+    case "undefined":
+      return 0;
+    case "function":
+      return 7;
     case "object":
       if (v === null) return 0;
       if (Array.isArray(v)) return 5;
       return v instanceof Date ? 4 : 6;
-    default: return 8;
+    default:
+      return 8;
   }
 }
 

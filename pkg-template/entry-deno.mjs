@@ -15,4 +15,16 @@ try {
 }
 glue.initSync({ module: wasmModule });
 
-export const { init, VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = loadedApi(glue);
+export const {
+  init,
+  VoxClient,
+  VoxError,
+  validatePhone,
+  validatePhones,
+  normalizePhone,
+  maskPhone,
+  validateLead,
+  parseWebhook,
+  verifyWebhookAuth,
+  __panicForTests,
+} = loadedApi(glue);

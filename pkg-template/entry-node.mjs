@@ -8,7 +8,19 @@ import { loadedApi } from "../js/api.mjs";
 
 glue.initSync({ module: readFileSync(join(__dirname, "..", "web", "vox_crm_bg.wasm")) });
 
-export const { init, VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = loadedApi(glue);
+export const {
+  init,
+  VoxClient,
+  VoxError,
+  validatePhone,
+  validatePhones,
+  normalizePhone,
+  maskPhone,
+  validateLead,
+  parseWebhook,
+  verifyWebhookAuth,
+  __panicForTests,
+} = loadedApi(glue);
 // Undocumented: the wasm-bindgen exports themselves, for the package's own tests and benchmarks
 // (they compare the glue's fast paths with wasm's own results).
 export const __wasm = glue;

@@ -4,10 +4,23 @@
 // - node/bundler.mjs (the `module` condition under `node`: a bundler building for a server, e.g.
 //   Next.js): the bytes are inlined, so the bundle reads no file at run time wherever it is moved.
 // Everything works on load; `init()` resolves at once.
-import wasm from "../web/vox_crm_bg.wasm";
+
 import * as glue from "vox-crm-glue";
 import { loadedApi } from "../js/api.mjs";
+import wasm from "../web/vox_crm_bg.wasm";
 
 glue.initSync({ module: wasm });
 
-export const { init, VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = loadedApi(glue);
+export const {
+  init,
+  VoxClient,
+  VoxError,
+  validatePhone,
+  validatePhones,
+  normalizePhone,
+  maskPhone,
+  validateLead,
+  parseWebhook,
+  verifyWebhookAuth,
+  __panicForTests,
+} = loadedApi(glue);

@@ -29,7 +29,9 @@ export function init(input) {
         throw new VoxError(
           "not_initialized",
           `vox-crm's WebAssembly module could not be loaded${fromDefault ? ` from ${source.href}` : ""}: ${thrownText(err)}` +
-            (fromDefault ? ". If your bundler does not copy it (Rollup, esbuild), copy node_modules/vox-crm/web/vox_crm_bg.wasm beside your bundle, or pass its URL to init(url)" : ""),
+            (fromDefault
+              ? ". If your bundler does not copy it (Rollup, esbuild), copy node_modules/vox-crm/web/vox_crm_bg.wasm beside your bundle, or pass its URL to init(url)"
+              : ""),
         );
       },
     );
@@ -42,4 +44,5 @@ export function init(input) {
 }
 
 const api = buildApi(glue, { ready: init, isReady: () => loaded });
-export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;
+export const { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } =
+  api;

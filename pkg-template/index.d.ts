@@ -1,4 +1,4 @@
-// Types of the vox-crm package (SDK.md). Every value returned is a plain object.
+// Types of the vox-crm package (docs/sdk.md). Every value returned is a plain object.
 
 import type { StoreOp } from "./redis.js";
 

@@ -5,5 +5,17 @@ import { createRequire } from "node:module";
 
 const api = createRequire(import.meta.url)("./index.cjs");
 
-export const { init, VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, parseWebhook, verifyWebhookAuth, __panicForTests } = api;
+export const {
+  init,
+  VoxClient,
+  VoxError,
+  validatePhone,
+  validatePhones,
+  normalizePhone,
+  maskPhone,
+  validateLead,
+  parseWebhook,
+  verifyWebhookAuth,
+  __panicForTests,
+} = api;
 export default api;

@@ -15,7 +15,13 @@ export type ProxyActionName =
   | "getActivity";
 
 /** An endpoint, for every call that uses it. */
-export type ProxyEndpoint = "POST /leads/initiate" | "POST /leads/bulk/initiate" | "POST /leads/update" | "GET /leads/get" | "GET /leads/query" | "GET /activities/get";
+export type ProxyEndpoint =
+  | "POST /leads/initiate"
+  | "POST /leads/bulk/initiate"
+  | "POST /leads/update"
+  | "GET /leads/get"
+  | "GET /leads/query"
+  | "GET /activities/get";
 
 export type ProxyTarget = { leadId: string } | { referenceId: string; processId?: string };
 

@@ -14,7 +14,7 @@
 //   const handler = createProxyHandler({ projectId, token, allow: ["initiateLead", "getLead"] });
 //   export { handler as GET, handler as POST };       // a Next.js route handler, Hono, a Worker, Bun, Deno
 //   http.createServer(toNodeHandler(handler));          // Node's http, Express (app.use("/api/vox", ...))
-import { VoxClient, VoxError, init, maskPhone } from "vox-crm";
+import { init, maskPhone, VoxClient, VoxError } from "vox-crm";
 
 /** Every SDK call a page can make through the proxy, by the API endpoint it uses. */
 const ENDPOINTS = {
@@ -51,7 +51,7 @@ const CLIENT_DEFAULTS = { timeoutMs: 10000, maxRetries: 0 };
 const DEFAULT_LIMIT = { requests: 60, perMs: 60000, duplicates: 2 };
 /** The visitors whose windows are remembered at once; the least recently seen go first. */
 const MAX_VISITORS = 50000;
-// The server's duplicate reasons (API.md §3.1), as the core reads them (error::is_duplicate_reason).
+// The server's duplicate reasons (docs/api.md §3.1), as the core reads them (error::is_duplicate_reason).
 const DUPLICATE_REASON = /already been made|already exists|duplicate/i;
 
 function invalid(message) {
@@ -104,7 +104,8 @@ function readOrigins(origins) {
     } catch {
       throw invalid(`allowedOrigins: ${JSON.stringify(o)} is not an origin`);
     }
-    if (u.origin === "null" || u.origin !== String(o).replace(/\/$/, "")) throw invalid(`allowedOrigins: ${JSON.stringify(o)} is not an origin (scheme://host[:port], nothing after it)`);
+    if (u.origin === "null" || u.origin !== String(o).replace(/\/$/, ""))
+      throw invalid(`allowedOrigins: ${JSON.stringify(o)} is not an origin (scheme://host[:port], nothing after it)`);
     out.add(u.origin);
   }
   return out;
@@ -491,7 +492,9 @@ export function createProxyHandler(options) {
     }
     const endpoint = `${request.method} ${path}`;
     if (!ENDPOINTS[endpoint]) {
-      const method = Object.keys(ENDPOINTS).find((e) => e.endsWith(" " + path)).split(" ")[0];
+      const method = Object.keys(ENDPOINTS)
+        .find((e) => e.endsWith(" " + path))
+        .split(" ")[0];
       throw new Refused(405, `${request.method} is not a method of ${path}`, { headers: { allow: method } });
     }
     if (!allowAuthorization && request.headers.has("authorization")) {

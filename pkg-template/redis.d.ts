@@ -19,7 +19,7 @@ export interface IoRedisClientLike {
 export type RedisClientLike = NodeRedisClientLike | NodeRedisClusterLike | IoRedisClientLike;
 
 export interface RedisStoreOptions {
-  /** The first part of every key: `${prefix}:{${ns}}:…`. Default "vox" (SDK.md: keys start "vox:"). */
+  /** The first part of every key: `${prefix}:{${ns}}:…`. Default "vox" (docs/sdk.md: keys start "vox:"). */
   prefix?: string;
   /**
    * Mixed into the HMAC of each lead key (with the salt derived from the API token), so that
@@ -42,25 +42,57 @@ interface StoreOpBase {
 /** A lead key: 16 lowercase hex digits (a hash of `phone:<E.164>` or `email:<lowercase>`). */
 export type LeadKey = string;
 
-export interface AcquireOp extends StoreOpBase { op: "acquire"; requests: number; windowMs: number; leaseMs: number }
-export interface CompleteOp extends StoreOpBase { op: "complete"; ticket: string; windowMs: number }
-export interface PauseOp extends StoreOpBase { op: "pause"; ms: number; requests: number; windowMs: number }
-export interface BlockOp extends StoreOpBase { op: "block"; ms: number }
-export interface ClaimOp extends StoreOpBase { op: "claim"; leads: LeadKey[][]; max: number; windowMs: number; dupMs: number }
-export type SettleItem =
-  | { keys: LeadKey[]; created: string }
-  | { keys: LeadKey[]; duplicate: true }
-  | { keys: LeadKey[]; release: true };
-export interface SettleOp extends StoreOpBase { op: "settle"; leads: SettleItem[]; dupMs: number; windowMs: number; knownMs: number }
+export interface AcquireOp extends StoreOpBase {
+  op: "acquire";
+  requests: number;
+  windowMs: number;
+  leaseMs: number;
+}
+export interface CompleteOp extends StoreOpBase {
+  op: "complete";
+  ticket: string;
+  windowMs: number;
+}
+export interface PauseOp extends StoreOpBase {
+  op: "pause";
+  ms: number;
+  requests: number;
+  windowMs: number;
+}
+export interface BlockOp extends StoreOpBase {
+  op: "block";
+  ms: number;
+}
+export interface ClaimOp extends StoreOpBase {
+  op: "claim";
+  leads: LeadKey[][];
+  max: number;
+  windowMs: number;
+  dupMs: number;
+}
+export type SettleItem = { keys: LeadKey[]; created: string } | { keys: LeadKey[]; duplicate: true } | { keys: LeadKey[]; release: true };
+export interface SettleOp extends StoreOpBase {
+  op: "settle";
+  leads: SettleItem[];
+  dupMs: number;
+  windowMs: number;
+  knownMs: number;
+}
 
 export type StoreOp = AcquireOp | CompleteOp | PauseOp | BlockOp | ClaimOp | SettleOp;
 
 /** A slot was taken. */
-export interface TicketReply { ticket: string }
+export interface TicketReply {
+  ticket: string;
+}
 /** Try again after waitMs; -1: every slot is taken by a request in flight, try again after one ends. */
-export interface WaitReply { waitMs: number }
+export interface WaitReply {
+  waitMs: number;
+}
 /** The API key is blocked for that long. */
-export interface BlockedReply { blockedMs: number }
+export interface BlockedReply {
+  blockedMs: number;
+}
 export type AcquireReply = TicketReply | WaitReply | BlockedReply;
 
 /**
@@ -68,17 +100,14 @@ export type AcquireReply = TicketReply | WaitReply | BlockedReply;
  * this project created), {key} (key `key` was submitted recently or is in flight).
  */
 export type ClaimLeadReply = null | { key: number; id: string } | { key: number };
-export type ClaimReply =
-  | { leads: ClaimLeadReply[]; remaining: number }
-  | { budgetMs: number; remaining: 0 };
+export type ClaimReply = { leads: ClaimLeadReply[]; remaining: number } | { budgetMs: number; remaining: 0 };
 /** complete, pause, block and settle answer an empty object. */
 export type EmptyReply = Record<string, never>;
 
 export type StoreReply = AcquireReply | ClaimReply | EmptyReply;
 
 /** The reply type of an operation type. */
-export type ReplyOf<O extends StoreOp> =
-  O extends AcquireOp ? AcquireReply : O extends ClaimOp ? ClaimReply : EmptyReply;
+export type ReplyOf<O extends StoreOp> = O extends AcquireOp ? AcquireReply : O extends ClaimOp ? ClaimReply : EmptyReply;
 
 export interface RedisStore {
   readonly kind: "redis";

@@ -469,7 +469,7 @@ const FIELDS = {
 function describe(v) {
   if (v === null) return "null";
   if (typeof v !== "object" && typeof v !== "function") return typeof v;
-  const name = v.constructor && v.constructor.name;
+  const name = v.constructor?.name;
   return name ? `an object (${name})` : "an object";
 }
 

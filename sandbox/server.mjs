@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { realpathSync } from "node:fs";
+import { rm } from "node:fs/promises";
 // The Vox CRM local sandbox: entry point and importable module (also the package's `vox-crm/sandbox`,
 // and `vox-crm sandbox` runs its command line). Owns the listening HTTP server's life cycle (start,
 // ready file, persistence load/flush, close), the in-process controls of a started sandbox (reset,
@@ -6,23 +8,19 @@
 // command line (flags, banner, signals). The API itself lives in lib/: sandbox.mjs is the request
 // pipeline, api.mjs the endpoints.
 import { createServer } from "node:http";
-import { realpathSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { resolveConfig, optionsFromCli, ConfigError, usage } from "./lib/config.mjs";
-import { createSandbox } from "./lib/sandbox.mjs";
-import { Persister, writeFileAtomic } from "./lib/persist.mjs";
 import { readSettings, runtimeConfig } from "./lib/admin.mjs";
+import { ConfigError, optionsFromCli, resolveConfig, usage } from "./lib/config.mjs";
 import { FaultRuleError } from "./lib/faults.mjs";
 import { leadView } from "./lib/leads.mjs";
+import { Persister, writeFileAtomic } from "./lib/persist.mjs";
+import { createSandbox } from "./lib/sandbox.mjs";
 
-export {
-  DEFAULT_TOKEN, DEFAULT_PROJECT_ID, SALES_PROCESS_ID, SUPPORT_PROCESS_ID, DEFAULT_PROJECT, DEFAULTS,
-} from "./lib/config.mjs";
 export { predictOutcome } from "./lib/calls.mjs";
+export { DEFAULT_PROJECT, DEFAULT_PROJECT_ID, DEFAULT_TOKEN, DEFAULTS, SALES_PROCESS_ID, SUPPORT_PROCESS_ID } from "./lib/config.mjs";
 
 function urlHost(host) {
-  if (host === "0.0.0.0" || host === "" ) return "127.0.0.1";
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
   if (host === "::") return "[::1]";
   return host.includes(":") ? `[${host}]` : host;
 }
@@ -71,10 +69,15 @@ async function start(options, defaults) {
 
   if (config.readyFile) await rm(config.readyFile, { force: true });
 
-  const server = createServer((req, res) => { sandbox.handle(req, res); });
+  const server = createServer((req, res) => {
+    sandbox.handle(req, res);
+  });
   await new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(config.port, config.host, () => { server.off("error", reject); resolve(); });
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
   });
   server.on("error", (err) => console.error("sandbox: server error:", err));
 
@@ -111,7 +114,9 @@ async function start(options, defaults) {
     env: { VOX_BASE_URL: url, VOX_TOKEN: token, VOX_PROJECT_ID: project._id },
     config,
     /** POST /__sandbox/reset: clears leads, activities, windows, blocks, counters and faults. */
-    reset: () => { state.reset(); },
+    reset: () => {
+      state.reset();
+    },
     /** GET /__sandbox/stats. */
     stats: () => state.statsSnapshot(),
     /** POST /__sandbox/faults: adds rules (each argument one rule, or an array of them); the added ones. */
@@ -130,8 +135,7 @@ async function start(options, defaults) {
       return runtimeConfig(config);
     },
     /** The leads of a project (default: the first), oldest first, as the API shows them. */
-    leads: ({ projectId = project._id, masked = false } = {}) =>
-      (state.store.projects.get(projectId)?.leads ?? []).map((lead) => leadView(lead, masked)),
+    leads: ({ projectId = project._id, masked = false } = {}) => (state.store.projects.get(projectId)?.leads ?? []).map((lead) => leadView(lead, masked)),
     close,
     state,
     flush: () => persister.flush(),
@@ -152,7 +156,11 @@ function banner(sb) {
   lines.push(`  calls     start ${config.callDelayMs} ms after init, last ${config.callDurationMs} ms`);
   lines.push(`  data      ${config.dataFile ?? "in memory only"}`);
   lines.push(`  admin     ${config.admin ? `on: ${sb.origin}/__sandbox/{reset,stats,config,faults}` : "off (start with --admin for /__sandbox/*)"}`);
-  lines.push(`  shell     export ${Object.entries(sb.env).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  lines.push(
+    `  shell     export ${Object.entries(sb.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ")}`,
+  );
   return lines.join("\n");
 }
 
@@ -170,7 +178,10 @@ export async function runSandboxCli(argv = process.argv.slice(2), { env = proces
     console.error(`${err.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  if (options.help) { console.log(USAGE); return; }
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
 
   let sb;
   try {

@@ -1,9 +1,9 @@
 // Helpers for tests that drive a sandbox over HTTP (this folder's suite, and any other suite that wants
 // them): start an in-process sandbox with fast windows, a small request function that never throws on
 // an HTTP status, unique valid lead inputs, and polling.
-import { startSandbox, DEFAULT_TOKEN, DEFAULT_PROJECT_ID, SALES_PROCESS_ID, SUPPORT_PROCESS_ID } from "./server.mjs";
+import { DEFAULT_PROJECT_ID, DEFAULT_TOKEN, SALES_PROCESS_ID, SUPPORT_PROCESS_ID, startSandbox } from "./server.mjs";
 
-export { DEFAULT_TOKEN as TOKEN, DEFAULT_PROJECT_ID as PROJECT_ID, SALES_PROCESS_ID as SALES, SUPPORT_PROCESS_ID as SUPPORT };
+export { DEFAULT_PROJECT_ID as PROJECT_ID, DEFAULT_TOKEN as TOKEN, SALES_PROCESS_ID as SALES, SUPPORT_PROCESS_ID as SUPPORT };
 
 /** Fast defaults for tests; any option of startSandbox may be overridden. */
 export const FAST = { port: 0, admin: true, quiet: true, callDelayMs: 40, callDurationMs: 40 };
@@ -22,12 +22,19 @@ export async function startTestSandbox(options = {}) {
     if (token !== null) h.Authorization = `Bearer ${token}`;
     let payload;
     if (raw !== undefined) payload = raw;
-    else if (body !== undefined) { payload = JSON.stringify(body); h["Content-Type"] = "application/json"; }
+    else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      h["Content-Type"] = "application/json";
+    }
     const res = await fetch(base + path, { method, headers: h, body: payload });
     const buf = Buffer.from(await res.arrayBuffer());
     const text = buf.toString("utf8");
     let json;
-    try { json = JSON.parse(text); } catch { json = undefined; }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
     return { status: res.status, headers: res.headers, body: json, text, bytes: buf };
   };
   sb.post = (path, body, opts = {}) => sb.request("POST", path, { ...opts, body });

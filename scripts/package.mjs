@@ -5,10 +5,11 @@
 // loads it with init() or on first use), edge/ (ESM for workerd, imports it as a compiled module)
 // and deno/ (imports it as a module, `import source`, so that Deno needs no --allow-read; reads it
 // on Deno before 2.6). Usage: node scripts/package.mjs [outDir]
-import { build } from "esbuild";
+
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, process.argv[2] || "dist/vox-crm");
@@ -41,7 +42,9 @@ const glue = need(join(root, ".build", "web", "vox_crm.js"));
 const theWasm = (inline) => ({
   name: "the-wasm",
   setup(b) {
-    b.onResolve({ filter: /^\.\.\/web\/vox_crm_bg\.wasm$/ }, (args) => (inline ? { path: join(out, "web", "vox_crm_bg.wasm") } : { path: args.path, external: true }));
+    b.onResolve({ filter: /^\.\.\/web\/vox_crm_bg\.wasm$/ }, (args) =>
+      inline ? { path: join(out, "web", "vox_crm_bg.wasm") } : { path: args.path, external: true },
+    );
   },
 });
 // The glue lists one import object per `extern` block of a module; the repeats are harmless.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every test: lint, the core natively, the sandbox, the wasm edge under Node and in headless
-# Chromium against a running sandbox, and the built package from JavaScript.
+# Every test: make check (formatting, lints, the core natively, the documents' links), the
+# sandbox, the wasm edge under Node and in headless Chromium against a running sandbox, and the
+# built package from JavaScript: its suite, the command line, the example page, the packaging matrix.
 # A step that runs no test fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,16 +17,8 @@ need_passed() { # file label: fail unless the log shows at least one passed test
   fi
 }
 
-step "format and lints"
-cargo fmt --check
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-cargo clippy --workspace --target wasm32-unknown-unknown --quiet -- -D warnings
-# The test value the fuzz targets borrow (`make fuzz` builds the targets themselves).
-cargo clippy --workspace --features testkit --quiet -- -D warnings
-
-step "core, natively"
-cargo test --workspace --quiet 2>&1 | tee "$log/native.txt"
-need_passed "$log/native.txt" "cargo test"
+# Formatting, lints (Rust and JavaScript), the core's native tests, the documents' links: make check.
+scripts/check.sh
 
 step "sandbox server"
 node --test sandbox/test/
@@ -53,6 +46,8 @@ need_passed "$log/wasm-chrome.txt" "wasm-pack test --chrome"
 step "package"
 scripts/package.sh
 node bench/size.mjs --check
+# The package carries no reference to working notes outside the repository (a "shared" folder beside it).
+if grep -rnE "\.\.[/]shared" dist/vox-crm; then echo "FAIL: dist/vox-crm names the notes outside the repository" >&2; exit 1; fi
 
 step "published TypeScript types (tsc --strict, no any)"
 npx tsc -p tests/types

@@ -6,11 +6,11 @@
 // Debian's Chromium (playwright-core). Usage: node tools/cli-screenshot.mjs [out.png]
 // (VOX_PKG_DIR: another package than dist/vox-crm)
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { launchChromium } from "../tests/browser/chromium.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -32,6 +32,7 @@ function screen(text) {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (c === "\x1b") {
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: a terminal escape sequence starts with ESC
       const m = /^\x1b\[([?\d;]*)([A-Za-z])/.exec(text.slice(i, i + 16));
       if (!m) continue;
       i += m[0].length - 1;
@@ -40,15 +41,20 @@ function screen(text) {
       if (m[2] === "G") col = Math.max(0, (n || 1) - 1);
       else if (m[2] === "K") lines[row] = lines[row].slice(0, col);
       else if (m[2] === "A") row = Math.max(0, row - (n || 1));
-      else if (m[2] === "B") { row += n || 1; while (lines.length <= row) lines.push(""); }
-      else if (m[2] === "C") col += n || 1;
+      else if (m[2] === "B") {
+        row += n || 1;
+        while (lines.length <= row) lines.push("");
+      } else if (m[2] === "C") col += n || 1;
       else if (m[2] === "D") col = Math.max(0, col - (n || 1));
       else if (m[2] === "J") lines.splice(row + 1);
       continue;
     }
     if (c === "\r") col = 0;
-    else if (c === "\n") { row++; col = 0; if (lines.length <= row) lines.push(""); }
-    else if (c === "\b") col = Math.max(0, col - 1);
+    else if (c === "\n") {
+      row++;
+      col = 0;
+      if (lines.length <= row) lines.push("");
+    } else if (c === "\b") col = Math.max(0, col - 1);
     else if (c >= " ") put(c);
   }
   while (lines.length && lines[lines.length - 1].trim() === "") lines.pop();
@@ -62,14 +68,18 @@ function colour(line) {
   h = h.replace(/^(\$ )(.*)$/, '<span class="p">$1</span><span class="c">$2</span>');
   h = h.replace(/(█+)/g, '<span class="g">$1</span>').replace(/(░+)/g, '<span class="d">$1</span>');
   h = h.replace(/(✓ [\d,]+)/g, '<span class="g">$1</span>').replace(/(✗ [\d,]+)/g, '<span class="r">$1</span>');
-  h = h.replace(/^(  created\s+[\d,]+)/, '<span class="g">$1</span>').replace(/^(  failed\s+[\d,]+)/, '<span class="r">$1</span>');
+  h = h.replace(/^( {2}created\s+[\d,]+)/, '<span class="g">$1</span>').replace(/^( {2}failed\s+[\d,]+)/, '<span class="r">$1</span>');
   return h;
 }
 
 function page(panels) {
-  const body = panels.map(({ title, lines }) => `
+  const body = panels
+    .map(
+      ({ title, lines }) => `
     <div class="win"><div class="bar"><i></i><i></i><i></i><span>${escapeHtml(title)}</span></div>
-    <pre>${lines.map(colour).join("\n")}</pre></div>`).join("");
+    <pre>${lines.map(colour).join("\n")}</pre></div>`,
+    )
+    .join("");
   return `<!doctype html><meta charset="utf-8"><style>
     body { margin: 0; padding: 18px; background: #e8eaee; font-family: "DejaVu Sans Mono", monospace; display: inline-block; }
     .win { background: #16191f; border-radius: 8px; box-shadow: 0 4px 16px #0003; margin-bottom: 16px; width: ${COLS}ch; font-size: 13px; }
@@ -107,7 +117,9 @@ try {
   } catch (err) {
     if (err.code !== 1) throw err; // 1: some rows failed, as they do here
   }
-  const raw = readFileSync(log, "utf8").replace(/^Script started.*\n/, "").replace(/\nScript done.*\n?$/, "");
+  const raw = readFileSync(log, "utf8")
+    .replace(/^Script started.*\n/, "")
+    .replace(/\nScript done.*\n?$/, "");
   // The moment the bar first shows 60% or more: the text up to that redraw.
   const at = [...raw.matchAll(/ (\d+)% \| /g)].find((m) => Number(m[1]) >= 60);
   const cut = at ? raw.indexOf("\x1b", at.index) : raw.length;
@@ -117,7 +129,12 @@ try {
   const browser = await launchChromium({ viewport: { width: 1200, height: 800 }, deviceScaleFactor: 2 });
   try {
     const p = await browser.context.newPage();
-    await p.setContent(page([{ title: "while it runs", lines: during }, { title: "when it is done", lines: after }]));
+    await p.setContent(
+      page([
+        { title: "while it runs", lines: during },
+        { title: "when it is done", lines: after },
+      ]),
+    );
     await p.locator("body").screenshot({ path: outFile });
   } finally {
     await browser.close();

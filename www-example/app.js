@@ -2,7 +2,7 @@
 //
 // The page holds no token. Its VoxClient talks to this site's own /api/v1, and the site's server
 // (serve.mjs) forwards those requests to the CRM with the token added on the server side
-// (SDK.md, "Browsers"). The project and process ids come from /config.json, which has no secrets.
+// (docs/sdk.md, "Browsers"). The project and process ids come from /config.json, which has no secrets.
 //
 // Everything shown is built with textContent / DOM nodes, never innerHTML with data, so lead data
 // cannot inject markup.
@@ -106,12 +106,24 @@ function errorBox(err, title) {
     "div",
     { class: "error-box", role: "alert", dataset: { code: err?.code ?? "error" } },
     title ? el("strong", {}, title, " ") : null,
-    el("span", { class: "code" }, isVox ? err.code : err?.name ?? "Error"),
+    el("span", { class: "code" }, isVox ? err.code : (err?.name ?? "Error")),
     err?.status ? el("span", { class: "muted" }, ` · HTTP ${err.status}`) : null,
     el("p", { class: "error-message" }, err?.message ?? String(err)),
     details.length
-      ? el("ul", { class: "error-details" }, details.map((d) =>
-          el("li", { dataset: { field: d.field ?? "" } }, el("strong", {}, d.field ?? "lead"), ": ", d.message ?? "", d.code ? el("span", { class: "muted" }, ` (${d.code})`) : null)))
+      ? el(
+          "ul",
+          { class: "error-details" },
+          details.map((d) =>
+            el(
+              "li",
+              { dataset: { field: d.field ?? "" } },
+              el("strong", {}, d.field ?? "lead"),
+              ": ",
+              d.message ?? "",
+              d.code ? el("span", { class: "muted" }, ` (${d.code})`) : null,
+            ),
+          ),
+        )
       : null,
     err?.retryAfterMs ? el("p", { class: "muted" }, `Try again in ${Math.ceil(err.retryAfterMs / 1000)} s.`) : null,
   );
@@ -187,10 +199,12 @@ function setupNewLead() {
   fillProcessSelect($("#lead-process"));
   $("#lead-phone").addEventListener("input", updatePhoneCheck);
   $("#lead-country").addEventListener("change", updatePhoneCheck);
-  form.addEventListener("reset", () => setTimeout(() => {
-    updatePhoneCheck();
-    markInvalid(form, []);
-  }));
+  form.addEventListener("reset", () =>
+    setTimeout(() => {
+      updatePhoneCheck();
+      markInvalid(form, []);
+    }),
+  );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     await submitLead();
@@ -232,7 +246,15 @@ function updatePhoneCheck() {
   }
 }
 
-const LEAD_FIELDS = { name: "#lead-name", firstName: "#lead-name", phone: "#lead-phone", email: "#lead-email", referenceId: "#lead-ref", processId: "#lead-process", metadata: "#lead-meta" };
+const LEAD_FIELDS = {
+  name: "#lead-name",
+  firstName: "#lead-name",
+  phone: "#lead-phone",
+  email: "#lead-email",
+  referenceId: "#lead-ref",
+  processId: "#lead-process",
+  metadata: "#lead-meta",
+};
 
 function markInvalid(form, fields) {
   for (const node of form.querySelectorAll("[aria-invalid]")) if (node.id !== "lead-phone") node.removeAttribute("aria-invalid");
@@ -247,7 +269,12 @@ async function submitLead() {
   const result = $("#lead-result");
   const button = $("#lead-submit");
   const lead = { processId: $("#lead-process").value };
-  for (const [key, selector] of [["name", "#lead-name"], ["phone", "#lead-phone"], ["email", "#lead-email"], ["referenceId", "#lead-ref"]]) {
+  for (const [key, selector] of [
+    ["name", "#lead-name"],
+    ["phone", "#lead-phone"],
+    ["email", "#lead-email"],
+    ["referenceId", "#lead-ref"],
+  ]) {
     const value = $(selector).value.trim();
     if (value) lead[key] = value;
   }
@@ -261,7 +288,11 @@ async function submitLead() {
     }
     if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
       markInvalid(form, ["metadata"]);
-      clear(result, el("h2", {}, "Result"), errorBox({ name: "Error", code: "invalid_metadata", message: "Metadata must be a JSON object, like {\"plan\": \"gold\"}." }));
+      clear(
+        result,
+        el("h2", {}, "Result"),
+        errorBox({ name: "Error", code: "invalid_metadata", message: 'Metadata must be a JSON object, like {"plan": "gold"}.' }),
+      );
       return;
     }
     lead.metadata = parsed;
@@ -277,7 +308,10 @@ async function submitLead() {
     for (const selector of ["#lead-name", "#lead-phone", "#lead-email", "#lead-ref", "#lead-meta"]) $(selector).value = "";
     updatePhoneCheck();
   } catch (err) {
-    markInvalid(form, (err?.details ?? []).map((d) => d.field));
+    markInvalid(
+      form,
+      (err?.details ?? []).map((d) => d.field),
+    );
     clear(result, el("h2", {}, "Result"), el("div", { class: "result-head" }, el("span", { class: "pill bad" }, "Not created")), errorBox(err));
   } finally {
     button.disabled = false;
@@ -289,24 +323,34 @@ function leadCard(lead) {
   return el(
     "div",
     { class: "created", dataset: { leadId: lead._id } },
-    el("div", { class: "result-head" },
+    el(
+      "div",
+      { class: "result-head" },
       el("span", { class: "pill ok" }, "✓ Lead created"),
-      el("span", { class: `badge ${stateTone(lead.currentState)}` }, lead.currentState ?? "")),
-    el("dl", { class: "fields" },
+      el("span", { class: `badge ${stateTone(lead.currentState)}` }, lead.currentState ?? ""),
+    ),
+    el(
+      "dl",
+      { class: "fields" },
       field("Lead ID", el("span", { class: "mono", id: "created-id" }, lead._id)),
       field("Name", lead.name ?? [lead.firstName, lead.lastName].filter(Boolean).join(" ")),
       field("Phone", phoneNode(lead.phone)),
       lead.email ? field("Email", lead.email) : null,
       lead.referenceId ? field("Reference ID", lead.referenceId) : null,
       field("Process", processName(lead.processId)),
-      field("Created", fmtDate(lead.createdAt, true))),
-    el("div", { class: "actions spaced" },
-      el("a", { href: `#lead/${lead._id}`, class: "open-lead" }, "Open lead and follow its call →")),
+      field("Created", fmtDate(lead.createdAt, true)),
+    ),
+    el("div", { class: "actions spaced" }, el("a", { href: `#lead/${lead._id}`, class: "open-lead" }, "Open lead and follow its call →")),
   );
 }
 
 function field(label, value, wide = false) {
-  return el("div", { class: wide ? "wide" : null }, el("dt", {}, label), el("dd", {}, value === "" || value === undefined || value === null ? el("span", { class: "muted" }, "—") : value));
+  return el(
+    "div",
+    { class: wide ? "wide" : null },
+    el("dt", {}, label),
+    el("dd", {}, value === "" || value === undefined || value === null ? el("span", { class: "muted" }, "—") : value),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -351,12 +395,19 @@ export function parseCsv(text) {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (ch === '"') quoted = false;
-      else { if (ch === "\n") line++; cell += ch; }
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else {
+        if (ch === "\n") line++;
+        cell += ch;
+      }
     } else if (ch === '"' && cell === "") quoted = true;
-    else if (ch === ",") { row.push(cell); cell = ""; }
-    else if (ch === "\n" || ch === "\r") {
+    else if (ch === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (ch === "\n" || ch === "\r") {
       if (ch === "\r" && text[i + 1] === "\n") i++;
       row.push(cell);
       rows.push({ cells: row, line: rowLine });
@@ -374,10 +425,20 @@ export function parseCsv(text) {
 }
 
 const HEADER_ALIASES = {
-  name: "name", fullname: "name", firstname: "firstName", lastname: "lastName",
-  phone: "phone", mobile: "phone", phonenumber: "phone",
-  email: "email", emailaddress: "email",
-  referenceid: "referenceId", reference: "referenceId", ref: "referenceId", refid: "referenceId", externalid: "referenceId",
+  name: "name",
+  fullname: "name",
+  firstname: "firstName",
+  lastname: "lastName",
+  phone: "phone",
+  mobile: "phone",
+  phonenumber: "phone",
+  email: "email",
+  emailaddress: "email",
+  referenceid: "referenceId",
+  reference: "referenceId",
+  ref: "referenceId",
+  refid: "referenceId",
+  externalid: "referenceId",
   groupid: "groupId",
 };
 
@@ -386,7 +447,15 @@ function parseBulk(text, source) {
   let columns = ["name", "phone", "email", "referenceId"];
   let header = false;
   if (rows.length) {
-    const keys = rows[0].cells.map((c) => HEADER_ALIASES[c.trim().toLowerCase().replace(/[^a-z]/g, "")]);
+    const keys = rows[0].cells.map(
+      (c) =>
+        HEADER_ALIASES[
+          c
+            .trim()
+            .toLowerCase()
+            .replace(/[^a-z]/g, "")
+        ],
+    );
     if (keys.some((k) => k === "phone" || k === "email") || keys.filter(Boolean).length >= 2) {
       columns = keys;
       header = true;
@@ -411,8 +480,12 @@ function parseBulk(text, source) {
   if (leads.length === 0) {
     parsed.textContent = "No rows yet.";
   } else {
-    clear(parsed, el("strong", {}, `${fmtNumber(leads.length)} rows`), ` ready from ${source}`,
-      header ? ` (header: ${columns.filter(Boolean).join(", ")})` : " (no header: name, phone, email, referenceId)");
+    clear(
+      parsed,
+      el("strong", {}, `${fmtNumber(leads.length)} rows`),
+      ` ready from ${source}`,
+      header ? ` (header: ${columns.filter(Boolean).join(", ")})` : " (no header: name, phone, email, referenceId)",
+    );
   }
   $("#bulk-start").disabled = leads.length === 0 || !!bulk.running;
 }
@@ -424,7 +497,15 @@ function sampleCsv(n) {
   const last = ["Rao", "Kumar", "Iyer", "Shah", "Menon", "Gupta", "Nair", "Singh", "Das", "Reddy", "Patel", "Bose"];
   const seen = new Set();
   const out = ["name,phone,email,referenceId"];
-  const bad = new Map(n >= 20 ? [[7, "12345"], [Math.floor(n / 2), "99999 99999"], [n - 3, "98765 43210"]] : []);
+  const bad = new Map(
+    n >= 20
+      ? [
+          [7, "12345"],
+          [Math.floor(n / 2), "99999 99999"],
+          [n - 3, "98765 43210"],
+        ]
+      : [],
+  );
   for (let i = 0; i < n; i++) {
     const name = `${first[i % first.length]} ${last[Math.floor(i / first.length) % last.length]}`;
     let phone = bad.get(i);
@@ -478,7 +559,10 @@ async function runBulk() {
     renderBulkResult(result, leads, lines, seconds);
     if (controller.signal.aborted) {
       $("#bulk-progress").dataset.state = "error";
-      $("#bulk-summary").prepend(el("strong", {}, "Cancelled. "), "Rows that were not sent are listed with the code aborted; rows in flight when you cancelled are unknown. ");
+      $("#bulk-summary").prepend(
+        el("strong", {}, "Cancelled. "),
+        "Rows that were not sent are listed with the code aborted; rows in flight when you cancelled are unknown. ",
+      );
     }
     search.loaded = false; // the next visit to Search lists the new leads
     connectionCheck();
@@ -495,7 +579,11 @@ async function runBulk() {
 function renderBulkResult(result, leads, lines, seconds) {
   const box = $("#bulk-result");
   box.hidden = false;
-  for (const [id, list] of [["#bulk-created", result.created], ["#bulk-failed", result.failed], ["#bulk-unknown", result.unknown]]) {
+  for (const [id, list] of [
+    ["#bulk-created", result.created],
+    ["#bulk-failed", result.failed],
+    ["#bulk-unknown", result.unknown],
+  ]) {
     $(id).textContent = fmtNumber(list.length);
     $(id).dataset.count = String(list.length);
   }
@@ -504,10 +592,9 @@ function renderBulkResult(result, leads, lines, seconds) {
   $("#bulk-summary").textContent =
     `${fmtNumber(leads.length)} rows from ${bulk.source} in ${seconds.toFixed(1)} s with ${fmtNumber(result.requests)} HTTP request${result.requests === 1 ? "" : "s"}. ` +
     "Failed rows are permanent (fix the data, do not resend as is); unknown ones may or may not exist.";
-  const problems = [
-    ...result.failed.map((f) => ({ ...f, outcome: "failed" })),
-    ...result.unknown.map((u) => ({ ...u, outcome: "unknown" })),
-  ].sort((a, b) => a.index - b.index);
+  const problems = [...result.failed.map((f) => ({ ...f, outcome: "failed" })), ...result.unknown.map((u) => ({ ...u, outcome: "unknown" }))].sort(
+    (a, b) => a.index - b.index,
+  );
   bulk.lastResult = { problems, lines };
   const tbody = $("#bulk-failures tbody");
   tbody.replaceChildren();
@@ -515,13 +602,18 @@ function renderBulkResult(result, leads, lines, seconds) {
     tbody.append(el("tr", {}, el("td", { colspan: 6, class: "empty" }, "Every row was created.")));
   }
   for (const p of problems.slice(0, MAX_TABLE_ROWS)) {
-    tbody.append(el("tr", { dataset: { index: p.index, outcome: p.outcome, code: p.error.code } },
-      el("td", { class: "mono" }, lines[p.index] ?? p.index + 1),
-      el("td", {}, p.input?.name ?? p.input?.firstName ?? ""),
-      el("td", {}, phoneNode(p.input?.phone)),
-      el("td", {}, el("span", { class: `pill ${p.outcome === "failed" ? "bad" : "warn"}` }, p.outcome)),
-      el("td", { class: "mono" }, p.error.code),
-      el("td", {}, p.error.message)));
+    tbody.append(
+      el(
+        "tr",
+        { dataset: { index: p.index, outcome: p.outcome, code: p.error.code } },
+        el("td", { class: "mono" }, lines[p.index] ?? p.index + 1),
+        el("td", {}, p.input?.name ?? p.input?.firstName ?? ""),
+        el("td", {}, phoneNode(p.input?.phone)),
+        el("td", {}, el("span", { class: `pill ${p.outcome === "failed" ? "bad" : "warn"}` }, p.outcome)),
+        el("td", { class: "mono" }, p.error.code),
+        el("td", {}, p.error.message),
+      ),
+    );
   }
   if (problems.length > MAX_TABLE_ROWS) {
     tbody.append(el("tr", {}, el("td", { colspan: 6, class: "empty" }, `…and ${fmtNumber(problems.length - MAX_TABLE_ROWS)} more (download them as CSV).`)));
@@ -559,11 +651,13 @@ function setupSearch() {
     search.page = 1;
     runSearch();
   });
-  $("#search-form").addEventListener("reset", () => setTimeout(() => {
-    fillStates();
-    search.page = 1;
-    runSearch();
-  }));
+  $("#search-form").addEventListener("reset", () =>
+    setTimeout(() => {
+      fillStates();
+      search.page = 1;
+      runSearch();
+    }),
+  );
   $("#search-results tbody").addEventListener("click", (event) => {
     const row = event.target.closest("tr[data-lead-id]");
     if (row && !event.target.closest("a")) location.hash = `#lead/${row.dataset.leadId}`;
@@ -573,7 +667,7 @@ function setupSearch() {
 /** State suggestions for the chosen process (any state name may be typed: a real CRM's processes are not listed). */
 function fillStates() {
   const chosen = config.processes.find((p) => p.id === $("#f-process").value);
-  const states = chosen ? chosen.states ?? [] : [...new Set(config.processes.flatMap((p) => p.states ?? []))];
+  const states = chosen ? (chosen.states ?? []) : [...new Set(config.processes.flatMap((p) => p.states ?? []))];
   $("#states").replaceChildren(...states.map((s) => el("option", { value: s })));
 }
 
@@ -649,14 +743,19 @@ function renderResults({ leads, page, limit, total, totalPages }) {
   if (leads.length === 0) tbody.append(el("tr", {}, el("td", { colspan: 7, class: "empty" }, "Nothing here. Try fewer filters.")));
   for (const lead of leads) {
     const name = lead.name ?? ([lead.firstName, lead.lastName].filter(Boolean).join(" ") || "(no name)");
-    tbody.append(el("tr", { dataset: { leadId: lead._id } },
-      el("td", { class: "nowrap" }, el("a", { href: `#lead/${lead._id}`, "aria-label": `Open lead ${name}` }, name)),
-      el("td", {}, phoneNode(lead.phone)),
-      el("td", {}, lead.email ?? ""),
-      el("td", {}, processName(lead.processId)),
-      el("td", {}, el("span", { class: `badge ${stateTone(lead.currentState)}` }, lead.currentState ?? "")),
-      el("td", {}, lead.lastDisposition ?? el("span", { class: "muted" }, "—")),
-      el("td", { class: "nowrap" }, fmtDate(lead.createdAt))));
+    tbody.append(
+      el(
+        "tr",
+        { dataset: { leadId: lead._id } },
+        el("td", { class: "nowrap" }, el("a", { href: `#lead/${lead._id}`, "aria-label": `Open lead ${name}` }, name)),
+        el("td", {}, phoneNode(lead.phone)),
+        el("td", {}, lead.email ?? ""),
+        el("td", {}, processName(lead.processId)),
+        el("td", {}, el("span", { class: `badge ${stateTone(lead.currentState)}` }, lead.currentState ?? "")),
+        el("td", {}, lead.lastDisposition ?? el("span", { class: "muted" }, "—")),
+        el("td", { class: "nowrap" }, fmtDate(lead.createdAt)),
+      ),
+    );
   }
   renderPager(page, totalPages);
 }
@@ -828,9 +927,12 @@ function renderLead(lead) {
   clear(
     $("#d-timeline"),
     activities.map(activityItem),
-    el("li", { dataset: { kind: "created" } },
+    el(
+      "li",
+      { dataset: { kind: "created" } },
       el("div", { class: "tl-head" }, el("strong", {}, "Lead created"), el("span", { class: "tl-time" }, fmtDate(lead.createdAt, true))),
-      el("div", { class: "tl-body" }, el("p", { class: "muted" }, lead.source ? `Source: ${lead.source}` : ""))),
+      el("div", { class: "tl-body" }, el("p", { class: "muted" }, lead.source ? `Source: ${lead.source}` : "")),
+    ),
   );
 }
 
@@ -838,24 +940,38 @@ const STATUS_LABEL = { scheduled: "Scheduled", in_progress: "In progress", compl
 const STATUS_TONE = { scheduled: "warn", in_progress: "info", completed: "ok", failed: "bad" };
 
 function transition(from, to) {
-  return el("div", { class: "transition" },
-    el("span", { class: "from" }, from ?? "?"), el("span", { class: "arrow", "aria-label": "to" }, "→"), el("span", { class: "to" }, to ?? "…"));
+  return el(
+    "div",
+    { class: "transition" },
+    el("span", { class: "from" }, from ?? "?"),
+    el("span", { class: "arrow", "aria-label": "to" }, "→"),
+    el("span", { class: "to" }, to ?? "…"),
+  );
 }
 
 function activityItem(a) {
   const isCall = a.type === "call";
   const when = a.endedAt ?? a.startedAt ?? a.createdAt;
-  const status = a.status === "failed" && a.disposition === "cancelled" ? "Cancelled" : STATUS_LABEL[a.status] ?? a.status;
-  const head = el("div", { class: "tl-head" },
-    el("strong", {}, isCall ? `Call${a.attempt ? ` · attempt ${a.attempt}` : ""}` : a.type === "state_change" ? "State changed" : a.type ?? "Activity"),
+  const status = a.status === "failed" && a.disposition === "cancelled" ? "Cancelled" : (STATUS_LABEL[a.status] ?? a.status);
+  const head = el(
+    "div",
+    { class: "tl-head" },
+    el("strong", {}, isCall ? `Call${a.attempt ? ` · attempt ${a.attempt}` : ""}` : a.type === "state_change" ? "State changed" : (a.type ?? "Activity")),
     isCall ? el("span", { class: `pill ${STATUS_TONE[a.status] ?? ""} status` }, status) : null,
-    el("span", { class: "tl-time" }, fmtDate(when, true)));
+    el("span", { class: "tl-time" }, fmtDate(when, true)),
+  );
 
   const body = el("div", { class: "tl-body" });
   if (a.fromState || a.toState) body.append(transition(a.fromState, a.toState));
   if (a.disposition) {
-    body.append(el("div", {}, el("span", { class: `pill ${dispositionTone(a.dispositionType)} disposition` }, a.disposition),
-      a.dispositionType ? el("span", { class: "muted" }, ` ${a.dispositionType}`) : null));
+    body.append(
+      el(
+        "div",
+        {},
+        el("span", { class: `pill ${dispositionTone(a.dispositionType)} disposition` }, a.disposition),
+        a.dispositionType ? el("span", { class: "muted" }, ` ${a.dispositionType}`) : null,
+      ),
+    );
   }
   const meta = [];
   if (isCall && a.status === "scheduled" && a.scheduledAt) meta.push(`Starts ${fmtDate(a.scheduledAt, true)}`);
@@ -863,16 +979,30 @@ function activityItem(a) {
   if (typeof a.durationSec === "number" && a.status === "completed") meta.push(`Duration ${a.durationSec} s`);
   if (a.userId) meta.push(`By ${a.userId}`);
   if (a.updateId) meta.push(`Update ${a.updateId}`);
-  if (meta.length) body.append(el("div", { class: "tl-meta" }, meta.map((m) => el("span", {}, m))));
+  if (meta.length)
+    body.append(
+      el(
+        "div",
+        { class: "tl-meta" },
+        meta.map((m) => el("span", {}, m)),
+      ),
+    );
   if (a.summary) body.append(el("p", { class: "summary" }, a.summary));
   if (a.transcript) {
-    const text = Array.isArray(a.transcript) ? a.transcript.map((t) => (typeof t === "string" ? t : `${t.role ?? t.speaker ?? ""}: ${t.text ?? t.content ?? ""}`)).join("\n") : String(a.transcript);
+    const text = Array.isArray(a.transcript)
+      ? a.transcript.map((t) => (typeof t === "string" ? t : `${t.role ?? t.speaker ?? ""}: ${t.text ?? t.content ?? ""}`)).join("\n")
+      : String(a.transcript);
     body.append(el("details", { class: "transcript" }, el("summary", {}, "Transcript"), el("pre", {}, text)));
   }
   if (a.recordingUrl && /^https?:\/\//.test(a.recordingUrl)) {
-    body.append(el("div", { class: "recording" },
-      el("a", { href: a.recordingUrl, target: "_blank", rel: "noopener noreferrer", class: "recording-link" }, "▶ Recording"),
-      el("audio", { controls: true, preload: "none", src: a.recordingUrl, "aria-label": "Call recording" })));
+    body.append(
+      el(
+        "div",
+        { class: "recording" },
+        el("a", { href: a.recordingUrl, target: "_blank", rel: "noopener noreferrer", class: "recording-link" }, "▶ Recording"),
+        el("audio", { controls: true, preload: "none", src: a.recordingUrl, "aria-label": "Call recording" }),
+      ),
+    );
   }
   return el("li", { dataset: { kind: a.type ?? "activity", status: a.status ?? "", activityId: a._id ?? "" } }, head, body);
 }
@@ -883,7 +1013,7 @@ function activityItem(a) {
 async function connectionCheck() {
   try {
     const page = await client().queryLeads({ limit: 1 });
-    const where = config.crm?.kind === "sandbox" ? "local sandbox" : config.crm?.host ?? "CRM";
+    const where = config.crm?.kind === "sandbox" ? "local sandbox" : (config.crm?.host ?? "CRM");
     setConn("ok", `Connected · ${where} · ${fmtNumber(page.total)} leads`);
   } catch (err) {
     setConn("error", `CRM unreachable: ${err.code ?? err.message}`);

@@ -25,9 +25,10 @@
 //
 // Command line: node www-example/serve.mjs [--port 8080] [--crm URL]
 //   without --crm and VOX_BASE_URL it starts a local sandbox CRM in-process first.
-import { createServer } from "node:http";
+
 import { createReadStream, realpathSync } from "node:fs";
 import { stat } from "node:fs/promises";
+import { createServer } from "node:http";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -171,7 +172,7 @@ export async function startExampleServer(options = {}) {
 
   async function handle(req, res) {
     // Only origin-form targets ("/path?query"): never an absolute URL that would turn this into an open proxy.
-    if (!req.url || !req.url.startsWith("/") || req.url.startsWith("//")) return sendJson(res, 400, { success: false, error: "Bad request" });
+    if (!req.url?.startsWith("/") || req.url.startsWith("//")) return sendJson(res, 400, { success: false, error: "Bad request" });
     const url = new URL(req.url, "http://example.invalid");
     const path = url.pathname;
     if (path === API_PREFIX || path.startsWith(API_PREFIX + "/")) return proxy(req, res);
@@ -285,8 +286,10 @@ async function main() {
     return i >= 0 ? args[i + 1] : undefined;
   };
   if (args.includes("--help") || args.includes("-h")) {
-    console.log("usage: node www-example/serve.mjs [--port 8080] [--host 127.0.0.1] [--crm BASE_URL]\n" +
-      "env: VOX_BASE_URL, VOX_TOKEN, VOX_PROJECT_ID, VOX_PROCESS_IDS (see the top of this file)");
+    console.log(
+      "usage: node www-example/serve.mjs [--port 8080] [--host 127.0.0.1] [--crm BASE_URL]\n" +
+        "env: VOX_BASE_URL, VOX_TOKEN, VOX_PROJECT_ID, VOX_PROCESS_IDS (see the top of this file)",
+    );
     return;
   }
   let sandbox = null;

@@ -1,6 +1,6 @@
 // A walkthrough of every vox-crm method against a Vox CRM (the local sandbox by default).
 // Usage: node www-example/walkthrough.mjs [baseUrl]   (env VOX_TOKEN, VOX_PROJECT_ID, VOX_PROCESS_ID)
-import { VoxClient, VoxError, validatePhone, validatePhones, normalizePhone, maskPhone, validateLead } from "../dist/vox-crm/node/index.mjs";
+import { maskPhone, normalizePhone, VoxClient, VoxError, validateLead, validatePhone, validatePhones } from "../dist/vox-crm/node/index.mjs";
 
 const baseUrl = process.argv[2] || process.env.VOX_BASE_URL || "http://127.0.0.1:4010/api/v1";
 const token = process.env.VOX_TOKEN || "sk_test_vox_sandbox";
@@ -44,8 +44,14 @@ for (const input of ["098453 17206", "+1 (415) 555-2671", "9999999999", "9876543
 }
 show("normalizePhone", normalizePhone("0 98453-17206"));
 show("maskPhone", maskPhone("+919845317206"));
-show("validatePhones x3", validatePhones(["+919845317206", "abc", "+442079460958"]).map((c) => c.valid));
-show("validateLead", validateLead({ name: "A", processId }).errors.map((e) => `${e.field}: ${e.code}`));
+show(
+  "validatePhones x3",
+  validatePhones(["+919845317206", "abc", "+442079460958"]).map((c) => c.valid),
+);
+show(
+  "validateLead",
+  validateLead({ name: "A", processId }).errors.map((e) => `${e.field}: ${e.code}`),
+);
 
 step("initiateLead: one lead, queued for the AI caller");
 const reference = `demo-${runSeed}-1`;
@@ -69,7 +75,10 @@ step("Refused locally, before any request");
 try {
   await client.initiateLead({ name: "No contact", processId });
 } catch (e) {
-  show(e instanceof VoxError ? e.code : "?", e.details.map((d) => `${d.field}: ${d.message}`));
+  show(
+    e instanceof VoxError ? e.code : "?",
+    e.details.map((d) => `${d.field}: ${d.message}`),
+  );
 }
 try {
   await client.initiateLead({ name: "Asha again", phone: lead.phone, processId });

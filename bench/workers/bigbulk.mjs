@@ -97,4 +97,3 @@ for (const count of counts) {
   process.stdout.write(JSON.stringify(line) + "\n");
 }
 process.stdout.write("", () => process.exit(0)); // after the lines are out; whatever the client still holds
-

@@ -20,15 +20,25 @@
 // are written, and it exits at once. Exit codes: 0 every row created, 1 a row failed or is unknown,
 // 2 usage or settings, 130 interrupted.
 import { existsSync, statSync } from "node:fs";
-import { validateLead, validatePhones, VoxError } from "../vox.mjs";
 import {
-  parseFlags, connection, makeClient, intOption, isObjectId, apiErrorText, UsageError, CommandError,
-  EXIT, CONFIG_CODES, CONNECTION_FLAGS, CONNECTION_HELP,
+  apiErrorText,
+  CONFIG_CODES,
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+  CommandError,
+  connection,
+  EXIT,
+  intOption,
+  isObjectId,
+  makeClient,
+  parseFlags,
+  UsageError,
 } from "../args.mjs";
-import { Source, detectFormat, delimiterOf, parseMaps, mappingText } from "../source.mjs";
-import { ResultsWriter, readResults } from "../results.mjs";
+import { duration, int, pct, rate, table } from "../format.mjs";
 import { createProgress } from "../progress.mjs";
-import { int, duration, rate, table, pct } from "../format.mjs";
+import { ResultsWriter, readResults } from "../results.mjs";
+import { delimiterOf, detectFormat, mappingText, parseMaps, Source } from "../source.mjs";
+import { VoxError, validateLead, validatePhones } from "../vox.mjs";
 
 export const HELP = `Usage: vox-crm import FILE --process ID [options]
 
@@ -130,20 +140,32 @@ async function plan(source, { prior, resumePath, retryFailed, defaultCountry, st
   const toResolve = [];
   const seen = new Map();
   const stats = {
-    rows: 0, toSend: 0, valid: 0, invalid: new Map(), invalidRows: 0, duplicates: { count: 0, rows: [] },
-    regions: new Map(), before: { created: 0, failed: 0, unknown: 0, resent: 0 },
+    rows: 0,
+    toSend: 0,
+    valid: 0,
+    invalid: new Map(),
+    invalidRows: 0,
+    duplicates: { count: 0, rows: [] },
+    regions: new Map(),
+    before: { created: 0, failed: 0, unknown: 0, resent: 0 },
   };
   for await (const batch of source.batches()) {
     if (stop.requested) throw new CommandError("Interrupted while reading the file: nothing was sent", EXIT.interrupted);
     const items = batch.map((rec) => ({ rec, ...source.leadOf(rec) }));
-    const checks = validatePhones(items.map((it) => (typeof it.lead?.phone === "string" ? it.lead.phone : "")), { defaultCountry });
+    const checks = validatePhones(
+      items.map((it) => (typeof it.lead?.phone === "string" ? it.lead.phone : "")),
+      { defaultCountry },
+    );
     for (let k = 0; k < items.length; k++) {
       const { rec, lead, error } = items[k];
       const { row } = rec;
       stats.rows++;
       const before = prior?.get(row);
       if (before && before.hash !== rec.hash) {
-        throw new UsageError(`row ${row} of ${source.file} is not the row that ${resumePath} recorded: the file changed since that import (--resume needs the same file)`, CMD);
+        throw new UsageError(
+          `row ${row} of ${source.file} is not the row that ${resumePath} recorded: the file changed since that import (--resume needs the same file)`,
+          CMD,
+        );
       }
       if (error) {
         decided.set(row, failedResult(error.code, error.message));
@@ -194,14 +216,27 @@ async function plan(source, { prior, resumePath, retryFailed, defaultCountry, st
 
 function dryRunReport(file, source, { stats }, { processId }) {
   const rows = [["rows", int(stats.rows), ""]];
-  if (stats.before.created || stats.before.failed) rows.push(["done before", int(stats.before.created + stats.before.failed), `kept from the results file (${int(stats.before.created)} created)`]);
+  if (stats.before.created || stats.before.failed)
+    rows.push(["done before", int(stats.before.created + stats.before.failed), `kept from the results file (${int(stats.before.created)} created)`]);
   rows.push(["valid", int(stats.valid), `would be sent${processId ? ` to process ${processId}` : ""}`]);
   rows.push(["invalid", int(stats.invalidRows), ""]);
   const reasons = [...stats.invalid.entries()].sort((a, b) => b[1].count - a[1].count);
   for (const [reason, e] of reasons) rows.push([`  ${reason}`, int(e.count), someRows(e.rows, e.count)]);
-  rows.push(["duplicates", int(stats.duplicates.count), stats.duplicates.count ? `same phone, email or referenceId as an earlier row: ${someRows(stats.duplicates.rows, stats.duplicates.count)}` : ""]);
+  rows.push([
+    "duplicates",
+    int(stats.duplicates.count),
+    stats.duplicates.count ? `same phone, email or referenceId as an earlier row: ${someRows(stats.duplicates.rows, stats.duplicates.count)}` : "",
+  ]);
   const regions = [...stats.regions.entries()].sort((a, b) => b[1] - a[1]);
-  if (regions.length) rows.push(["phones", "", `${regions.slice(0, 8).map(([r, n]) => `${r} ${int(n)}`).join(" · ")}${regions.length > 8 ? " · …" : ""}`]);
+  if (regions.length)
+    rows.push([
+      "phones",
+      "",
+      `${regions
+        .slice(0, 8)
+        .map(([r, n]) => `${r} ${int(n)}`)
+        .join(" · ")}${regions.length > 8 ? " · …" : ""}`,
+    ]);
   rows.push(...columnRows(source));
   return [`vox-crm import ${file} --dry-run: nothing was sent`, table(rows)].join("\n");
 }
@@ -245,7 +280,10 @@ function createGate(baseFetch = (...a) => globalThis.fetch(...a)) {
         answered = true;
         return new Response(body, { status: res.status, statusText: res.statusText, headers });
       } finally {
-        if (!answered) setImmediate(() => { gate.onWire--; });
+        if (!answered)
+          setImmediate(() => {
+            gate.onWire--;
+          });
       }
     },
     logger(event) {
@@ -259,7 +297,8 @@ function createGate(baseFetch = (...a) => globalThis.fetch(...a)) {
 async function resolveUnknown(client, entries, total, { defaultCountry, stop, log }) {
   const out = new Map();
   let requests = 0;
-  const found = (e, how, leadId) => out.set(e.row, { status: "created", leadId, referenceId: e.lead.referenceId, message: `Found by its ${how} on --resume: created by an earlier run` });
+  const found = (e, how, leadId) =>
+    out.set(e.row, { status: "created", leadId, referenceId: e.lead.referenceId, message: `Found by its ${how} on --resume: created by an earlier run` });
   const still = (e, err) => out.set(e.row, { ...e.before, message: `Still unknown: the lookup failed (${err.code}: ${err.message}); not sent` });
   const phoneOf = (lead) => {
     if (typeof lead.phone !== "string") return null;
@@ -270,7 +309,9 @@ async function resolveUnknown(client, entries, total, { defaultCountry, stop, lo
   if (total !== null && Math.ceil(total / 100) < entries.length) {
     // Fewer requests to read the project's leads once than to look each row up.
     log(`resume: reading the project's ${int(total)} leads to settle ${int(entries.length)} unknown rows`);
-    const byRef = new Map(), byPhone = new Map(), byEmail = new Map();
+    const byRef = new Map(),
+      byPhone = new Map(),
+      byEmail = new Map();
     try {
       for await (const l of client.iterateLeads({ limit: 100, order: "asc" })) {
         if (stop.requested) throw new VoxError("aborted", "Interrupted");
@@ -299,7 +340,10 @@ async function resolveUnknown(client, entries, total, { defaultCountry, stop, lo
   const worker = async () => {
     while (next < entries.length) {
       const e = entries[next++];
-      if (stop.requested) { still(e, { code: "aborted", message: "interrupted" }); continue; }
+      if (stop.requested) {
+        still(e, { code: "aborted", message: "interrupted" });
+        continue;
+      }
       const { lead } = e;
       try {
         if (lead.referenceId) {
@@ -328,11 +372,18 @@ async function resolveUnknown(client, entries, total, { defaultCountry, stop, lo
 
 export async function run(argv, { env = process.env, stdout = process.stdout, stderr = process.stderr } = {}) {
   const { values: o, positionals } = parseFlags(argv, FLAGS, CMD);
-  if (o.help) { stdout.write(HELP + "\n"); return EXIT.ok; }
+  if (o.help) {
+    stdout.write(HELP + "\n");
+    return EXIT.ok;
+  }
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE at a time (got ${positionals.length})` : "no FILE given", CMD);
   const [file] = positionals;
   let st;
-  try { st = statSync(file); } catch (err) { throw new UsageError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`, CMD); }
+  try {
+    st = statSync(file);
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`, CMD);
+  }
   if (!st.isFile()) throw new UsageError(`${file} is not a file`, CMD);
 
   const dryRun = o["dry-run"] === true;
@@ -341,9 +392,11 @@ export async function run(argv, { env = process.env, stdout = process.stdout, st
   if (format === "jsonl" && delimiter) throw new UsageError("--delimiter is for CSV files", CMD);
   const maps = parseMaps(o.map, CMD);
   const processId = o.process;
-  if (processId !== undefined && !isObjectId(processId)) throw new UsageError(`--process must be a process id of 24 lowercase hex digits (got "${processId}")`, CMD);
+  if (processId !== undefined && !isObjectId(processId))
+    throw new UsageError(`--process must be a process id of 24 lowercase hex digits (got "${processId}")`, CMD);
   const defaultCountry = (o["default-country"] ?? "IN").toUpperCase();
-  if (!/^[A-Z]{2}$/.test(defaultCountry)) throw new UsageError(`--default-country must be a two-letter region code, e.g. IN or GB (got "${o["default-country"]}")`, CMD);
+  if (!/^[A-Z]{2}$/.test(defaultCountry))
+    throw new UsageError(`--default-country must be a two-letter region code, e.g. IN or GB (got "${o["default-country"]}")`, CMD);
   const chunkSize = intOption(o, "chunk-size", undefined, { min: 1, max: 1000, command: CMD });
   const concurrency = intOption(o, "concurrency", undefined, { min: 1, max: 64, command: CMD });
   const batchSize = intOption(o, "batch-size", 100000, { min: 1, command: CMD });
@@ -360,8 +413,16 @@ export async function run(argv, { env = process.env, stdout = process.stdout, st
   const progressOut = { log: (t) => stderr.write(t + "\n") };
   const stop = { requested: false, hard: false, onFirst: null, onSecond: null };
   const onSignal = () => {
-    if (!stop.requested) { stop.requested = true; stop.onFirst?.(); return; }
-    if (!stop.hard) { stop.hard = true; stop.onSecond?.(); return; }
+    if (!stop.requested) {
+      stop.requested = true;
+      stop.onFirst?.();
+      return;
+    }
+    if (!stop.hard) {
+      stop.hard = true;
+      stop.onSecond?.();
+      return;
+    }
     process.exit(EXIT.interrupted);
   };
   process.on("SIGINT", onSignal);
@@ -389,7 +450,10 @@ export async function run(argv, { env = process.env, stdout = process.stdout, st
     } catch (err) {
       if (!(err instanceof VoxError)) throw err;
       const what = err.status ? "refused the first request" : "did not answer the first request";
-      throw new CommandError(`the API at ${client.baseUrl} ${what}: ${apiErrorText(err)}. Nothing was sent.`, CONFIG_CODES.has(err.code) ? EXIT.usage : EXIT.failed);
+      throw new CommandError(
+        `the API at ${client.baseUrl} ${what}: ${apiErrorText(err)}. Nothing was sent.`,
+        CONFIG_CODES.has(err.code) ? EXIT.usage : EXIT.failed,
+      );
     }
     let requests = 1;
     const resolved = { found: 0, still: 0, absent: 0 };
@@ -407,20 +471,50 @@ export async function run(argv, { env = process.env, stdout = process.stdout, st
     // 3. send
     const target = processId ? `process ${processId}` : "the processes the rows name";
     if (!o.json) {
-      stderr.write(`Importing ${int(stats.toSend)} of ${int(stats.rows)} rows of ${file} into ${target} at ${client.baseUrl}${o["no-init"] ? " (init: false, no calls)" : ""}\n`);
+      stderr.write(
+        `Importing ${int(stats.toSend)} of ${int(stats.rows)} rows of ${file} into ${target} at ${client.baseUrl}${o["no-init"] ? " (init: false, no calls)" : ""}\n`,
+      );
     }
     const progress = createProgress({ total: stats.rows, stream: stderr, quiet: o.quiet === true || o.json === true });
     let sent;
     try {
       sent = await send(source, planned, {
-        client, gate, stop, progress, resultsPath, batchSize, init: o["no-init"] ? false : undefined, chunkSize, concurrency,
+        client,
+        gate,
+        stop,
+        progress,
+        resultsPath,
+        batchSize,
+        init: o["no-init"] ? false : undefined,
+        chunkSize,
+        concurrency,
       });
     } finally {
       progress.stop(); // also restores the terminal's cursor
     }
     requests += sent.requests;
-    const summary = { file, rows: stats.rows, ...sent.tally, sent: sent.sent, requests, durationMs: Math.round(performance.now() - t0), results: resultsPath, failedBy: Object.fromEntries(sent.failedBy), interrupted: stop.requested, written: sent.written };
-    if (prior) summary.resume = { createdBefore: stats.before.created, failedBefore: stats.before.failed, unknownBefore: stats.before.unknown, foundCreated: resolved.found, stillUnknown: resolved.still, resentUnknown: resolved.absent, resentFailed: stats.before.resent };
+    const summary = {
+      file,
+      rows: stats.rows,
+      ...sent.tally,
+      sent: sent.sent,
+      requests,
+      durationMs: Math.round(performance.now() - t0),
+      results: resultsPath,
+      failedBy: Object.fromEntries(sent.failedBy),
+      interrupted: stop.requested,
+      written: sent.written,
+    };
+    if (prior)
+      summary.resume = {
+        createdBefore: stats.before.created,
+        failedBefore: stats.before.failed,
+        unknownBefore: stats.before.unknown,
+        foundCreated: resolved.found,
+        stillUnknown: resolved.still,
+        resentUnknown: resolved.absent,
+        resentFailed: stats.before.resent,
+      };
     stdout.write((o.json ? JSON.stringify(summary) : summaryText(summary)) + "\n");
     if (stop.requested) return EXIT.interrupted;
     return summary.failed || summary.unknown ? EXIT.failed : EXIT.ok;
@@ -432,9 +526,14 @@ export async function run(argv, { env = process.env, stdout = process.stdout, st
 
 function dryRunJson(file, source, { stats }) {
   return {
-    file, dryRun: true, rows: stats.rows, valid: stats.valid, invalid: stats.invalidRows,
+    file,
+    dryRun: true,
+    rows: stats.rows,
+    valid: stats.valid,
+    invalid: stats.invalidRows,
     invalidBy: Object.fromEntries([...stats.invalid].map(([k, e]) => [k, e.count])),
-    duplicates: stats.duplicates.count, regions: Object.fromEntries(stats.regions),
+    duplicates: stats.duplicates.count,
+    regions: Object.fromEntries(stats.regions),
     doneBefore: { created: stats.before.created, failed: stats.before.failed },
     columns: source.columns ? mappingText(source.columns) : null,
   };
@@ -442,7 +541,10 @@ function dryRunJson(file, source, { stats }) {
 
 function summaryText(s) {
   const head = `vox-crm import ${s.file}: ${int(s.rows)} rows in ${duration(s.durationMs)}${s.sent ? ` (${rate(s.sent, s.durationMs)} rows/s sent)` : ""}, ${int(s.requests)} request${s.requests === 1 ? "" : "s"}${s.interrupted ? " — interrupted" : ""}`;
-  const by = Object.entries(s.failedBy).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${int(n)}`).join(" · ");
+  const by = Object.entries(s.failedBy)
+    .sort((a, b) => b[1] - a[1])
+    .map(([c, n]) => `${c} ${int(n)}`)
+    .join(" · ");
   const rows = [
     ["created", int(s.created), pct(s.created, s.rows)],
     ["failed", int(s.failed), by],
@@ -450,7 +552,11 @@ function summaryText(s) {
   ];
   if (s.resume) {
     const r = s.resume;
-    rows.push(["resumed", "", `kept ${int(r.createdBefore)} created and ${int(r.failedBefore)} failed before; of ${int(r.unknownBefore)} unknown before, ${int(r.foundCreated)} found created, ${int(r.resentUnknown)} not found (sent), ${int(r.stillUnknown)} still unknown`]);
+    rows.push([
+      "resumed",
+      "",
+      `kept ${int(r.createdBefore)} created and ${int(r.failedBefore)} failed before; of ${int(r.unknownBefore)} unknown before, ${int(r.foundCreated)} found created, ${int(r.resentUnknown)} not found (sent), ${int(r.stillUnknown)} still unknown`,
+    ]);
   }
   rows.push(["results", "", `${s.results}${s.written < s.rows ? ` (rows 1–${int(s.written)}; the others were never sent)` : ""}`]);
   if (s.interrupted) rows.push(["continue", "", `vox-crm import ${s.file} --resume ${s.results} …`]);
@@ -477,7 +583,9 @@ async function send(source, planned, ctx) {
   const show = () => {
     const decidedPending = pending.length - batch.length;
     progress.update(written + decidedPending + inBatch.done, {
-      created: tally.created + inBatch.created, failed: tally.failed + inBatch.failed, unknown: tally.unknown + inBatch.unknown,
+      created: tally.created + inBatch.created,
+      failed: tally.failed + inBatch.failed,
+      unknown: tally.unknown + inBatch.unknown,
     });
   };
   const writePending = () => {
@@ -500,8 +608,15 @@ async function send(source, planned, ctx) {
     const tick = () => {
       // Gone, or aborted by a second Ctrl-C: then what was on the wire stays unknown.
       if (!current || current.controller.signal.aborted) return;
-      if (gate.onWire <= 0) { current.clean = true; current.controller.abort(); return; }
-      if (performance.now() > deadline) { current.controller.abort(); return; }
+      if (gate.onWire <= 0) {
+        current.clean = true;
+        current.controller.abort();
+        return;
+      }
+      if (performance.now() > deadline) {
+        current.controller.abort();
+        return;
+      }
       setTimeout(tick, 5);
     };
     tick();
@@ -529,8 +644,14 @@ async function send(source, planned, ctx) {
       let result;
       try {
         result = await client.bulkInitiateLeads(leads, {
-          init: ctx.init, chunkSize: ctx.chunkSize, concurrency: ctx.concurrency, signal: current.controller.signal,
-          onProgress: (p) => { inBatch = p; show(); },
+          init: ctx.init,
+          chunkSize: ctx.chunkSize,
+          concurrency: ctx.concurrency,
+          signal: current.controller.signal,
+          onProgress: (p) => {
+            inBatch = p;
+            show();
+          },
         });
       } catch (err) {
         // The call itself was refused (no lead accounted): say so for every row, sent or not.
@@ -546,7 +667,8 @@ async function send(source, planned, ctx) {
       }
       for (const u of result.unknown) {
         // After a clean stop nothing was on the wire: an aborted write was one the gate held.
-        batch[u.index].result = current.clean && u.error.code === "aborted" ? failedResult("aborted", NOT_SENT) : { status: "unknown", code: u.error.code, message: u.error.message };
+        batch[u.index].result =
+          current.clean && u.error.code === "aborted" ? failedResult("aborted", NOT_SENT) : { status: "unknown", code: u.error.code, message: u.error.message };
       }
       sentRows += batch.length - result.failed.filter((f) => f.error.code === "aborted").length;
       current = null;
@@ -561,7 +683,10 @@ async function send(source, planned, ctx) {
   for await (const records of source.batches()) {
     for (const rec of records) {
       const d = planned.decided.get(rec.row);
-      if (d) { pending.push({ row: rec.row, hash: rec.hash, result: d }); continue; }
+      if (d) {
+        pending.push({ row: rec.row, hash: rec.hash, result: d });
+        continue;
+      }
       const { lead } = source.leadOf(rec);
       const slot = { row: rec.row, hash: rec.hash, result: stop.requested ? failedResult("aborted", NOT_SENT) : null, lead, referenceId: lead.referenceId };
       pending.push(slot);
@@ -570,7 +695,10 @@ async function send(source, planned, ctx) {
       if (stop.hard) break;
     }
     if (stop.hard) break;
-    if (!batch.length) { writePending(); show(); }
+    if (!batch.length) {
+      writePending();
+      show();
+    }
   }
   await flush();
   writer.commit();

@@ -1,12 +1,23 @@
 // Owns the quick look-ups: `vox-crm get` (one lead and its activities), `vox-crm query` (leads by
 // filter, a page or --all) and `vox-crm activity` (one activity), each as text for people or
 // --json for scripts.
-import { VoxError } from "../vox.mjs";
+
 import {
-  parseFlags, connection, makeClient, intOption, isObjectId, apiErrorText, UsageError, CommandError,
-  EXIT, CONFIG_CODES, CONNECTION_FLAGS, CONNECTION_HELP,
+  apiErrorText,
+  CONFIG_CODES,
+  CONNECTION_FLAGS,
+  CONNECTION_HELP,
+  CommandError,
+  connection,
+  EXIT,
+  intOption,
+  isObjectId,
+  makeClient,
+  parseFlags,
+  UsageError,
 } from "../args.mjs";
 import { int, table } from "../format.mjs";
+import { VoxError } from "../vox.mjs";
 
 const EXIT_TEXT = "Exit codes: 0 found, 1 not found or the API failed, 2 usage or settings error.";
 
@@ -67,42 +78,91 @@ const show = (v) => (v === undefined || v === null || v === "" ? "-" : typeof v 
 
 function leadText(lead) {
   const rows = [
-    ["lead", lead._id], ["name", lead.name ?? [lead.firstName, lead.lastName].filter(Boolean).join(" ")], ["phone", lead.phone], ["email", lead.email],
-    ["state", lead.currentState], ["disposition", lead.lastDisposition], ["process", lead.processId], ["referenceId", lead.referenceId],
-    ["groupId", lead.groupId], ["created", lead.createdAt], ["updated", lead.updatedAt],
+    ["lead", lead._id],
+    ["name", lead.name ?? [lead.firstName, lead.lastName].filter(Boolean).join(" ")],
+    ["phone", lead.phone],
+    ["email", lead.email],
+    ["state", lead.currentState],
+    ["disposition", lead.lastDisposition],
+    ["process", lead.processId],
+    ["referenceId", lead.referenceId],
+    ["groupId", lead.groupId],
+    ["created", lead.createdAt],
+    ["updated", lead.updatedAt],
   ].filter(([, v]) => v !== undefined && v !== null && v !== "");
-  const lines = [table(rows.map(([k, v]) => [k, show(v)]), { indent: "" })];
+  const lines = [
+    table(
+      rows.map(([k, v]) => [k, show(v)]),
+      { indent: "" },
+    ),
+  ];
   if (lead.metadata && Object.keys(lead.metadata).length) lines.push(`metadata     ${JSON.stringify(lead.metadata)}`);
   const acts = Array.isArray(lead.activities) ? lead.activities : [];
   lines.push("", `activities (${acts.length})`);
   if (acts.length) {
-    lines.push(table(acts.map((a) => [a._id, a.type, a.status, `${show(a.fromState)} → ${show(a.toState)}`, show(a.disposition), show(a.createdAt)]), { header: ["id", "type", "status", "states", "disposition", "created"] }));
+    lines.push(
+      table(
+        acts.map((a) => [a._id, a.type, a.status, `${show(a.fromState)} → ${show(a.toState)}`, show(a.disposition), show(a.createdAt)]),
+        { header: ["id", "type", "status", "states", "disposition", "created"] },
+      ),
+    );
   }
   return lines.join("\n");
 }
 
 function activityText(a) {
   const rows = [
-    ["activity", a._id], ["type", a.type], ["status", a.status], ["lead", a.leadId], ["states", a.fromState || a.toState ? `${show(a.fromState)} → ${show(a.toState)}` : undefined],
-    ["scheduled", a.scheduledAt], ["started", a.startedAt], ["ended", a.endedAt], ["duration", a.durationSec !== undefined ? `${a.durationSec} s` : undefined],
+    ["activity", a._id],
+    ["type", a.type],
+    ["status", a.status],
+    ["lead", a.leadId],
+    ["states", a.fromState || a.toState ? `${show(a.fromState)} → ${show(a.toState)}` : undefined],
+    ["scheduled", a.scheduledAt],
+    ["started", a.startedAt],
+    ["ended", a.endedAt],
+    ["duration", a.durationSec !== undefined ? `${a.durationSec} s` : undefined],
     ["disposition", a.disposition ? `${a.disposition}${a.dispositionType ? ` (${a.dispositionType})` : ""}` : undefined],
-    ["summary", a.summary], ["recording", a.recordingUrl],
+    ["summary", a.summary],
+    ["recording", a.recordingUrl],
   ].filter(([, v]) => v !== undefined && v !== null && v !== "");
-  const lines = [table(rows.map(([k, v]) => [k, show(v)]), { indent: "" })];
+  const lines = [
+    table(
+      rows.map(([k, v]) => [k, show(v)]),
+      { indent: "" },
+    ),
+  ];
   if (Array.isArray(a.transcript) && a.transcript.length) {
     lines.push("", "transcript");
     for (const t of a.transcript) lines.push(`  ${show(t.role ?? t.speaker)}: ${show(t.text ?? t.content ?? t.message)}`);
   } else if (typeof a.transcript === "string" && a.transcript) {
-    lines.push("", "transcript", a.transcript.split("\n").map((l) => `  ${l}`).join("\n"));
+    lines.push(
+      "",
+      "transcript",
+      a.transcript
+        .split("\n")
+        .map((l) => `  ${l}`)
+        .join("\n"),
+    );
   }
   return lines.join("\n");
 }
 
 export async function get(argv, { env = process.env, stdout = process.stdout } = {}) {
-  const { values: o, positionals } = parseFlags(argv, {
-    ...CONNECTION_FLAGS, reference: { type: "string" }, process: { type: "string" }, masked: { type: "boolean" }, json: { type: "boolean" },
-  }, "get");
-  if (o.help) { stdout.write(GET_HELP + "\n"); return EXIT.ok; }
+  const { values: o, positionals } = parseFlags(
+    argv,
+    {
+      ...CONNECTION_FLAGS,
+      reference: { type: "string" },
+      process: { type: "string" },
+      masked: { type: "boolean" },
+      json: { type: "boolean" },
+    },
+    "get",
+  );
+  if (o.help) {
+    stdout.write(GET_HELP + "\n");
+    return EXIT.ok;
+  }
   let target;
   if (o.reference !== undefined) {
     if (positionals.length) throw new UsageError("give LEAD_ID or --reference REF --process ID, not both", "get");
@@ -126,20 +186,45 @@ export async function get(argv, { env = process.env, stdout = process.stdout } =
 }
 
 const QUERY_FILTERS = {
-  process: "processId", state: "state", disposition: "disposition", group: "groupId", reference: "referenceId",
-  phone: "phone", email: "email", "created-from": "createdFrom", "created-to": "createdTo", "updated-from": "updatedFrom", "updated-to": "updatedTo",
+  process: "processId",
+  state: "state",
+  disposition: "disposition",
+  group: "groupId",
+  reference: "referenceId",
+  phone: "phone",
+  email: "email",
+  "created-from": "createdFrom",
+  "created-to": "createdTo",
+  "updated-from": "updatedFrom",
+  "updated-to": "updatedTo",
 };
 
 export async function query(argv, { env = process.env, stdout = process.stdout, stderr = process.stderr } = {}) {
-  const flags = { ...CONNECTION_FLAGS, sort: { type: "string" }, order: { type: "string" }, limit: { type: "string" }, page: { type: "string" }, all: { type: "boolean" }, masked: { type: "boolean" }, json: { type: "boolean" } };
+  const flags = {
+    ...CONNECTION_FLAGS,
+    sort: { type: "string" },
+    order: { type: "string" },
+    limit: { type: "string" },
+    page: { type: "string" },
+    all: { type: "boolean" },
+    masked: { type: "boolean" },
+    json: { type: "boolean" },
+  };
   for (const f of Object.keys(QUERY_FILTERS)) flags[f] = { type: "string" };
   const { values: o, positionals } = parseFlags(argv, flags, "query");
-  if (o.help) { stdout.write(QUERY_HELP + "\n"); return EXIT.ok; }
+  if (o.help) {
+    stdout.write(QUERY_HELP + "\n");
+    return EXIT.ok;
+  }
   if (positionals.length) throw new UsageError(`query takes filters as flags (got "${positionals[0]}"), e.g. --state interested`, "query");
   const q = {};
   for (const [flag, key] of Object.entries(QUERY_FILTERS)) if (o[flag] !== undefined) q[key] = o[flag];
   for (const k of ["createdFrom", "createdTo", "updatedFrom", "updatedTo"]) {
-    if (q[k] !== undefined && Number.isNaN(Date.parse(q[k]))) throw new UsageError(`--${k.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`)} must be an ISO 8601 date, e.g. 2026-11-01 or 2026-11-01T09:00:00Z (got "${q[k]}")`, "query");
+    if (q[k] !== undefined && Number.isNaN(Date.parse(q[k])))
+      throw new UsageError(
+        `--${k.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`)} must be an ISO 8601 date, e.g. 2026-11-01 or 2026-11-01T09:00:00Z (got "${q[k]}")`,
+        "query",
+      );
   }
   if (o.sort !== undefined) {
     if (!["createdAt", "updatedAt"].includes(o.sort)) throw new UsageError(`--sort must be createdAt or updatedAt (got "${o.sort}")`, "query");
@@ -187,7 +272,10 @@ export async function query(argv, { env = process.env, stdout = process.stdout, 
 
 export async function activity(argv, { env = process.env, stdout = process.stdout } = {}) {
   const { values: o, positionals } = parseFlags(argv, { ...CONNECTION_FLAGS, masked: { type: "boolean" }, json: { type: "boolean" } }, "activity");
-  if (o.help) { stdout.write(ACTIVITY_HELP + "\n"); return EXIT.ok; }
+  if (o.help) {
+    stdout.write(ACTIVITY_HELP + "\n");
+    return EXIT.ok;
+  }
   if (positionals.length !== 1) throw new UsageError("give one ACTIVITY_ID", "activity");
   if (!isObjectId(positionals[0])) throw new UsageError(`an activity id is 24 lowercase hex digits (got "${positionals[0]}")`, "activity");
   const client = makeClient(connection(o, env, "activity"), {}, "activity");

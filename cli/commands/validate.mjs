@@ -3,10 +3,10 @@
 // validatePhones in batches (one call into wasm for thousands of numbers), so a million rows take
 // seconds.
 import { statSync } from "node:fs";
+import { EXIT, parseFlags, UsageError } from "../args.mjs";
+import { duration, int, pct, rate, table } from "../format.mjs";
+import { delimiterOf, detectFormat, parseMaps, Source } from "../source.mjs";
 import { validatePhones } from "../vox.mjs";
-import { parseFlags, UsageError, EXIT } from "../args.mjs";
-import { Source, detectFormat, delimiterOf, parseMaps } from "../source.mjs";
-import { int, duration, rate, table, pct } from "../format.mjs";
 
 export const HELP = `Usage: vox-crm validate FILE [options]
 
@@ -38,7 +38,10 @@ const BATCH = 8192;
 
 export async function run(argv, { stdout = process.stdout } = {}) {
   const { values: o, positionals } = parseFlags(argv, FLAGS, CMD);
-  if (o.help) { stdout.write(HELP + "\n"); return EXIT.ok; }
+  if (o.help) {
+    stdout.write(HELP + "\n");
+    return EXIT.ok;
+  }
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE at a time (got ${positionals.length})` : "no FILE given", CMD);
   const [file] = positionals;
   try {
@@ -67,12 +70,22 @@ export async function run(argv, { stdout = process.stdout } = {}) {
       const v = verdicts[i];
       const region = v.region ?? "?";
       let r = report.regions.get(region);
-      if (!r) report.regions.set(region, (r = { valid: 0, invalid: 0 }));
-      if (v.valid) { report.valid++; r.valid++; continue; }
+      if (!r) {
+        r = { valid: 0, invalid: 0 };
+        report.regions.set(region, r);
+      }
+      if (v.valid) {
+        report.valid++;
+        r.valid++;
+        continue;
+      }
       report.invalid++;
       r.invalid++;
       let e = report.reasons.get(v.reason);
-      if (!e) report.reasons.set(v.reason, (e = { count: 0, rows: [], message: v.message }));
+      if (!e) {
+        e = { count: 0, rows: [], message: v.message };
+        report.reasons.set(v.reason, e);
+      }
       e.count++;
       if (e.rows.length < 5) e.rows.push(rows[i]);
     }
@@ -92,7 +105,10 @@ export async function run(argv, { stdout = process.stdout } = {}) {
         const { lead } = source.leadOf(rec);
         phone = lead?.phone;
       }
-      if (typeof phone !== "string" || phone.trim() === "") { report.noPhone++; continue; }
+      if (typeof phone !== "string" || phone.trim() === "") {
+        report.noPhone++;
+        continue;
+      }
       phones.push(phone);
       rows.push(rec.row);
     }
@@ -105,26 +121,47 @@ export async function run(argv, { stdout = process.stdout } = {}) {
   const ms = performance.now() - t0;
 
   if (o.json) {
-    stdout.write(JSON.stringify({
-      file, rows: report.rows, phones: report.valid + report.invalid, valid: report.valid, invalid: report.invalid, noPhone: report.noPhone,
-      reasons: Object.fromEntries([...report.reasons].map(([k, e]) => [k, { count: e.count, rows: e.rows }])),
-      regions: Object.fromEntries(report.regions), durationMs: Math.round(ms),
-    }) + "\n");
+    stdout.write(
+      JSON.stringify({
+        file,
+        rows: report.rows,
+        phones: report.valid + report.invalid,
+        valid: report.valid,
+        invalid: report.invalid,
+        noPhone: report.noPhone,
+        reasons: Object.fromEntries([...report.reasons].map(([k, e]) => [k, { count: e.count, rows: e.rows }])),
+        regions: Object.fromEntries(report.regions),
+        durationMs: Math.round(ms),
+      }) + "\n",
+    );
   } else {
     const checked = report.valid + report.invalid;
     const column = format === "csv" ? ` (column "${source.header[source.phoneColumn()]}")` : "";
     const lines = [`vox-crm validate ${file}${column}: ${int(report.rows)} rows in ${duration(ms)} (${rate(report.rows, ms)} rows/s)`];
-    lines.push(table([
-      ["valid", int(report.valid), pct(report.valid, checked)],
-      ["invalid", int(report.invalid), pct(report.invalid, checked)],
-      ...(report.noPhone ? [["no phone", int(report.noPhone), "rows without a phone (not counted above)"]] : []),
-    ]));
+    lines.push(
+      table([
+        ["valid", int(report.valid), pct(report.valid, checked)],
+        ["invalid", int(report.invalid), pct(report.invalid, checked)],
+        ...(report.noPhone ? [["no phone", int(report.noPhone), "rows without a phone (not counted above)"]] : []),
+      ]),
+    );
     const reasons = [...report.reasons].sort((a, b) => b[1].count - a[1].count);
-    if (reasons.length) lines.push(table(reasons.map(([reason, e]) => [reason, int(e.count), `rows ${e.rows.join(", ")}${e.count > e.rows.length ? ", …" : ""}`]), { indent: "    " }));
-    const regions = [...report.regions].sort((a, b) => (b[1].valid + b[1].invalid) - (a[1].valid + a[1].invalid));
+    if (reasons.length)
+      lines.push(
+        table(
+          reasons.map(([reason, e]) => [reason, int(e.count), `rows ${e.rows.join(", ")}${e.count > e.rows.length ? ", …" : ""}`]),
+          { indent: "    " },
+        ),
+      );
+    const regions = [...report.regions].sort((a, b) => b[1].valid + b[1].invalid - (a[1].valid + a[1].invalid));
     if (regions.length) {
       lines.push("  by region");
-      lines.push(table(regions.slice(0, 20).map(([r, c]) => [r === "?" ? "(none)" : r, int(c.valid), int(c.invalid), pct(c.valid + c.invalid, checked)]), { indent: "    ", header: ["", "valid", "invalid", "share"] }));
+      lines.push(
+        table(
+          regions.slice(0, 20).map(([r, c]) => [r === "?" ? "(none)" : r, int(c.valid), int(c.invalid), pct(c.valid + c.invalid, checked)]),
+          { indent: "    ", header: ["", "valid", "invalid", "share"] },
+        ),
+      );
       if (regions.length > 20) lines.push(`    … ${regions.length - 20} more regions (--json lists them all)`);
     }
     stdout.write(lines.join("\n") + "\n");

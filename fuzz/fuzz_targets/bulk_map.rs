@@ -31,7 +31,7 @@
 //! task's now):
 //! * every input gets exactly one outcome; each progress report counts `total` inputs and
 //!   `done = created + failed + unknown`, and `done` never goes back; the task's value is the
-//!   number of requests it made; the last report has `done == total` (SDK.md);
+//!   number of requests it made; the last report has `done == total` (docs/sdk.md);
 //! * each bulk request holds 1 to `chunkSize` leads, with the client's projectId, and at most
 //!   `concurrency` bulk requests are in flight at once;
 //! * an input that is no valid lead is `validation_error`, never sent; a created outcome is a

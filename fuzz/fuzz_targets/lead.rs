@@ -24,13 +24,13 @@
 //!   left out, every other field as given; `processId` is a 24-hex id; the Initiate request built from it
 //!   is JSON `{"lead": <that body>, "init"?}`, and so is the request `Client::initiate_lead`
 //!   starts (which refuses exactly what `prepare_lead` refuses);
-//! * `checks::validate_lead` (SDK.md `validateLead`) gives `{ valid, errors }` with the field
+//! * `checks::validate_lead` (docs/sdk.md `validateLead`) gives `{ valid, errors }` with the field
 //!   errors of `lead::validate_lead` for its `defaultCountry`.
 //!
 //! Also on the same values, checked to refuse or build well-formed requests: `LeadQuery::read`
 //! + `request` (page >= 1, limit 1..=100, only known filters, a percent-encoded query; the
 //! pager `Pages::new` agrees), `Target::read` + `get_lead`, `Changes::read` + `update_lead`
-//! (a JSON body with only the target's and SDK.md's change fields at the top level).
+//! (a JSON body with only the target's and docs/sdk.md's change fields at the top level).
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
@@ -267,7 +267,7 @@ fn check(lead: &J, project_id: &str, region: &str, init: usize) {
         (step, p) => panic!("initiate_lead gave {step:?}, prepare_lead {p:?}"),
     }
 
-    // SDK.md validateLead.
+    // docs/sdk.md validateLead.
     let options = tv(json!({ "defaultCountry": region }));
     match checks::validate_lead(&source, &options) {
         Ok(r) => {

@@ -144,7 +144,7 @@ fn run(input: &str, region: &str, keep: usize) {
     normalize_phone(input, region, &n);
 }
 
-/// SDK.md `normalizePhone`, from the caller's values.
+/// docs/sdk.md `normalizePhone`, from the caller's values.
 fn normalize_phone(input: &str, region: &str, n: &Result<String, PhoneCheck>) {
     let options = tv(json!({ "defaultCountry": region }));
     let Ok(used) = vox_crm::core::options::phone_region(&options) else {

@@ -16,7 +16,7 @@
 //! * `read_query` reads the `data` (else `leads`) list of an object: one id per lead (its string
 //!   `_id`), the leads as sent, and pagination as the server gave it or inferred
 //!   (`totalPages` = ceil(total / limit), `hasNextPage` = page < totalPages, or a full page);
-//!   `Page::into_value` is SDK.md's page;
+//!   `Page::into_value` is docs/sdk.md's page;
 //! * `read_bulk` (the answer, or the answer under `data`): the created leads exactly as sent,
 //!   each an object with the `_id` it reports, the keys they are mapped by (referenceId, phone,
 //!   ASCII-lowercased email), and the count of listed ones without an `_id` or no object (left

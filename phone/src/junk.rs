@@ -1,4 +1,4 @@
-//! Junk rules on otherwise valid national numbers (API.md §2, SDK.md "Phone numbers").
+//! Junk rules on otherwise valid national numbers (docs/api.md §2, docs/sdk.md "Phone numbers").
 
 use super::Reason;
 

@@ -3,9 +3,9 @@
 //! The rules are libphonenumber's (data generated from libphonenumber-js's MAX metadata by
 //! `tools/phone-gen/generate.mjs`, see `tables.rs`): a number is valid when it matches one of
 //! its region's number types (fixed line, mobile, toll free, VoIP, ...), the same verdict as
-//! libphonenumber-js's `isValidPhoneNumber`, plus this SDK's junk rules (SDK.md, API.md §2).
+//! libphonenumber-js's `isValidPhoneNumber`, plus this SDK's junk rules (docs/sdk.md, docs/api.md §2).
 //!
-//! What is read (SDK.md "Phone numbers and leads"):
+//! What is read (docs/sdk.md "Phone numbers and leads"):
 //! * digits with spaces, dashes, dots, slashes, brackets, tildes between them (and their
 //!   fullwidth forms; fullwidth and Arabic-Indic digits count as digits); surrounding
 //!   whitespace is ignored; one `+` before the first digit (`(+91) 98453 17206` is fine);
@@ -69,14 +69,14 @@ pub enum Reason {
     InvalidCountryCode,
     /// A possible length, but no number of the region looks like this.
     InvalidNumber,
-    /// API.md §2's repeating-digits rule.
+    /// docs/api.md §2's repeating-digits rule.
     RepeatingDigits,
     /// The digits step by +1 or -1 all the way.
     SequentialDigits,
 }
 
 impl Reason {
-    /// The reason code of SDK.md (`"too_short"`, ...).
+    /// The reason code of docs/sdk.md (`"too_short"`, ...).
     #[must_use]
     pub fn code(self) -> &'static str {
         match self {
@@ -271,7 +271,7 @@ pub fn check_at(input: &str, default_region: Option<u8>) -> Verdict {
     verdict
 }
 
-/// The verdict on one phone number, with owned fields (SDK.md `PhoneCheck`).
+/// The verdict on one phone number, with owned fields (docs/sdk.md `PhoneCheck`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PhoneCheck {
     pub valid: bool,

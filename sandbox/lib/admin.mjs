@@ -1,8 +1,9 @@
 // Owns the /__sandbox/* admin routes (served only with --admin): reset, stats, runtime config and
 // fault rules. They need no token and are never rate-limited or faulted.
-import { ok, fail } from "./http.mjs";
-import { parseRateLimit, ConfigError } from "./config.mjs";
+
+import { ConfigError, parseRateLimit } from "./config.mjs";
 import { FaultRuleError } from "./faults.mjs";
+import { fail, ok } from "./http.mjs";
 import { isPlainObject } from "./leads.mjs";
 
 const INTEGER_SETTINGS = ["dupMax", "dupWindowMs", "blockMs", "callDelayMs", "callDurationMs"];
@@ -30,7 +31,9 @@ export function readSettings(b) {
   const next = {};
   for (const [key, value] of Object.entries(b)) {
     if (key === "rateLimit") {
-      try { next.rateLimit = parseRateLimit(value); } catch (err) {
+      try {
+        next.rateLimit = parseRateLimit(value);
+      } catch (err) {
         if (err instanceof ConfigError) throw new ConfigError("Invalid config: rateLimit");
         throw err;
       }
@@ -50,7 +53,9 @@ export function readSettings(b) {
 export function createAdmin(state) {
   function setConfig(ctx) {
     let next;
-    try { next = readSettings(ctx.body); } catch (err) {
+    try {
+      next = readSettings(ctx.body);
+    } catch (err) {
       if (err instanceof ConfigError) return fail(400, err.message);
       throw err;
     }
@@ -70,7 +75,10 @@ export function createAdmin(state) {
   }
 
   return {
-    "POST /__sandbox/reset": () => { state.reset(); return ok({ success: true }); },
+    "POST /__sandbox/reset": () => {
+      state.reset();
+      return ok({ success: true });
+    },
     "GET /__sandbox/stats": () => ok(state.statsSnapshot()),
     "GET /__sandbox/config": () => ok({ success: true, config: runtimeConfig(state.config) }),
     "POST /__sandbox/config": setConfig,

@@ -1,13 +1,11 @@
-// Owns the six /api/v1 endpoints of API.md §3: each handler gets an authenticated context
+// Owns the six /api/v1 endpoints of docs/api.md §3: each handler gets an authenticated context
 // { project, body | query, now, duplicate() } and returns a reply; nothing here knows about sockets,
 // rate limits or faults.
-import { objectId, isoTime as iso } from "./ids.mjs";
+
+import { fail, failPlain, ok, queryBool } from "./http.mjs";
+import { isoTime as iso, objectId } from "./ids.mjs";
+import { activityView, isPlainObject, leadView, mergeInto, newLeadRecord, PROJECT_MISMATCH, processNotFound, splitName, validateLeadInput } from "./leads.mjs";
 import { parsePhone } from "./phone.mjs";
-import { ok, fail, failPlain, queryBool } from "./http.mjs";
-import {
-  validateLeadInput, newLeadRecord, leadView, activityView, isPlainObject, mergeInto, splitName,
-  processNotFound, PROJECT_MISMATCH,
-} from "./leads.mjs";
 
 const MAX_BULK = 1000;
 const UPDATE_FIELDS = new Set(["leadId", "referenceId", "projectId", "processId", "metadata", "name", "targetState", "disposition", "userId"]);
@@ -26,7 +24,9 @@ function parseInit(value) {
 export function createApi(state) {
   const { store, calls, stats } = state;
 
-  function changed() { state.markDirty(); }
+  function changed() {
+    state.markDirty();
+  }
 
   /** Validates and stores one new lead. Returns { lead } or { reply, duplicate }. */
   function createLead(ctx, input, init) {
@@ -57,9 +57,10 @@ export function createApi(state) {
     }
     if (given(p.referenceId)) {
       if (!given(p.projectId) || !given(p.processId)) return { reply: fail(400, "projectId and processId are required when using referenceId") };
-      const lead = typeof p.referenceId === "string" && typeof p.processId === "string"
-        ? store.findByReference(ctx.project._id, p.processId, p.referenceId.trim())
-        : undefined;
+      const lead =
+        typeof p.referenceId === "string" && typeof p.processId === "string"
+          ? store.findByReference(ctx.project._id, p.processId, p.referenceId.trim())
+          : undefined;
       return lead ? { lead } : { reply: fail(404, `Lead with referenceId ${p.referenceId} not found`) };
     }
     return { reply: fail(400, "Either leadId or referenceId is required") };
@@ -74,7 +75,10 @@ export function createApi(state) {
     if (given(b.leadId)) {
       const lead = leadInProject(ctx, b.leadId);
       if (!lead) return fail(404, `Lead with ID ${b.leadId} not found`);
-      if (init) { calls.start(lead, ctx.now); changed(); }
+      if (init) {
+        calls.start(lead, ctx.now);
+        changed();
+      }
       return ok({ success: true, ...leadView(lead) });
     }
     if (!isPlainObject(b.lead)) return fail(400, "Either leadId or lead object is required");
@@ -103,7 +107,10 @@ export function createApi(state) {
     if (useIds) {
       for (const id of list) {
         const lead = leadInProject(ctx, id);
-        if (!lead) { errors.push({ leadId: id, error: `Lead with ID ${id} not found` }); continue; }
+        if (!lead) {
+          errors.push({ leadId: id, error: `Lead with ID ${id} not found` });
+          continue;
+        }
         if (init) calls.start(lead, ctx.now);
         success.push(leadView(lead));
       }
@@ -220,8 +227,13 @@ export function createApi(state) {
     if (order !== "asc" && order !== "desc") return fail(400, "order must be asc or desc");
 
     const f = {};
-    for (const [param, field] of [["processId", "processId"], ["state", "state"], ["disposition", "disposition"],
-      ["groupId", "groupId"], ["referenceId", "referenceId"]]) {
+    for (const [param, field] of [
+      ["processId", "processId"],
+      ["state", "state"],
+      ["disposition", "disposition"],
+      ["groupId", "groupId"],
+      ["referenceId", "referenceId"],
+    ]) {
       if (given(q[param])) f[field] = q[param];
     }
     if (given(q.phone)) {

@@ -2,46 +2,54 @@
 // scheduled -> in_progress -> completed | failed on the scheduler, and the lead then moves to the
 // outcome's state. The outcome is a pure function of the lead id (predictOutcome), unless the lead's
 // metadata.sandboxOutcome forces it.
-import { objectId, isoTime as iso } from "./ids.mjs";
+import { isoTime as iso, objectId } from "./ids.mjs";
 
 const OUTCOMES = {
   interested: {
-    disposition: "interested", dispositionType: "success",
+    disposition: "interested",
+    dispositionType: "success",
     summary: "The customer is interested and asked for pricing details by email.",
     lines: ["Agent: We can set this up for you this week. Would that work?", "Customer: Yes, that sounds interesting. Please send me the pricing."],
   },
   converted: {
-    disposition: "converted", dispositionType: "success",
+    disposition: "converted",
+    dispositionType: "success",
     summary: "The customer agreed to go ahead during the call.",
     lines: ["Agent: Shall I confirm the order for you now?", "Customer: Yes, go ahead and confirm it."],
   },
   callback: {
-    disposition: "callback_requested", dispositionType: "neutral",
+    disposition: "callback_requested",
+    dispositionType: "neutral",
     summary: "The customer asked to be called back later this week.",
     lines: ["Agent: Is this a good time to talk for two minutes?", "Customer: Not right now, can you call me back on Thursday?"],
   },
   not_interested: {
-    disposition: "not_interested", dispositionType: "failure",
+    disposition: "not_interested",
+    dispositionType: "failure",
     summary: "The customer is not interested at this time.",
     lines: ["Agent: Would you like to hear about our new plan?", "Customer: No thanks, I'm not interested."],
   },
   lost: {
-    disposition: "wrong_number", dispositionType: "failure",
+    disposition: "wrong_number",
+    dispositionType: "failure",
     summary: "The person who answered said this is the wrong number.",
     lines: ["Agent: Am I speaking with the right person?", "Customer: No, you have the wrong number."],
   },
   resolved: {
-    disposition: "resolved", dispositionType: "success",
+    disposition: "resolved",
+    dispositionType: "success",
     summary: "The customer's issue was resolved during the call.",
     lines: ["Agent: Restarting the device should fix it. Can you try that now?", "Customer: It works again, thank you!"],
   },
   escalated: {
-    disposition: "escalated", dispositionType: "neutral",
+    disposition: "escalated",
+    dispositionType: "neutral",
     summary: "The issue needs a specialist; the case was escalated.",
     lines: ["Agent: I'll pass this to a specialist who will contact you.", "Customer: Okay, please make it quick."],
   },
   followup_2: {
-    disposition: "busy", dispositionType: "neutral",
+    disposition: "busy",
+    dispositionType: "neutral",
     summary: "The customer was busy and asked for a later call.",
     lines: ["Agent: Do you have a moment?", "Customer: I'm in a meeting, call me later."],
   },
@@ -86,7 +94,8 @@ export function predictOutcome(leadId, process, { metadata = {}, failedCallShare
   const h = hash(leadId);
   if (h % 1000 < Math.round(failedCallShare * 1000)) return { status: "failed", toState: failedTarget(process), ...NO_ANSWER };
   const candidates = process.states.filter((s) => !NOT_DRAWN.has(s));
-  if (candidates.length === 0) return { status: "completed", toState: "make_first_call", disposition: "completed", dispositionType: "neutral", summary: "The call completed." };
+  if (candidates.length === 0)
+    return { status: "completed", toState: "make_first_call", disposition: "completed", dispositionType: "neutral", summary: "The call completed." };
   return completedOutcome(candidates[Math.floor(h / 1000) % candidates.length]);
 }
 
@@ -106,7 +115,9 @@ export class CallSimulator {
    * deps: { store, scheduler, settings() -> { callDelayMs, callDurationMs, failedCallShare },
    *         processes: Map, projects: Map, origin() -> string, onChange() }
    */
-  constructor(deps) { Object.assign(this, deps); }
+  constructor(deps) {
+    Object.assign(this, deps);
+  }
 
   /** True while the lead's call is in progress (updates are refused then). */
   inProgress(lead) {
@@ -155,11 +166,14 @@ export class CallSimulator {
   /** A scheduled (not yet started) call is cancelled because the lead left make_first_call. */
   cancel(lead, nowMs) {
     const call = lead.callId && this.store.getActivity(lead.callId);
-    if (!call || call.status !== "scheduled") return;
+    if (call?.status !== "scheduled") return;
     lead.callId = null;
     Object.assign(call, {
-      status: "failed", endedAt: iso(nowMs), durationSec: 0,
-      disposition: "cancelled", dispositionType: "neutral",
+      status: "failed",
+      endedAt: iso(nowMs),
+      durationSec: 0,
+      disposition: "cancelled",
+      dispositionType: "neutral",
       summary: `The call was cancelled: the lead moved to ${lead.currentState} before it started.`,
       updatedAt: iso(nowMs),
     });
@@ -196,7 +210,10 @@ export class CallSimulator {
     const now = this.scheduler.now();
     const process = this.processes.get(lead.processId);
     const project = this.projects.get(lead.projectId);
-    if (!process || !project) { lead.callId = null; return; }
+    if (!process || !project) {
+      lead.callId = null;
+      return;
+    }
     const outcome = predictOutcome(lead._id, process, { metadata: lead.metadata, failedCallShare: this.settings().failedCallShare });
     const answered = outcome.status === "completed";
     const durationSec = answered ? Math.max(1, Math.round((now - Date.parse(call.startedAt)) / 1000)) : 0;

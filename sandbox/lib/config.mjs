@@ -60,9 +60,7 @@ export function parseRateLimit(value) {
     if (!m) throw new ConfigError(`Invalid rate limit "${value}" (expected N/MS like 100/5000, or off)`);
     value = { requests: Number(m[1]), perMs: Number(m[2]) };
   }
-  if (value && typeof value === "object" &&
-      Number.isInteger(value.requests) && value.requests >= 1 &&
-      Number.isInteger(value.perMs) && value.perMs >= 1) {
+  if (value && typeof value === "object" && Number.isInteger(value.requests) && value.requests >= 1 && Number.isInteger(value.perMs) && value.perMs >= 1) {
     return { requests: value.requests, perMs: value.perMs };
   }
   throw new ConfigError("Invalid rate limit (expected { requests, perMs } with positive integers, or false)");
@@ -115,7 +113,7 @@ function validateProjects(list) {
       if (seenProcesses.has(proc._id)) throw new ConfigError(`process ${proc._id} is defined twice`);
       seenProcesses.add(proc._id);
       const states = Array.isArray(proc.states) ? proc.states.filter((s) => typeof s === "string" && s) : [];
-      // Every process needs the two initial states of API.md §2.
+      // Every process needs the two initial states of docs/api.md §2.
       for (const needed of ["make_first_call", "new"]) if (!states.includes(needed)) states.unshift(needed);
       return { _id: proc._id, name: String(proc.name ?? proc._id), states: [...new Set(states)] };
     });
@@ -236,9 +234,18 @@ export function optionsFromCli(argv, env = {}) {
     let arg = argv[i];
     let inline;
     const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq > 0) { inline = arg.slice(eq + 1); arg = arg.slice(0, eq); }
-    if (arg === "--help" || arg === "-h") { options.help = true; continue; }
-    if (BOOLEAN_FLAGS[arg]) { options[BOOLEAN_FLAGS[arg]] = inline === undefined ? true : toBool(inline); continue; }
+    if (arg.startsWith("--") && eq > 0) {
+      inline = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    if (arg === "--help" || arg === "-h") {
+      options.help = true;
+      continue;
+    }
+    if (BOOLEAN_FLAGS[arg]) {
+      options[BOOLEAN_FLAGS[arg]] = inline === undefined ? true : toBool(inline);
+      continue;
+    }
     const key = FLAGS[arg];
     if (!key) throw new ConfigError(`Unknown option ${arg}`);
     const value = inline ?? argv[++i];

@@ -60,9 +60,14 @@ function validateRule(raw, index) {
 }
 
 export class FaultSet {
-  constructor() { this.clear(); }
+  constructor() {
+    this.clear();
+  }
 
-  clear() { this.rules = []; this.nextId = 1; }
+  clear() {
+    this.rules = [];
+    this.nextId = 1;
+  }
 
   /** Validates all rules first, then appends them; returns the added rules as listed. */
   add(rawRules) {
@@ -77,7 +82,9 @@ export class FaultSet {
     return rules.map(describe);
   }
 
-  list() { return this.rules.map(describe); }
+  list() {
+    return this.rules.map(describe);
+  }
 
   /** The rule that hits this request (and is charged for it), or null. */
   pick(method, path) {

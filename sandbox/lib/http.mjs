@@ -28,19 +28,43 @@ export class BodyTooLarge extends Error {}
 export function readBody(req, maxBytes) {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers["content-length"]);
-    if (declared > maxBytes) { req.resume(); reject(new BodyTooLarge()); return; }
+    if (declared > maxBytes) {
+      req.resume();
+      reject(new BodyTooLarge());
+      return;
+    }
     const chunks = [];
     let size = 0;
     let done = false;
     req.on("data", (chunk) => {
       if (done) return;
       size += chunk.length;
-      if (size > maxBytes) { done = true; chunks.length = 0; reject(new BodyTooLarge()); return; }
+      if (size > maxBytes) {
+        done = true;
+        chunks.length = 0;
+        reject(new BodyTooLarge());
+        return;
+      }
       chunks.push(chunk);
     });
-    req.on("end", () => { if (!done) { done = true; resolve(Buffer.concat(chunks)); } });
-    req.on("error", (err) => { if (!done) { done = true; reject(err); } });
-    req.on("close", () => { if (!done) { done = true; reject(new Error("request aborted")); } });
+    req.on("end", () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks));
+      }
+    });
+    req.on("error", (err) => {
+      if (!done) {
+        done = true;
+        reject(err);
+      }
+    });
+    req.on("close", () => {
+      if (!done) {
+        done = true;
+        reject(new Error("request aborted"));
+      }
+    });
   });
 }
 

@@ -1,8 +1,9 @@
-// Owns the lead as data: validating a lead input (API.md §2, in the check order the sandbox promises),
+// Owns the lead as data: validating a lead input (docs/api.md §2, in the check order the sandbox promises),
 // building a stored lead record, name splitting, metadata merging, and the JSON views of leads and
 // activities that responses carry (with §3.4 masking).
-import { checkPhone, maskPhone } from "./phone.mjs";
+
 import { isoTime } from "./ids.mjs";
+import { checkPhone, maskPhone } from "./phone.mjs";
 
 const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 
@@ -107,8 +108,13 @@ export function validateLeadInput(input, ctx) {
 
   return {
     fields: {
-      name, firstName, lastName, phone, email,
-      projectId: project._id, processId,
+      name,
+      firstName,
+      lastName,
+      phone,
+      email,
+      projectId: project._id,
+      processId,
       groupId: text(input.groupId) || undefined,
       referenceId,
       metadata: input.metadata ? mergeInto({}, input.metadata) : {},
@@ -136,8 +142,26 @@ export function newLeadRecord(_id, fields, nowMs) {
   };
 }
 
-const LEAD_FIELDS = ["_id", "name", "firstName", "lastName", "phone", "email", "projectId", "processId", "groupId",
-  "referenceId", "currentState", "lastDisposition", "metadata", "source", "attempts", "lastActivityId", "createdAt", "updatedAt"];
+const LEAD_FIELDS = [
+  "_id",
+  "name",
+  "firstName",
+  "lastName",
+  "phone",
+  "email",
+  "projectId",
+  "processId",
+  "groupId",
+  "referenceId",
+  "currentState",
+  "lastDisposition",
+  "metadata",
+  "source",
+  "attempts",
+  "lastActivityId",
+  "createdAt",
+  "updatedAt",
+];
 
 /** The lead as responses carry it; absent optional fields are left out. */
 export function leadView(lead, masked = false) {

@@ -1,12 +1,21 @@
-// Owns the two protections of API.md §1: the per-project sliding-window rate limit and the per-token
+// Owns the two protections of docs/api.md §1: the per-project sliding-window rate limit and the per-token
 // duplicate-submission block. Both read the clock passed in; neither knows about HTTP.
 
 /** A log of timestamps in arrival order with O(1) amortised push and prune. */
 export class SlidingLog {
-  constructor() { this.items = []; this.head = 0; }
-  get size() { return this.items.length - this.head; }
-  get oldest() { return this.items[this.head]; }
-  push(t) { this.items.push(t); }
+  constructor() {
+    this.items = [];
+    this.head = 0;
+  }
+  get size() {
+    return this.items.length - this.head;
+  }
+  get oldest() {
+    return this.items[this.head];
+  }
+  push(t) {
+    this.items.push(t);
+  }
   /** Drops entries at or before `cutoff`. */
   prune(cutoff) {
     while (this.head < this.items.length && this.items[this.head] <= cutoff) this.head++;
@@ -15,7 +24,10 @@ export class SlidingLog {
       this.head = 0;
     }
   }
-  clear() { this.items = []; this.head = 0; }
+  clear() {
+    this.items = [];
+    this.head = 0;
+  }
 }
 
 const retryAfterSeconds = (ms) => Math.max(1, Math.ceil(ms / 1000));
@@ -33,7 +45,10 @@ export class RateLimiter {
     if (!this.limit) return { ok: true };
     const { requests, perMs } = this.limit;
     let log = this.logs.get(projectId);
-    if (!log) this.logs.set(projectId, (log = new SlidingLog()));
+    if (!log) {
+      log = new SlidingLog();
+      this.logs.set(projectId, log);
+    }
     log.prune(now - perMs);
     if (log.size >= requests) {
       return { ok: false, retryAfter: retryAfterSeconds(log.oldest + perMs - now) };
@@ -43,8 +58,13 @@ export class RateLimiter {
     return { ok: true };
   }
 
-  setLimit(limit) { this.limit = limit; }
-  reset() { this.logs.clear(); this.maxRequestsInWindow = 0; }
+  setLimit(limit) {
+    this.limit = limit;
+  }
+  reset() {
+    this.logs.clear();
+    this.maxRequestsInWindow = 0;
+  }
 }
 
 /**
@@ -63,14 +83,20 @@ export class DuplicateGuard {
   blockedFor(token, now) {
     const until = this.blockedUntil.get(token);
     if (until === undefined) return 0;
-    if (until <= now) { this.blockedUntil.delete(token); return 0; }
+    if (until <= now) {
+      this.blockedUntil.delete(token);
+      return 0;
+    }
     return retryAfterSeconds(until - now);
   }
 
   /** Records one duplicate rejection; returns true when it starts a block. */
   record(token, now) {
     let log = this.logs.get(token);
-    if (!log) this.logs.set(token, (log = new SlidingLog()));
+    if (!log) {
+      log = new SlidingLog();
+      this.logs.set(token, log);
+    }
     log.prune(now - this.windowMs);
     log.push(now);
     if (log.size > this.max) {
@@ -86,5 +112,9 @@ export class DuplicateGuard {
     Object.assign(this, { max, windowMs, blockMs });
   }
 
-  reset() { this.logs.clear(); this.blockedUntil.clear(); this.blocks = 0; }
+  reset() {
+    this.logs.clear();
+    this.blockedUntil.clear();
+    this.blocks = 0;
+  }
 }

@@ -1,7 +1,8 @@
 // Owns the --data file: loading it at start, saving after changes (debounced) and at shutdown, always by
 // writing a temporary file and renaming it over the old one, so the file is never half-written.
-import { readFile, writeFile, rename, unlink } from "node:fs/promises";
+
 import { existsSync } from "node:fs";
+import { readFile, rename, unlink, writeFile } from "node:fs/promises";
 
 /** Writes text to file atomically (temp file in the same folder, then rename). */
 export async function writeFileAtomic(file, text) {
@@ -43,7 +44,10 @@ export class Persister {
     if (!this.file) return;
     this.dirty = true;
     if (this.timer) return;
-    this.timer = setTimeout(() => { this.timer = null; this.save(); }, this.delayMs);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.save();
+    }, this.delayMs);
     this.timer.unref();
   }
 
@@ -69,7 +73,10 @@ export class Persister {
 
   /** Cancels the pending debounce and saves whatever is unsaved. */
   async flush() {
-    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
     await this.save();
   }
 }

@@ -1,9 +1,10 @@
-// Owns the server's phone rules (API.md §2): normalisation to E.164, the ITU calling-code table,
+// Owns the server's phone rules (docs/api.md §2): normalisation to E.164, the ITU calling-code table,
 // the repeating-digits rule, and the server-side masking of §3.4.
 
 // Every assigned ITU-T E.164 country calling code: the geographic ones plus the
 // non-geographic services (800 freephone, 808 shared cost, 870 Inmarsat, 878, 881-883, 888, 979).
-const CALLING_CODES = new Set(`
+const CALLING_CODES = new Set(
+  `
 1 7 20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58
 60 61 62 63 64 65 66 81 82 84 86 90 91 92 93 94 95 98
 211 212 213 216 218 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238 239
@@ -13,7 +14,10 @@ const CALLING_CODES = new Set(`
 590 591 592 593 594 595 596 597 598 599 670 672 673 674 675 676 677 678 679 680 681 682 683 685 686
 687 688 689 690 691 692 800 808 850 852 853 855 856 870 878 880 881 882 883 886 888 960 961 962 963
 964 965 966 967 968 970 971 972 973 974 975 976 977 979 992 993 994 995 996 998
-`.trim().split(/\s+/));
+`
+    .trim()
+    .split(/\s+/),
+);
 
 export function isCallingCode(code) {
   return CALLING_CODES.has(String(code));
@@ -51,7 +55,7 @@ export function parsePhone(input) {
 }
 
 /**
- * The repeating-digits rule of API.md §2 on a national number: one digit repeated, any digit 7+ times
+ * The repeating-digits rule of docs/api.md §2 on a national number: one digit repeated, any digit 7+ times
  * in a row, or the whole number periodic with period 2 or 3 (n[i] == n[i % k] for every i).
  */
 export function hasRepeatingPattern(national) {
@@ -60,7 +64,10 @@ export function hasRepeatingPattern(national) {
     if (national.length <= k) continue;
     let periodic = true;
     for (let i = k; i < national.length; i++) {
-      if (national[i] !== national[i % k]) { periodic = false; break; }
+      if (national[i] !== national[i % k]) {
+        periodic = false;
+        break;
+      }
     }
     if (periodic) return true;
   }
@@ -87,7 +94,10 @@ export function maskPhone(value) {
   let out = "";
   for (let i = 0; i < value.length; i++) {
     const c = value[i];
-    if (toMask > 0 && c >= "0" && c <= "9") { out += "*"; toMask--; } else out += c;
+    if (toMask > 0 && c >= "0" && c <= "9") {
+      out += "*";
+      toMask--;
+    } else out += c;
   }
   return out;
 }

@@ -3,15 +3,15 @@
 // CORS/preflight -> route -> body -> fault(before) -> auth -> key block -> rate limit -> JSON -> handler
 // -> fault(after) -> reply.
 import { STATUS_CODES } from "node:http";
-import { Store } from "./store.mjs";
-import { Scheduler } from "./scheduler.mjs";
-import { RateLimiter, DuplicateGuard } from "./limits.mjs";
-import { FaultSet } from "./faults.mjs";
-import { CallSimulator } from "./calls.mjs";
-import { createApi } from "./api.mjs";
 import { createAdmin } from "./admin.mjs";
+import { createApi } from "./api.mjs";
+import { CallSimulator } from "./calls.mjs";
+import { FaultSet } from "./faults.mjs";
+import { BodyTooLarge, fail, preflightHeaders, readBody, send } from "./http.mjs";
+import { DuplicateGuard, RateLimiter } from "./limits.mjs";
+import { Scheduler } from "./scheduler.mjs";
+import { Store } from "./store.mjs";
 import { toneWav } from "./wav.mjs";
-import { ok, fail, send, readBody, BodyTooLarge, preflightHeaders } from "./http.mjs";
 
 const API_PREFIX = "/api/v1";
 const ADMIN_PREFIX = "/__sandbox/";
@@ -79,7 +79,15 @@ export function createSandbox(config, { origin, markDirty }) {
   let closed = false;
 
   const state = {
-    config, projects, tokens, processes, store, scheduler, rate, dups, faults,
+    config,
+    projects,
+    tokens,
+    processes,
+    store,
+    scheduler,
+    rate,
+    dups,
+    faults,
     stats: emptyStats(),
     markDirty,
     statsSnapshot() {
@@ -115,7 +123,11 @@ export function createSandbox(config, { origin, markDirty }) {
     },
   };
   state.calls = new CallSimulator({
-    store, scheduler, processes, projects, origin,
+    store,
+    scheduler,
+    processes,
+    projects,
+    origin,
     settings: () => config,
     onChange: () => markDirty(),
   });
@@ -125,7 +137,10 @@ export function createSandbox(config, { origin, markDirty }) {
 
   function sleep(ms) {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => { pendingDelays.delete(timer); resolve(); }, ms);
+      const timer = setTimeout(() => {
+        pendingDelays.delete(timer);
+        resolve();
+      }, ms);
       pendingDelays.add(timer);
     });
   }
@@ -147,7 +162,9 @@ export function createSandbox(config, { origin, markDirty }) {
       return fail(429, "Rate limit exceeded", { "Retry-After": String(allowed.retryAfter) });
     }
     const ctx = {
-      project, token, now,
+      project,
+      token,
+      now,
       query: parseQuery(qs),
       body: undefined,
       duplicate() {
@@ -159,7 +176,11 @@ export function createSandbox(config, { origin, markDirty }) {
       const text = raw.toString("utf8").replace(/^\uFEFF/, "");
       if (text.trim() === "") ctx.body = {};
       else {
-        try { ctx.body = JSON.parse(text); } catch { return fail(400, "Invalid JSON body"); }
+        try {
+          ctx.body = JSON.parse(text);
+        } catch {
+          return fail(400, "Invalid JSON body");
+        }
       }
     }
     try {
@@ -172,7 +193,10 @@ export function createSandbox(config, { origin, markDirty }) {
 
   /** Carries out a fault that replaces the answer (status, reset, malformed). */
   function applyFault(req, res, rule, reply) {
-    if (rule.kind === "reset") { req.socket.destroy(); return; }
+    if (rule.kind === "reset") {
+      req.socket.destroy();
+      return;
+    }
     if (rule.kind === "malformed") {
       send(res, { status: 200, headers: { "Content-Type": "application/json; charset=utf-8" }, body: truncatedJson(reply) });
       return;
@@ -218,14 +242,18 @@ export function createSandbox(config, { origin, markDirty }) {
     const ctx = { body: {} };
     const text = raw.toString("utf8");
     if (text.trim() !== "") {
-      try { ctx.body = JSON.parse(text); } catch { return send(res, fail(400, "Invalid JSON body")); }
+      try {
+        ctx.body = JSON.parse(text);
+      } catch {
+        return send(res, fail(400, "Invalid JSON body"));
+      }
     }
     send(res, handler(ctx));
   }
 
   function handleRecording(res, id) {
     const activity = store.getActivity(id);
-    if (!activity || !activity.recordingUrl) return send(res, fail(404, "Recording not found"));
+    if (!activity?.recordingUrl) return send(res, fail(404, "Recording not found"));
     const hz = { success: 660, failure: 330 }[activity.dispositionType] ?? 440;
     send(res, { status: 200, headers: { "Content-Type": "audio/wav", "Cache-Control": "public, max-age=3600" }, body: toneWav(hz) });
   }

@@ -8,10 +8,14 @@ export class Scheduler {
     this.seq = 0;
     this.timer = null;
     this.timerDue = Infinity;
-    this.onError = (err) => { console.error("sandbox: scheduled job failed:", err); };
+    this.onError = (err) => {
+      console.error("sandbox: scheduled job failed:", err);
+    };
   }
 
-  get size() { return this.heap.length; }
+  get size() {
+    return this.heap.length;
+  }
 
   /** Runs fn at (about) `due` ms since the epoch. */
   at(due, fn) {
@@ -22,7 +26,9 @@ export class Scheduler {
     return job;
   }
 
-  after(ms, fn) { return this.at(this.now() + ms, fn); }
+  after(ms, fn) {
+    return this.at(this.now() + ms, fn);
+  }
 
   clear() {
     this.heap = [];
@@ -48,12 +54,18 @@ export class Scheduler {
     // Bounded batch so one tick never starves the HTTP server.
     for (let n = 0; n < 5000 && this.heap.length && this.heap[0].due <= now; n++) {
       const job = this.#pop();
-      try { job.fn(); } catch (err) { this.onError(err); }
+      try {
+        job.fn();
+      } catch (err) {
+        this.onError(err);
+      }
     }
     this.#arm();
   }
 
-  #less(a, b) { return a.due < b.due || (a.due === b.due && a.seq < b.seq); }
+  #less(a, b) {
+    return a.due < b.due || (a.due === b.due && a.seq < b.seq);
+  }
 
   #up(i) {
     const h = this.heap;
@@ -73,7 +85,8 @@ export class Scheduler {
       h[0] = last;
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < h.length && this.#less(h[l], h[m])) m = l;
         if (r < h.length && this.#less(h[r], h[m])) m = r;

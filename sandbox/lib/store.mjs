@@ -11,7 +11,9 @@ function compareUpdated(a, b) {
 }
 
 export class Store {
-  constructor() { this.clear(); }
+  constructor() {
+    this.clear();
+  }
 
   clear() {
     this.leads = new Map();
@@ -21,7 +23,9 @@ export class Store {
     this.queryCache = null;
   }
 
-  get leadCount() { return this.leads.size; }
+  get leadCount() {
+    return this.leads.size;
+  }
 
   #project(projectId) {
     let p = this.projects.get(projectId);
@@ -41,7 +45,10 @@ export class Store {
     if (lead.email) p.email.set(lead.email, lead);
     if (lead.referenceId) {
       let refs = p.reference.get(lead.processId);
-      if (!refs) p.reference.set(lead.processId, (refs = new Map()));
+      if (!refs) {
+        refs = new Map();
+        p.reference.set(lead.processId, refs);
+      }
       refs.set(lead.referenceId, lead);
     }
     const list = p.leads;
@@ -49,20 +56,30 @@ export class Store {
       list.push(lead);
     } else {
       // Out of order (clock step or loaded data): binary insert.
-      let lo = 0, hi = list.length;
+      let lo = 0,
+        hi = list.length;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
-        if (compareCreated(list[mid], lead) < 0) lo = mid + 1; else hi = mid;
+        if (compareCreated(list[mid], lead) < 0) lo = mid + 1;
+        else hi = mid;
       }
       list.splice(lo, 0, lead);
     }
     this.version++;
   }
 
-  getLead(id) { return typeof id === "string" ? this.leads.get(id) : undefined; }
-  findByPhone(projectId, phone) { return this.projects.get(projectId)?.phone.get(phone); }
-  findByEmail(projectId, email) { return this.projects.get(projectId)?.email.get(email); }
-  findByReference(projectId, processId, ref) { return this.projects.get(projectId)?.reference.get(processId)?.get(ref); }
+  getLead(id) {
+    return typeof id === "string" ? this.leads.get(id) : undefined;
+  }
+  findByPhone(projectId, phone) {
+    return this.projects.get(projectId)?.phone.get(phone);
+  }
+  findByEmail(projectId, email) {
+    return this.projects.get(projectId)?.email.get(email);
+  }
+  findByReference(projectId, processId, ref) {
+    return this.projects.get(projectId)?.reference.get(processId)?.get(ref);
+  }
 
   /** Marks a lead changed at nowMs. */
   touch(lead, nowMs) {
@@ -78,7 +95,9 @@ export class Store {
     lead.activityIds.push(activity._id);
   }
 
-  getActivity(id) { return typeof id === "string" ? this.activities.get(id) : undefined; }
+  getActivity(id) {
+    return typeof id === "string" ? this.activities.get(id) : undefined;
+  }
 
   /** A lead's activities sorted by createdAt (then _id). */
   activitiesOf(lead) {

@@ -1,11 +1,14 @@
-// POST /leads/bulk/initiate (API.md §3.2): partial success, error item shapes, request-level errors
+// POST /leads/bulk/initiate (docs/api.md §3.2): partial success, error item shapes, request-level errors
 // (with the {error} body shape), leadIds, duplicates inside one request, and a 1000-lead request.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { startTestSandbox, makeLead, SALES, SUPPORT } from "../testing.mjs";
+import { after, before, test } from "node:test";
+import { makeLead, SALES, SUPPORT, startTestSandbox } from "../testing.mjs";
 
 let sb;
-before(async () => { sb = await startTestSandbox({ callDelayMs: 60000, dupMax: 10000, rateLimit: false }); });
+before(async () => {
+  sb = await startTestSandbox({ callDelayMs: 60000, dupMax: 10000, rateLimit: false });
+});
 after(() => sb.close());
 
 const bulk = (body, opts) => sb.post("/leads/bulk/initiate", body, opts);
@@ -28,7 +31,10 @@ test("partial success: created leads in success, rejected ones as {data, referen
   assert.equal(res.status, 200);
   assert.deepEqual(Object.keys(res.body).sort(), ["errors", "success"]);
   assert.ok(Array.isArray(res.body.success));
-  assert.deepEqual(res.body.success.map((l) => l.referenceId), [good1.referenceId, good2.referenceId]);
+  assert.deepEqual(
+    res.body.success.map((l) => l.referenceId),
+    [good1.referenceId, good2.referenceId],
+  );
   assert.ok(res.body.success.every((l) => /^[0-9a-f]{24}$/.test(l._id) && l.currentState === "new" && !("success" in l)));
   assert.deepEqual(res.body.errors, [
     { data: JSON.parse(JSON.stringify(badPhone)), referenceId: badPhone.referenceId, error: "Invalid phone number" },
@@ -36,12 +42,18 @@ test("partial success: created leads in success, rejected ones as {data, referen
     { data: notObject, referenceId: null, error: "Lead must be an object" },
     { data: JSON.parse(JSON.stringify(noProject)), referenceId: noProject.referenceId, error: "projectId is required in lead object" },
   ]);
-  assert.ok(res.body.errors.every((e) => !("index" in e)), "no index anywhere");
+  assert.ok(
+    res.body.errors.every((e) => !("index" in e)),
+    "no index anywhere",
+  );
 });
 
 test("init defaults to true in bulk", async () => {
   const res = await bulk({ leads: [makeLead(), makeLead()] });
-  assert.deepEqual(res.body.success.map((l) => l.currentState), ["make_first_call", "make_first_call"]);
+  assert.deepEqual(
+    res.body.success.map((l) => l.currentState),
+    ["make_first_call", "make_first_call"],
+  );
 });
 
 test("request-level errors use the {error} shape", async () => {
@@ -60,9 +72,17 @@ test("one foreign projectId or unknown processId refuses the whole request", asy
   const before = sb.state.store.leadCount;
   await expectPlain({ leads: [makeLead(), makeLead({ projectId: "6650a1b2c3d4e5f60123456b" })] }, 403, "projectId does not match authenticated project");
   const missing = "6650a1b2c3d4e5f6012345ff";
-  await expectPlain({ leads: [makeLead(), makeLead({ processId: missing }), makeLead({ phone: "1" })] }, 404, `Process not found for lead with processId: ${missing}`);
+  await expectPlain(
+    { leads: [makeLead(), makeLead({ processId: missing }), makeLead({ phone: "1" })] },
+    404,
+    `Process not found for lead with processId: ${missing}`,
+  );
   // the project check comes before the process check
-  await expectPlain({ leads: [makeLead({ processId: missing }), makeLead({ projectId: "6650a1b2c3d4e5f60123456b" })] }, 403, "projectId does not match authenticated project");
+  await expectPlain(
+    { leads: [makeLead({ processId: missing }), makeLead({ projectId: "6650a1b2c3d4e5f60123456b" })] },
+    403,
+    "projectId does not match authenticated project",
+  );
   assert.equal(sb.state.store.leadCount, before, "nothing was created");
 });
 
@@ -74,11 +94,14 @@ test("duplicates inside one request: the later one is rejected", async () => {
   const dupsBefore = sb.state.stats.duplicateRejections;
   const res = await bulk({ leads: [a, samePhone, sameEmail, sameRef] });
   assert.equal(res.body.success.length, 1);
-  assert.deepEqual(res.body.errors.map((e) => e.error), [
-    "A call attempt has already been made to this phone number for this project",
-    `Lead with email ${a.email} already exists for this project`,
-    `Lead with referenceId ${a.referenceId} already exists for this project and process`,
-  ]);
+  assert.deepEqual(
+    res.body.errors.map((e) => e.error),
+    [
+      "A call attempt has already been made to this phone number for this project",
+      `Lead with email ${a.email} already exists for this project`,
+      `Lead with referenceId ${a.referenceId} already exists for this project and process`,
+    ],
+  );
   assert.equal(sb.state.stats.duplicateRejections - dupsBefore, 3, "each rejected item counts as a duplicate submission");
 });
 
@@ -87,9 +110,13 @@ test("leadIds: existing leads are initiated, unknown ones reported as {leadId, e
   const unknown = "6650a1b2c3d4e5f6012345ff";
   const res = await bulk({ leadIds: [created[0]._id, unknown, created[1]._id, 7] });
   assert.equal(res.status, 200);
-  assert.deepEqual(res.body.success.map((l) => [l._id, l.currentState]), [
-    [created[0]._id, "make_first_call"], [created[1]._id, "make_first_call"],
-  ]);
+  assert.deepEqual(
+    res.body.success.map((l) => [l._id, l.currentState]),
+    [
+      [created[0]._id, "make_first_call"],
+      [created[1]._id, "make_first_call"],
+    ],
+  );
   assert.deepEqual(res.body.errors, [
     { leadId: unknown, error: `Lead with ID ${unknown} not found` },
     { leadId: 7, error: "Lead with ID 7 not found" },

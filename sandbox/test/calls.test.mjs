@@ -1,10 +1,11 @@
 // The simulated AI caller: call activity life cycle (scheduled -> in_progress -> completed/failed),
 // the deterministic and the forced outcome, updates refused during a call, cancelling a scheduled call,
 // and the generated recording.
-import { test, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { startTestSandbox, makeLead, waitFor, SALES, SUPPORT } from "../testing.mjs";
-import { predictOutcome, DEFAULT_PROJECT } from "../server.mjs";
+import { after, test } from "node:test";
+import { DEFAULT_PROJECT, predictOutcome } from "../server.mjs";
+import { makeLead, SALES, SUPPORT, startTestSandbox, waitFor } from "../testing.mjs";
 
 const sales = DEFAULT_PROJECT.processes.find((p) => p._id === SALES);
 const support = DEFAULT_PROJECT.processes.find((p) => p._id === SUPPORT);
@@ -31,17 +32,23 @@ test("a call goes scheduled -> in_progress -> completed and moves the lead", asy
   assert.ok(Date.parse(call.scheduledAt) >= before + 60);
   assert.equal(call.startedAt, null);
 
-  call = await waitFor(async () => {
-    const c = (await getLead(sb, lead._id)).activities[0];
-    return c.status === "in_progress" && c;
-  }, { what: "in_progress" });
+  call = await waitFor(
+    async () => {
+      const c = (await getLead(sb, lead._id)).activities[0];
+      return c.status === "in_progress" && c;
+    },
+    { what: "in_progress" },
+  );
   assert.match(call.startedAt, /Z$/);
   assert.equal(call.endedAt, null);
 
-  const done = await waitFor(async () => {
-    const l = await getLead(sb, lead._id);
-    return l.activities[0].status === "completed" && l;
-  }, { what: "completed" });
+  const done = await waitFor(
+    async () => {
+      const l = await getLead(sb, lead._id);
+      return l.activities[0].status === "completed" && l;
+    },
+    { what: "completed" },
+  );
   call = done.activities[0];
   assert.equal(done.currentState, "interested");
   assert.equal(done.lastDisposition, "interested");
@@ -70,16 +77,18 @@ test("a call goes scheduled -> in_progress -> completed and moves the lead", asy
 
 test("the outcome is a function of the lead id (predictOutcome), and sandboxOutcome forces it", async () => {
   const sb = await start({ callDelayMs: 5, callDurationMs: 5, rateLimit: false });
-  const leads = (await sb.post("/leads/bulk/initiate", {
-    leads: [
-      ...Array.from({ length: 30 }, () => makeLead()),
-      ...Array.from({ length: 10 }, () => makeLead({ processId: SUPPORT })),
-      makeLead({ metadata: { sandboxOutcome: "no_answer" } }),
-      makeLead({ metadata: { sandboxOutcome: "converted" } }),
-      makeLead({ processId: SUPPORT, metadata: { sandboxOutcome: "escalated" } }),
-      makeLead({ metadata: { sandboxOutcome: "not-a-state" } }),
-    ],
-  })).body.success;
+  const leads = (
+    await sb.post("/leads/bulk/initiate", {
+      leads: [
+        ...Array.from({ length: 30 }, () => makeLead()),
+        ...Array.from({ length: 10 }, () => makeLead({ processId: SUPPORT })),
+        makeLead({ metadata: { sandboxOutcome: "no_answer" } }),
+        makeLead({ metadata: { sandboxOutcome: "converted" } }),
+        makeLead({ processId: SUPPORT, metadata: { sandboxOutcome: "escalated" } }),
+        makeLead({ metadata: { sandboxOutcome: "not-a-state" } }),
+      ],
+    })
+  ).body.success;
   assert.equal(leads.length, 44);
   await waitFor(() => sb.state.scheduler.size === 0 && [...sb.state.store.leads.values()].every((l) => !l.callId), { what: "all calls done" });
   const seen = new Set();
@@ -137,7 +146,10 @@ test("leaving make_first_call cancels the scheduled call; returning schedules a 
   await sb.post("/leads/update", { leadId: lead._id, targetState: "make_first_call" });
   got = await getLead(sb, lead._id);
   assert.equal(got.currentState, "make_first_call");
-  assert.deepEqual(got.activities.map((a) => `${a.type}:${a.status}`), ["call:failed", "state_change:completed", "state_change:completed", "call:scheduled"]);
+  assert.deepEqual(
+    got.activities.map((a) => `${a.type}:${a.status}`),
+    ["call:failed", "state_change:completed", "state_change:completed", "call:scheduled"],
+  );
 
   // initiate by leadId from a later state starts a new call too
   const other = (await sb.post("/leads/initiate", { lead: makeLead(), init: false })).body;

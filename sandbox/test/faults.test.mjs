@@ -1,13 +1,18 @@
 // Injected faults (admin routes): status / delay / reset / malformed, before or after processing,
 // count and seeded probability, path and method matching, listing and clearing.
-import { test, before, after, beforeEach } from "node:test";
+
 import assert from "node:assert/strict";
-import { startTestSandbox, makeLead, waitFor } from "../testing.mjs";
+import { after, before, beforeEach, test } from "node:test";
+import { makeLead, startTestSandbox, waitFor } from "../testing.mjs";
 
 let sb;
-before(async () => { sb = await startTestSandbox({ callDelayMs: 60000, rateLimit: false }); });
+before(async () => {
+  sb = await startTestSandbox({ callDelayMs: 60000, rateLimit: false });
+});
 after(() => sb.close());
-beforeEach(async () => { await sb.request("DELETE", "/__sandbox/faults"); });
+beforeEach(async () => {
+  await sb.request("DELETE", "/__sandbox/faults");
+});
 
 const addFaults = (...rules) => sb.post("/__sandbox/faults", { rules });
 const findRef = async (ref) => (await sb.get(`/leads/query?referenceId=${encodeURIComponent(ref)}`)).body.pagination.total;
@@ -105,7 +110,15 @@ test("count, method and path matching; listing with remaining counts; clearing",
   const listed = (await sb.get("/__sandbox/faults")).body.rules;
   assert.equal(listed.length, 1);
   assert.deepEqual(
-    { kind: listed[0].kind, status: listed[0].status, method: listed[0].method, path: listed[0].path, remaining: listed[0].remaining, when: listed[0].when, fired: listed[0].fired },
+    {
+      kind: listed[0].kind,
+      status: listed[0].status,
+      method: listed[0].method,
+      path: listed[0].path,
+      remaining: listed[0].remaining,
+      when: listed[0].when,
+      fired: listed[0].fired,
+    },
     { kind: "status", status: 500, method: "POST", path: "/leads/update", remaining: 2, when: "before", fired: 0 },
   );
   assert.equal((await sb.get("/leads/query")).status, 200, "other routes are not hit");

@@ -1,12 +1,15 @@
 // HTTP behaviour shared by every route: CORS and preflight, unknown routes, bad and oversized bodies,
 // handler exceptions, robustness against odd input, and the admin reset / stats routes.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { startTestSandbox, makeLead, PROJECT_ID, SALES } from "../testing.mjs";
+import { after, before, test } from "node:test";
+import { makeLead, PROJECT_ID, SALES, startTestSandbox } from "../testing.mjs";
 
 let sb;
-before(async () => { sb = await startTestSandbox({ callDelayMs: 60000, rateLimit: false, dupMax: 100000 }); });
+before(async () => {
+  sb = await startTestSandbox({ callDelayMs: 60000, rateLimit: false, dupMax: 100000 });
+});
 after(() => sb.close());
 
 function assertCors(res) {
@@ -23,7 +26,10 @@ test("CORS headers on successes and errors", async () => {
     await sb.request("POST", "/leads/initiate", { raw: "{bad" }),
     await sb.get("/__sandbox/stats"),
   ];
-  assert.deepEqual(responses.map((r) => r.status), [200, 400, 403, 404, 400, 200]);
+  assert.deepEqual(
+    responses.map((r) => r.status),
+    [200, 400, 403, 404, 400, 200],
+  );
   responses.forEach(assertCors);
 });
 
@@ -47,8 +53,15 @@ test("OPTIONS preflight answers 204 for any path, without a token", async () => 
 
 test("unknown routes and wrong methods are 404 Not found", async () => {
   const notFound = { success: false, error: "Not found" };
-  for (const [method, path] of [["GET", "/nope"], ["GET", "/leads/initiate"], ["POST", "/leads/get"], ["DELETE", "/leads/query"],
-    ["GET", "/"], ["GET", "/__sandbox"], ["GET", "/recordings/xyz.wav"]]) {
+  for (const [method, path] of [
+    ["GET", "/nope"],
+    ["GET", "/leads/initiate"],
+    ["POST", "/leads/get"],
+    ["DELETE", "/leads/query"],
+    ["GET", "/"],
+    ["GET", "/__sandbox"],
+    ["GET", "/recordings/xyz.wav"],
+  ]) {
     const res = await sb.request(method, path);
     assert.deepEqual([res.status, res.body], [404, notFound], `${method} ${path}`);
   }
@@ -59,7 +72,7 @@ test("unknown routes and wrong methods are 404 Not found", async () => {
 });
 
 test("invalid JSON body is 400 (after authentication)", async () => {
-  for (const raw of ["{bad", "{\"lead\":", "nul", "[1,]", "\u0000"]) {
+  for (const raw of ["{bad", '{"lead":', "nul", "[1,]", "\u0000"]) {
     const res = await sb.request("POST", "/leads/initiate", { raw, headers: { "Content-Type": "application/json" } });
     assert.deepEqual([res.status, res.body], [400, { success: false, error: "Invalid JSON body" }], raw);
   }
@@ -86,7 +99,10 @@ test("bodies over 20 MB are refused with 413", async () => {
     const chunk = Buffer.alloc(1024 * 1024, 0x20);
     let sent = 0;
     const pump = () => {
-      while (sent < 22) { sent++; if (!req.write(chunk)) return req.once("drain", pump); }
+      while (sent < 22) {
+        sent++;
+        if (!req.write(chunk)) return req.once("drain", pump);
+      }
       req.end();
     };
     pump();
@@ -98,7 +114,9 @@ test("bodies over 20 MB are refused with 413", async () => {
 
 test("a handler exception becomes 500 Internal server error, and the server goes on", async () => {
   const original = sb.state.store.getActivity;
-  sb.state.store.getActivity = () => { throw new Error("boom"); };
+  sb.state.store.getActivity = () => {
+    throw new Error("boom");
+  };
   const errors = [];
   const consoleError = console.error;
   console.error = (...args) => errors.push(args);
@@ -115,18 +133,39 @@ test("a handler exception becomes 500 Internal server error, and the server goes
 });
 
 test("odd input never crashes the server or yields a 500", async () => {
-  const bodies = [null, 0, 1, "str", true, [], {}, { lead: [] }, { lead: { name: {} } }, { lead: { ...makeLead(), metadata: "m" } },
-    { lead: { ...makeLead(), referenceId: 5 } }, { lead: { ...makeLead(), firstName: ["x"] } }, { lead: { ...makeLead(), email: {} } },
-    { leadId: {} }, { leadId: [] }, { leadId: null, lead: null }, { leads: [null, 1, [], {}, "x", { lead: {} }] }, { leadIds: [null, {}, [], 5] },
-    { leads: {} }, { leads: 5 }, { leadIds: null, leads: null }, { leadId: "x", metadata: [] }, { leadId: "x", targetState: 5 },
-    { referenceId: {}, projectId: PROJECT_ID, processId: [] }, { a: { b: { c: { d: [[[[[]]]]] } } } },
+  const bodies = [
+    null,
+    0,
+    1,
+    "str",
+    true,
+    [],
+    {},
+    { lead: [] },
+    { lead: { name: {} } },
+    { lead: { ...makeLead(), metadata: "m" } },
+    { lead: { ...makeLead(), referenceId: 5 } },
+    { lead: { ...makeLead(), firstName: ["x"] } },
+    { lead: { ...makeLead(), email: {} } },
+    { leadId: {} },
+    { leadId: [] },
+    { leadId: null, lead: null },
+    { leads: [null, 1, [], {}, "x", { lead: {} }] },
+    { leadIds: [null, {}, [], 5] },
+    { leads: {} },
+    { leads: 5 },
+    { leadIds: null, leads: null },
+    { leadId: "x", metadata: [] },
+    { leadId: "x", targetState: 5 },
+    { referenceId: {}, projectId: PROJECT_ID, processId: [] },
+    { a: { b: { c: { d: [[[[[]]]]] } } } },
     JSON.parse('{"__proto__": {"polluted": true}, "lead": {"__proto__": {"x": 1}}}'),
   ];
   for (const path of ["/leads/initiate", "/leads/bulk/initiate", "/leads/update"]) {
     for (const body of bodies) {
       const res = await sb.request("POST", path, { raw: JSON.stringify(body) });
-      assert.ok(res.status >= 400 && res.status < 500 || res.status === 200, `${path} ${JSON.stringify(body)} -> ${res.status}`);
-      assert.ok(res.body && typeof res.body.error === "string" || res.status === 200, `${path} ${JSON.stringify(body)}`);
+      assert.ok((res.status >= 400 && res.status < 500) || res.status === 200, `${path} ${JSON.stringify(body)} -> ${res.status}`);
+      assert.ok((res.body && typeof res.body.error === "string") || res.status === 200, `${path} ${JSON.stringify(body)}`);
     }
   }
   for (const qs of ["leadId[]=1", "leadId=%ff%fe", "referenceId=&projectId=&processId=", "activityId=__proto__", "masked=maybe", "a=%"]) {
@@ -137,7 +176,9 @@ test("odd input never crashes the server or yields a 500", async () => {
   }
   assert.equal({}.polluted, undefined);
   // metadata with a __proto__ key is stored as data, not as a prototype
-  const lead = (await sb.request("POST", "/leads/initiate", { raw: `{"lead": ${JSON.stringify(makeLead()).slice(0, -1)}, "metadata": {"__proto__": {"p": 1}, "k": 2}}}` })).body;
+  const lead = (
+    await sb.request("POST", "/leads/initiate", { raw: `{"lead": ${JSON.stringify(makeLead()).slice(0, -1)}, "metadata": {"__proto__": {"p": 1}, "k": 2}}}` })
+  ).body;
   assert.deepEqual(lead.metadata, { k: 2 });
   assert.equal((await sb.get("/leads/query")).status, 200);
 });
@@ -169,8 +210,16 @@ test("admin stats count requests by route; reset clears data, counters, windows 
     assert.deepEqual([reset.status, reset.body], [200, { success: true }]);
     stats = (await fresh.get("/__sandbox/stats")).body;
     assert.deepEqual(stats, {
-      requests: 0, byRoute: {}, rateLimited: 0, blockedResponses: 0, blocks: 0, leadsCreated: 0, leads: 0,
-      duplicateRejections: 0, faultsInjected: 0, maxRequestsInWindow: 0,
+      requests: 0,
+      byRoute: {},
+      rateLimited: 0,
+      blockedResponses: 0,
+      blocks: 0,
+      leadsCreated: 0,
+      leads: 0,
+      duplicateRejections: 0,
+      faultsInjected: 0,
+      maxRequestsInWindow: 0,
     });
     assert.deepEqual((await fresh.get("/__sandbox/faults")).body.rules, []);
     // no longer blocked, the lead is gone, and the config is kept
@@ -187,7 +236,13 @@ test("admin stats count requests by route; reset clears data, counters, windows 
 test("admin routes are 404 unless enabled", async () => {
   const plain = await startTestSandbox({ admin: false });
   try {
-    for (const [method, path] of [["GET", "/__sandbox/stats"], ["POST", "/__sandbox/reset"], ["POST", "/__sandbox/faults"], ["DELETE", "/__sandbox/faults"], ["POST", "/__sandbox/config"]]) {
+    for (const [method, path] of [
+      ["GET", "/__sandbox/stats"],
+      ["POST", "/__sandbox/reset"],
+      ["POST", "/__sandbox/faults"],
+      ["DELETE", "/__sandbox/faults"],
+      ["POST", "/__sandbox/config"],
+    ]) {
       const res = await plain.request(method, path, method === "GET" ? {} : { body: {} });
       assert.deepEqual([res.status, res.body], [404, { success: false, error: "Not found" }], path);
     }

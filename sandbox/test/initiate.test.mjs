@@ -1,8 +1,9 @@
-// POST /leads/initiate (API.md §3.1): created lead shape, field normalisation, initial states, every
+// POST /leads/initiate (docs/api.md §3.1): created lead shape, field normalisation, initial states, every
 // error message, the documented check order, initiate by leadId, and project isolation.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { startTestSandbox, makeLead, PROJECT_ID, SALES, SUPPORT } from "../testing.mjs";
+import { after, before, test } from "node:test";
+import { makeLead, PROJECT_ID, SALES, SUPPORT, startTestSandbox } from "../testing.mjs";
 
 const OTHER = {
   _id: "6650a1b2c3d4e5f60123456b",
@@ -12,7 +13,9 @@ const OTHER = {
 };
 
 let sb;
-before(async () => { sb = await startTestSandbox({ callDelayMs: 60000, dupMax: 1000, projects: [OTHER] }); });
+before(async () => {
+  sb = await startTestSandbox({ callDelayMs: 60000, dupMax: 1000, projects: [OTHER] });
+});
 after(() => sb.close());
 
 const initiate = (body, opts) => sb.post("/leads/initiate", body, opts);
@@ -24,7 +27,14 @@ async function expectError(body, status, error, opts) {
 }
 
 test("creates a lead and answers it flat with success: true", async () => {
-  const input = makeLead({ name: "  Ada  King Lovelace ", phone: "98453 10001", email: " Ada.Lovelace@Example.COM ", groupId: "g1", metadata: { plan: "gold", n: 1 }, unknownField: "dropped" });
+  const input = makeLead({
+    name: "  Ada  King Lovelace ",
+    phone: "98453 10001",
+    email: " Ada.Lovelace@Example.COM ",
+    groupId: "g1",
+    metadata: { plan: "gold", n: 1 },
+    unknownField: "dropped",
+  });
   const res = await initiate({ lead: input, init: false });
   assert.equal(res.status, 200);
   const lead = res.body;
@@ -135,8 +145,11 @@ test("missing or unknown token is 403", async () => {
 test("duplicates: referenceId per (project, process), phone and email per project", async () => {
   const first = makeLead({ phone: "9845320001" });
   assert.equal((await initiate({ lead: first })).status, 200);
-  await expectError({ lead: makeLead({ referenceId: first.referenceId }) }, 400,
-    `Lead with referenceId ${first.referenceId} already exists for this project and process`);
+  await expectError(
+    { lead: makeLead({ referenceId: first.referenceId }) },
+    400,
+    `Lead with referenceId ${first.referenceId} already exists for this project and process`,
+  );
   // same referenceId in another process is fine
   assert.equal((await initiate({ lead: makeLead({ processId: SUPPORT, referenceId: first.referenceId }) })).status, 200);
   // same number written differently
@@ -144,8 +157,11 @@ test("duplicates: referenceId per (project, process), phone and email per projec
     await expectError({ lead: makeLead({ phone }) }, 400, "A call attempt has already been made to this phone number for this project");
   }
   // same phone in the other process of the same project
-  await expectError({ lead: makeLead({ processId: SUPPORT, phone: "9845320001" }) }, 400,
-    "A call attempt has already been made to this phone number for this project");
+  await expectError(
+    { lead: makeLead({ processId: SUPPORT, phone: "9845320001" }) },
+    400,
+    "A call attempt has already been made to this phone number for this project",
+  );
   await expectError({ lead: makeLead({ email: first.email.toUpperCase() }) }, 400, `Lead with email ${first.email} already exists for this project`);
   // another project may have the same phone, email and referenceId
   const other = await initiate({ lead: { ...first, projectId: OTHER._id, processId: OTHER.processes[0]._id } }, { token: "sk_test_other" });
@@ -164,7 +180,11 @@ test("check order: required, then format, then process, then duplicates (referen
   await expectError({ lead: { ...taken, processId: missing } }, 404, `Process not found for lead with processId: ${missing}`);
   await expectError({ lead: { ...taken } }, 400, `Lead with referenceId ${taken.referenceId} already exists for this project and process`);
   await expectError({ lead: { ...taken, referenceId: "fresh-ref-1" } }, 400, "A call attempt has already been made to this phone number for this project");
-  await expectError({ lead: { ...taken, referenceId: "fresh-ref-2", phone: undefined } }, 400, `Lead with email ${taken.email} already exists for this project`);
+  await expectError(
+    { lead: { ...taken, referenceId: "fresh-ref-2", phone: undefined } },
+    400,
+    `Lead with email ${taken.email} already exists for this project`,
+  );
 });
 
 test("initiate by leadId", async () => {

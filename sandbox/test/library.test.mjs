@@ -1,17 +1,19 @@
 // startSandbox as a library (what `vox-crm/sandbox` gives users' tests): a free loopback port by
 // default, the credentials and processes of the default project, and the in-process controls
 // (reset, stats, fault rules, settings, leads) that do what the /__sandbox routes do.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { startSandbox, DEFAULT_TOKEN, DEFAULT_PROJECT_ID, SALES_PROCESS_ID, SUPPORT_PROCESS_ID } from "../server.mjs";
+import { test } from "node:test";
 import { ConfigError } from "../lib/config.mjs";
+import { DEFAULT_PROJECT_ID, DEFAULT_TOKEN, SALES_PROCESS_ID, SUPPORT_PROCESS_ID, startSandbox } from "../server.mjs";
 import { makeLead } from "../testing.mjs";
 
-const post = (sb, path, body, token = sb.token) => fetch(sb.url + path, {
-  method: "POST",
-  headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-  body: JSON.stringify(body),
-});
+const post = (sb, path, body, token = sb.token) =>
+  fetch(sb.url + path, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
 
 test("from code: a free port on 127.0.0.1, the default project's credentials and processes", async () => {
   const [a, b] = await Promise.all([startSandbox({ quiet: true }), startSandbox({ quiet: true })]);
@@ -22,7 +24,13 @@ test("from code: a free port on 127.0.0.1, the default project's credentials and
       assert.equal(sb.baseUrl, sb.url);
       assert.equal(sb.token, DEFAULT_TOKEN);
       assert.equal(sb.projectId, DEFAULT_PROJECT_ID);
-      assert.deepEqual(sb.processes.map((p) => [p.id, p.name]), [[SALES_PROCESS_ID, "Sales"], [SUPPORT_PROCESS_ID, "Support"]]);
+      assert.deepEqual(
+        sb.processes.map((p) => [p.id, p.name]),
+        [
+          [SALES_PROCESS_ID, "Sales"],
+          [SUPPORT_PROCESS_ID, "Support"],
+        ],
+      );
       assert.ok(sb.processes[0].states.includes("interested"));
       assert.deepEqual(sb.env, { VOX_BASE_URL: sb.url, VOX_TOKEN: DEFAULT_TOKEN, VOX_PROJECT_ID: DEFAULT_PROJECT_ID });
       // The fields that callers had before are all there.
@@ -38,7 +46,14 @@ test("a configured first project gives its own credentials", async () => {
   const sb = await startSandbox({
     quiet: true,
     includeDefaultProject: false,
-    projects: [{ _id: "aaaaaaaaaaaaaaaaaaaaaaaa", name: "Mine", tokens: ["sk_test_mine"], processes: [{ _id: "bbbbbbbbbbbbbbbbbbbbbbbb", name: "Renewals", states: ["renewed"] }] }],
+    projects: [
+      {
+        _id: "aaaaaaaaaaaaaaaaaaaaaaaa",
+        name: "Mine",
+        tokens: ["sk_test_mine"],
+        processes: [{ _id: "bbbbbbbbbbbbbbbbbbbbbbbb", name: "Renewals", states: ["renewed"] }],
+      },
+    ],
   });
   try {
     assert.equal(sb.token, "sk_test_mine");
@@ -55,12 +70,28 @@ test("fault(), faultRules(), clearFaults(), the faults option, stats(), reset(),
     assert.equal(sb.config.admin, false);
     assert.equal((await post(sb, "/leads/initiate", { lead: makeLead(), init: false })).status, 503, "the initial rule");
     const added = sb.fault({ kind: "status", status: 502, count: 2 }, [{ kind: "delay", ms: 1, path: "/leads/query" }]);
-    assert.deepEqual(added.map((r) => [r.kind, r.remaining]), [["status", 2], ["delay", 1]]);
+    assert.deepEqual(
+      added.map((r) => [r.kind, r.remaining]),
+      [
+        ["status", 2],
+        ["delay", 1],
+      ],
+    );
     assert.equal((await post(sb, "/leads/initiate", { lead: makeLead(), init: false })).status, 502);
-    assert.deepEqual(sb.faultRules().map((r) => [r.kind, r.fired, r.remaining]), [["status", 1, 0], ["status", 1, 1], ["delay", 0, 1]]);
+    assert.deepEqual(
+      sb.faultRules().map((r) => [r.kind, r.fired, r.remaining]),
+      [
+        ["status", 1, 0],
+        ["status", 1, 1],
+        ["delay", 0, 1],
+      ],
+    );
     assert.equal(sb.clearFaults(), 3);
     assert.deepEqual(sb.faultRules(), []);
-    assert.throws(() => sb.fault({ kind: "explode" }), (err) => err instanceof ConfigError && /Invalid fault rule at index 0: kind/.test(err.message));
+    assert.throws(
+      () => sb.fault({ kind: "explode" }),
+      (err) => err instanceof ConfigError && /Invalid fault rule at index 0: kind/.test(err.message),
+    );
 
     const lead = makeLead({ name: "Asha Rao" });
     assert.equal((await post(sb, "/leads/initiate", { lead, init: false })).status, 200);
@@ -91,6 +122,9 @@ test("fault(), faultRules(), clearFaults(), the faults option, stats(), reset(),
 });
 
 test("bad initial faults refuse the start with a ConfigError", async () => {
-  await assert.rejects(startSandbox({ quiet: true, faults: [{ kind: "status", status: 200 }] }), (err) => err instanceof ConfigError && /status must be an integer from 400 to 599/.test(err.message));
+  await assert.rejects(
+    startSandbox({ quiet: true, faults: [{ kind: "status", status: 200 }] }),
+    (err) => err instanceof ConfigError && /status must be an integer from 400 to 599/.test(err.message),
+  );
   await assert.rejects(startSandbox({ quiet: true, faults: "all" }), /rules must be an array/);
 });

@@ -1,8 +1,9 @@
 // The rate limit (per project, sliding window, Retry-After) and the duplicate-submission block
 // (per token, "the 6th rejection in the window blocks"), and their order.
-import { test, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { startTestSandbox, makeLead, sleep, PROJECT_ID, SALES } from "../testing.mjs";
+import { after, test } from "node:test";
+import { makeLead, PROJECT_ID, SALES, sleep, startTestSandbox } from "../testing.mjs";
 
 const OTHER = {
   _id: "6650a1b2c3d4e5f60123456b",
@@ -133,8 +134,12 @@ test("bulk duplicates count one by one, and email / referenceId duplicates count
   await sb.post("/leads/initiate", { lead: a });
   const res = await sb.post("/leads/bulk/initiate", {
     leads: [
-      makeLead({ referenceId: a.referenceId }), makeLead({ email: a.email }), makeLead({ phone: a.phone }),
-      makeLead({ email: a.email }), makeLead({ referenceId: a.referenceId }), makeLead({ phone: a.phone }),
+      makeLead({ referenceId: a.referenceId }),
+      makeLead({ email: a.email }),
+      makeLead({ phone: a.phone }),
+      makeLead({ email: a.email }),
+      makeLead({ referenceId: a.referenceId }),
+      makeLead({ phone: a.phone }),
       makeLead(), // still processed: the block applies from the next request on
     ],
   });
@@ -179,7 +184,10 @@ test("runtime config via the admin route", async () => {
   await sb.post("/leads/initiate", { lead });
   await sb.post("/leads/initiate", { lead });
   assert.deepEqual((await sb.get("/leads/query")).body, BLOCKED, "dupMax 1: the 2nd rejection blocks");
-  assert.deepEqual((await sb.get("/__sandbox/config")).body.config.projects.map((p) => p._id), [PROJECT_ID, OTHER._id]);
+  assert.deepEqual(
+    (await sb.get("/__sandbox/config")).body.config.projects.map((p) => p._id),
+    [PROJECT_ID, OTHER._id],
+  );
   assert.deepEqual((await sb.post("/__sandbox/config", { rateLimit: "fast" })).body, { success: false, error: "Invalid config: rateLimit" });
   assert.deepEqual((await sb.post("/__sandbox/config", { dupMax: -1 })).body, { success: false, error: "Invalid config: dupMax" });
   assert.deepEqual((await sb.post("/__sandbox/config", { color: "red" })).body, { success: false, error: "Unknown config key: color" });

@@ -1,17 +1,20 @@
 // Persistence (--data: load, debounced atomic saves, flush at close, resuming pending calls), the
 // --config file, the ready file, and config validation.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, writeFile, readdir, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTestSandbox, makeLead, waitFor, sleep, SALES } from "../testing.mjs";
+import { after, before, test } from "node:test";
+import { ConfigError, optionsFromCli, resolveConfig } from "../lib/config.mjs";
 import { startSandbox } from "../server.mjs";
-import { resolveConfig, optionsFromCli, ConfigError } from "../lib/config.mjs";
+import { makeLead, SALES, sleep, startTestSandbox, waitFor } from "../testing.mjs";
 
 let dir;
-before(async () => { dir = await mkdtemp(join(tmpdir(), "vox-sandbox-test-")); });
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "vox-sandbox-test-"));
+});
 after(() => rm(dir, { recursive: true, force: true }));
 
 test("leads and activities survive a restart; indexes are rebuilt", async () => {
@@ -28,14 +31,19 @@ test("leads and activities survive a restart; indexes are rebuilt", async () => 
   const saved = JSON.parse(await readFile(data, "utf8"));
   assert.equal(saved.version, 1);
   assert.equal(saved.leads.length, 2);
-  assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith(".tmp")), []);
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.endsWith(".tmp")),
+    [],
+  );
 
   sb = await startTestSandbox({ data });
   try {
     assert.deepEqual((await sb.get("/leads/query?order=asc")).body.data, before);
     const afterA = (await sb.get(`/leads/get?leadId=${a._id}`)).body.data;
-    assert.deepEqual({ ...afterA, activities: afterA.activities.map(({ recordingUrl, ...x }) => x) },
-      { ...beforeA, activities: beforeA.activities.map(({ recordingUrl, ...x }) => x) });
+    assert.deepEqual(
+      { ...afterA, activities: afterA.activities.map(({ recordingUrl, ...x }) => x) },
+      { ...beforeA, activities: beforeA.activities.map(({ recordingUrl, ...x }) => x) },
+    );
     const activityId = afterA.activities[0]._id;
     assert.equal((await sb.get(`/activities/get?activityId=${activityId}`)).status, 200);
     const dup = await sb.post("/leads/initiate", { lead: makeLead({ phone: a.phone }) });
@@ -71,7 +79,10 @@ test("the data file is never seen half-written", async () => {
     let stop = false;
     const reader = (async () => {
       while (!stop) {
-        if (existsSync(data)) { JSON.parse(await readFile(data, "utf8")); reads++; }
+        if (existsSync(data)) {
+          JSON.parse(await readFile(data, "utf8"));
+          reads++;
+        }
         await sleep(1);
       }
     })();
@@ -113,14 +124,21 @@ test("a corrupt data file stops the start and is left alone", async () => {
 
 test("a config file adds projects and sets options; options win over it", async () => {
   const file = join(dir, "config.json");
-  await writeFile(file, JSON.stringify({
-    rateLimit: "3/60000",
-    callDelayMs: 1234,
-    projects: [{
-      _id: "aaaaaaaaaaaaaaaaaaaaaaaa", name: "Config project", tokens: ["sk_cfg"],
-      processes: [{ _id: "bbbbbbbbbbbbbbbbbbbbbbbb", name: "Renewals", states: ["renewed", "churned"] }],
-    }],
-  }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      rateLimit: "3/60000",
+      callDelayMs: 1234,
+      projects: [
+        {
+          _id: "aaaaaaaaaaaaaaaaaaaaaaaa",
+          name: "Config project",
+          tokens: ["sk_cfg"],
+          processes: [{ _id: "bbbbbbbbbbbbbbbbbbbbbbbb", name: "Renewals", states: ["renewed", "churned"] }],
+        },
+      ],
+    }),
+  );
   const sb = await startTestSandbox({ config: file, callDelayMs: 99 });
   try {
     assert.deepEqual(sb.config.rateLimit, { requests: 3, perMs: 60000 });
@@ -151,7 +169,10 @@ test("config validation and CLI/env parsing", () => {
   assert.throws(() => resolveConfig({ rateLimit: "fast" }), ConfigError);
   assert.throws(() => resolveConfig({ port: "http" }), ConfigError);
   assert.throws(() => resolveConfig({ projects: [{ _id: "x", tokens: ["t"], processes: [] }] }), /24-char/);
-  assert.throws(() => resolveConfig({ projects: [{ _id: "aaaaaaaaaaaaaaaaaaaaaaaa", tokens: ["sk_test_vox_sandbox"], processes: [] }] }), /used by two projects/);
+  assert.throws(
+    () => resolveConfig({ projects: [{ _id: "aaaaaaaaaaaaaaaaaaaaaaaa", tokens: ["sk_test_vox_sandbox"], processes: [] }] }),
+    /used by two projects/,
+  );
   assert.throws(() => resolveConfig({ config: join(dir, "missing.json") }), /Cannot read config file/);
   assert.equal(resolveConfig({ rateLimit: "off" }).rateLimit, false);
   assert.deepEqual(resolveConfig({}).rateLimit, { requests: 100, perMs: 5000 });
@@ -165,8 +186,11 @@ test("config validation and CLI/env parsing", () => {
   assert.equal(defaults.callDurationMs, 4000);
   assert.equal(defaults.admin, false);
 
-  const opts = optionsFromCli(["--port", "0", "--admin", "--rate-limit=10/100", "--data", "d.json", "--quiet", "--dup-max", "2"],
-    { VOX_SANDBOX_PORT: "5000", VOX_SANDBOX_BLOCK_MS: "10", VOX_SANDBOX_HOST: "0.0.0.0" });
+  const opts = optionsFromCli(["--port", "0", "--admin", "--rate-limit=10/100", "--data", "d.json", "--quiet", "--dup-max", "2"], {
+    VOX_SANDBOX_PORT: "5000",
+    VOX_SANDBOX_BLOCK_MS: "10",
+    VOX_SANDBOX_HOST: "0.0.0.0",
+  });
   assert.deepEqual(opts, { port: "0", host: "0.0.0.0", blockMs: "10", admin: true, rateLimit: "10/100", dataFile: "d.json", quiet: true, dupMax: "2" });
   const cfg = resolveConfig(opts);
   assert.equal(cfg.port, 0);

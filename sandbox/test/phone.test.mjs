@@ -1,8 +1,9 @@
-// Unit tests of the server's phone rules (API.md §2, §3.4): normalisation, calling codes, the
+// Unit tests of the server's phone rules (docs/api.md §2, §3.4): normalisation, calling codes, the
 // repeating-digits rule and masking.
-import test from "node:test";
+
 import assert from "node:assert/strict";
-import { parsePhone, checkPhone, hasRepeatingPattern, maskPhone, isCallingCode } from "../lib/phone.mjs";
+import test from "node:test";
+import { checkPhone, hasRepeatingPattern, isCallingCode, maskPhone, parsePhone } from "../lib/phone.mjs";
 
 test("E.164 input is kept, separators are stripped", () => {
   assert.equal(checkPhone("+919845317206").e164, "+919845317206");
@@ -22,14 +23,23 @@ test("bare Indian numbers, with 0 or 91 in front, become +91", () => {
 
 test("invalid numbers", () => {
   for (const input of [
-    "", "abc", "12345", "5845317206", // bare 10 digits must start 6-9
-    "984531720", "98453172061", // wrong length
-    "0984531720", "1919845317206", "819845317206",
+    "",
+    "abc",
+    "12345",
+    "5845317206", // bare 10 digits must start 6-9
+    "984531720",
+    "98453172061", // wrong length
+    "0984531720",
+    "1919845317206",
+    "819845317206",
     "+0123456789", // no calling code starts with 0
     "+2101234567", // 210 is not assigned
-    "+91984", "+1234567", // fewer than 8 digits
+    "+91984",
+    "+1234567", // fewer than 8 digits
     "+1234567890123456", // more than 15 digits
-    "+91 98453 1720x", "++919845317206", "+91+9845317206",
+    "+91 98453 1720x",
+    "++919845317206",
+    "+91+9845317206",
   ]) {
     assert.equal(checkPhone(input).error, "Invalid phone number", input);
   }
@@ -41,7 +51,7 @@ test("calling-code table", () => {
   for (const code of [0, 28, 42, 80, 210, 214, 384, 422, 671, 801, 999]) assert.ok(!isCallingCode(code), code);
 });
 
-test("repeating-digits rule as API.md §2 decides", () => {
+test("repeating-digits rule as docs/api.md §2 decides", () => {
   // one digit repeated
   assert.ok(hasRepeatingPattern("9999999999"));
   // a digit 7 or more times in a row

@@ -1,15 +1,17 @@
-// GET /leads/query (API.md §3.5): every filter, inclusive date bounds, sort/order with the _id
+// GET /leads/query (docs/api.md §3.5): every filter, inclusive date bounds, sort/order with the _id
 // tie-break, pagination, masking and every error message.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { startTestSandbox, makeLead, PROJECT_ID, SALES, SUPPORT, sleep } from "../testing.mjs";
+import { after, before, test } from "node:test";
+import { makeLead, PROJECT_ID, SALES, SUPPORT, sleep, startTestSandbox } from "../testing.mjs";
 
 let sb;
 let batch1, batch2, single;
 before(async () => {
   sb = await startTestSandbox({ callDelayMs: 60000, rateLimit: false });
   // 12 Sales leads created in one request (same createdAt), then 5 Support leads, then one more.
-  batch1 = (await sb.post("/leads/bulk/initiate", { leads: Array.from({ length: 12 }, (_, i) => makeLead({ groupId: i % 2 ? "odd" : "even" })), init: false })).body.success;
+  batch1 = (await sb.post("/leads/bulk/initiate", { leads: Array.from({ length: 12 }, (_, i) => makeLead({ groupId: i % 2 ? "odd" : "even" })), init: false }))
+    .body.success;
   await sleep(5);
   batch2 = (await sb.post("/leads/bulk/initiate", { leads: Array.from({ length: 5 }, () => makeLead({ processId: SUPPORT })), init: true })).body.success;
   await sleep(5);
@@ -30,7 +32,10 @@ test("defaults: newest first, 20 per page, pagination object, no activities", as
   assert.equal(body.success, true);
   assert.deepEqual(body.pagination, { page: 1, limit: 20, total: 18, totalPages: 1, hasNextPage: false });
   const all = [...batch1, ...batch2, single];
-  assert.deepEqual(ids(body), all.sort(byCreated(false)).map((l) => l._id));
+  assert.deepEqual(
+    ids(body),
+    all.sort(byCreated(false)).map((l) => l._id),
+  );
   assert.ok(body.data.every((l) => !("activities" in l)));
 });
 
@@ -42,7 +47,10 @@ test("sort by createdAt asc breaks ties by _id; pages do not overlap", async () 
     assert.deepEqual(body.pagination, { page, limit: 5, total: 18, totalPages: 4, hasNextPage: page < 4 });
     seen.push(...ids(body));
   }
-  assert.deepEqual(seen, all.map((l) => l._id));
+  assert.deepEqual(
+    seen,
+    all.map((l) => l._id),
+  );
   const beyond = await query("page=9&limit=5");
   assert.deepEqual(beyond.data, []);
   assert.deepEqual(beyond.pagination, { page: 9, limit: 5, total: 18, totalPages: 4, hasNextPage: false });

@@ -1,11 +1,14 @@
 // Scale: 100,000 leads through bulk requests, then queries, lookups and duplicate checks stay fast.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { startTestSandbox, SALES, SUPPORT, PROJECT_ID } from "../testing.mjs";
+import { after, before, test } from "node:test";
+import { PROJECT_ID, SALES, SUPPORT, startTestSandbox } from "../testing.mjs";
 
 const TOTAL = 100_000;
 let sb;
-before(async () => { sb = await startTestSandbox({ rateLimit: false, callDelayMs: 600000 }); });
+before(async () => {
+  sb = await startTestSandbox({ rateLimit: false, callDelayMs: 600000 });
+});
 after(() => sb.close());
 
 const phoneOf = (i) => `+9197${String(45310000 + i)}`;

@@ -1,8 +1,9 @@
-// POST /leads/update, GET /leads/get and GET /activities/get (API.md §3.3, §3.4, §3.6): lookups by
+// POST /leads/update, GET /leads/get and GET /activities/get (docs/api.md §3.3, §3.4, §3.6): lookups by
 // leadId and by referenceId, merging, state changes and their activities, masking, and every error.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { startTestSandbox, makeLead, PROJECT_ID, SALES, SUPPORT, sleep } from "../testing.mjs";
+import { after, before, test } from "node:test";
+import { makeLead, PROJECT_ID, SALES, SUPPORT, sleep, startTestSandbox } from "../testing.mjs";
 
 const OTHER = {
   _id: "6650a1b2c3d4e5f60123456b",
@@ -12,7 +13,9 @@ const OTHER = {
 };
 
 let sb;
-before(async () => { sb = await startTestSandbox({ callDelayMs: 60000, projects: [OTHER] }); });
+before(async () => {
+  sb = await startTestSandbox({ callDelayMs: 60000, projects: [OTHER] });
+});
 after(() => sb.close());
 
 async function create(overrides = {}, init = false) {
@@ -89,23 +92,32 @@ test("update errors", async () => {
   const lead = await create({ processId: SUPPORT });
   await expectError(sb.post("/leads/update", {}), 400, { success: false, error: "Either leadId or referenceId is required" });
   await expectError(sb.post("/leads/update", "x"), 400, { success: false, error: "Either leadId or referenceId is required" });
-  await expectError(sb.post("/leads/update", { referenceId: lead.referenceId }), 400,
-    { success: false, error: "projectId and processId are required when using referenceId" });
-  await expectError(sb.post("/leads/update", { referenceId: lead.referenceId, projectId: PROJECT_ID }), 400,
-    { success: false, error: "projectId and processId are required when using referenceId" });
-  await expectError(sb.post("/leads/update", { leadId: "6650a1b2c3d4e5f6012345ff", metadata: {} }), 404,
-    { success: false, error: "Lead with ID 6650a1b2c3d4e5f6012345ff not found" });
-  await expectError(sb.post("/leads/update", { referenceId: "nope", projectId: PROJECT_ID, processId: SUPPORT }), 404,
-    { success: false, error: "Lead with referenceId nope not found" });
-  await expectError(sb.post("/leads/update", { leadId: lead._id, projectId: OTHER._id }), 403,
-    { error: "projectId does not match authenticated project" });
+  await expectError(sb.post("/leads/update", { referenceId: lead.referenceId }), 400, {
+    success: false,
+    error: "projectId and processId are required when using referenceId",
+  });
+  await expectError(sb.post("/leads/update", { referenceId: lead.referenceId, projectId: PROJECT_ID }), 400, {
+    success: false,
+    error: "projectId and processId are required when using referenceId",
+  });
+  await expectError(sb.post("/leads/update", { leadId: "6650a1b2c3d4e5f6012345ff", metadata: {} }), 404, {
+    success: false,
+    error: "Lead with ID 6650a1b2c3d4e5f6012345ff not found",
+  });
+  await expectError(sb.post("/leads/update", { referenceId: "nope", projectId: PROJECT_ID, processId: SUPPORT }), 404, {
+    success: false,
+    error: "Lead with referenceId nope not found",
+  });
+  await expectError(sb.post("/leads/update", { leadId: lead._id, projectId: OTHER._id }), 403, { error: "projectId does not match authenticated project" });
   await expectError(sb.post("/leads/update", { leadId: lead._id, targetState: "bogus" }), 400, { success: false, error: "Invalid targetState: bogus" });
   // a state of the Sales process is not a state of Support
   await expectError(sb.post("/leads/update", { leadId: lead._id, targetState: "converted" }), 400, { success: false, error: "Invalid targetState: converted" });
   await expectError(sb.post("/leads/update", { leadId: lead._id, metadata: "x" }), 400, { success: false, error: "metadata must be an object" });
   await expectError(sb.post("/leads/update", { leadId: lead._id, name: "" }), 400, { success: false, error: "name must be a non-empty string" });
   // a lead of another project is not found with this token
-  const foreign = (await sb.post("/leads/initiate", { lead: makeLead({ projectId: OTHER._id, processId: OTHER.processes[0]._id }) }, { token: "sk_test_other" })).body;
+  const foreign = (
+    await sb.post("/leads/initiate", { lead: makeLead({ projectId: OTHER._id, processId: OTHER.processes[0]._id }) }, { token: "sk_test_other" })
+  ).body;
   await expectError(sb.post("/leads/update", { leadId: foreign._id, metadata: {} }), 404, { success: false, error: `Lead with ID ${foreign._id} not found` });
 });
 
@@ -135,10 +147,15 @@ test("get by leadId and by referenceId", async () => {
 test("get errors", async () => {
   const lead = await create();
   await expectError(sb.get("/leads/get"), 400, { success: false, error: "Either leadId or referenceId is required" });
-  await expectError(sb.get(`/leads/get?referenceId=${lead.referenceId}&processId=${SALES}`), 400,
-    { success: false, error: "projectId and processId are required when using referenceId" });
+  await expectError(sb.get(`/leads/get?referenceId=${lead.referenceId}&processId=${SALES}`), 400, {
+    success: false,
+    error: "projectId and processId are required when using referenceId",
+  });
   await expectError(sb.get("/leads/get?leadId=6650a1b2c3d4e5f6012345ff"), 404, { success: false, error: "Lead with ID 6650a1b2c3d4e5f6012345ff not found" });
-  await expectError(sb.get(`/leads/get?referenceId=zzz&projectId=${PROJECT_ID}&processId=${SALES}`), 404, { success: false, error: "Lead with referenceId zzz not found" });
+  await expectError(sb.get(`/leads/get?referenceId=zzz&projectId=${PROJECT_ID}&processId=${SALES}`), 404, {
+    success: false,
+    error: "Lead with referenceId zzz not found",
+  });
   await expectError(sb.get(`/leads/get?leadId=${lead._id}&projectId=${OTHER._id}`), 403, { error: "projectId does not match authenticated project" });
 });
 
@@ -164,19 +181,40 @@ test("activities/get", async () => {
   assert.equal(res.status, 200);
   assert.equal(res.body.success, true);
   const a = res.body.data;
-  for (const key of ["_id", "leadId", "projectId", "processId", "referenceId", "type", "status", "fromState", "toState",
-    "scheduledAt", "startedAt", "endedAt", "durationSec", "disposition", "dispositionType", "summary", "recordingUrl", "transcript", "createdAt", "updatedAt"]) {
+  for (const key of [
+    "_id",
+    "leadId",
+    "projectId",
+    "processId",
+    "referenceId",
+    "type",
+    "status",
+    "fromState",
+    "toState",
+    "scheduledAt",
+    "startedAt",
+    "endedAt",
+    "durationSec",
+    "disposition",
+    "dispositionType",
+    "summary",
+    "recordingUrl",
+    "transcript",
+    "createdAt",
+    "updatedAt",
+  ]) {
     assert.ok(key in a, key);
   }
   assert.equal(a._id, id);
   assert.equal(a.leadId, lead._id);
   assert.equal(a.status, "scheduled");
-  await expectError(sb.get("/activities/get?activityId=6650a1b2c3d4e5f6012345ff"), 404,
-    { success: false, error: "Activity with ID 6650a1b2c3d4e5f6012345ff not found" });
+  await expectError(sb.get("/activities/get?activityId=6650a1b2c3d4e5f6012345ff"), 404, {
+    success: false,
+    error: "Activity with ID 6650a1b2c3d4e5f6012345ff not found",
+  });
   await expectError(sb.get("/activities/get"), 400, { success: false, error: "activityId is required" });
   await expectError(sb.get(`/activities/get?activityId=${id}&projectId=${OTHER._id}`), 403, { error: "projectId does not match authenticated project" });
   assert.equal((await sb.get(`/activities/get?activityId=${id}&projectId=${PROJECT_ID}`)).status, 200);
   // another project's token does not see it
-  await expectError(sb.get(`/activities/get?activityId=${id}`, { token: "sk_test_other" }), 404,
-    { success: false, error: `Activity with ID ${id} not found` });
+  await expectError(sb.get(`/activities/get?activityId=${id}`, { token: "sk_test_other" }), 404, { success: false, error: `Activity with ID ${id} not found` });
 });

@@ -1,5 +1,5 @@
-//! One request builder and one response reader per endpoint of API.md §3.
-//! Readers are tolerant (API.md §5): both error shapes, the lead flat or under `data`; what
+//! One request builder and one response reader per endpoint of docs/api.md §3.
+//! Readers are tolerant (docs/api.md §5): both error shapes, the lead flat or under `data`; what
 //! the server sent is handed on as the host parsed it, unknown fields kept, and only the fields
 //! the SDK needs are read.
 
@@ -167,7 +167,7 @@ pub fn bulk_initiate_existing<V>(lead_ids: &[&str], init: Option<bool>) -> HttpR
 
 /// The target's fields, then the changes; `metadata` is the caller's object as JSON text.
 /// Without `metadata` the server merges unknown top-level fields into metadata: only
-/// SDK.md's change fields are ever sent at the top level.
+/// docs/sdk.md's change fields are ever sent at the top level.
 pub fn update_lead<V: Value>(
     target: &Target,
     project_id: &str,
@@ -240,7 +240,7 @@ pub fn get_activity<V>(activity_id: &str, masked: bool) -> HttpRequest<V> {
     get("/activities/get", &pairs)
 }
 
-/// A checked lead query (API.md §3.5), read by `LeadQuery::read` (core::options).
+/// A checked lead query (docs/api.md §3.5), read by `LeadQuery::read` (core::options).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LeadQuery {
     /// `(filter, value)`, dates as ISO 8601 text.
@@ -351,7 +351,7 @@ pub struct Page<V> {
 }
 
 impl<V: Value> Page<V> {
-    /// SDK.md's `{ leads, page, limit, total, totalPages, hasNextPage }`.
+    /// docs/sdk.md's `{ leads, page, limit, total, totalPages, hasNextPage }`.
     pub fn into_value(self) -> V {
         let num = |n: Option<u64>| n.map_or(Json::Null, |n| Json::Number(n as f64));
         V::build(Json::Object(vec![
@@ -414,7 +414,7 @@ pub fn read_query<V: Value>(
     })
 }
 
-/// One per-lead error of a bulk answer, in either shape of API.md §5.
+/// One per-lead error of a bulk answer, in either shape of docs/api.md §5.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BulkItemError<V> {
     pub lead_id: Option<String>,

@@ -8,7 +8,7 @@ use crate::core::error::{Code, VoxError};
 use crate::core::hash::{hash, HashedMap};
 use crate::core::value::Value;
 
-/// Largest chunk the API takes (API.md §3.2).
+/// Largest chunk the API takes (docs/api.md §3.2).
 pub const MAX_CHUNK: usize = 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

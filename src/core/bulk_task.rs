@@ -1,4 +1,4 @@
-//! SDK.md's bulk initiate as a state machine: inputs are read and prepared a chunk at a time,
+//! docs/sdk.md's bulk initiate as a state machine: inputs are read and prepared a chunk at a time,
 //! just before the chunk is sent (so a run holds only the leads in flight), up to
 //! `concurrency` chunks are in flight, and each lead's outcome is decided once: created,
 //! failed or unknown, after reconciliation by referenceId where an answer was ambiguous.

@@ -1,4 +1,4 @@
-//! The synchronous checks of SDK.md "Phone numbers and leads", from the caller's values to
+//! The synchronous checks of docs/sdk.md "Phone numbers and leads", from the caller's values to
 //! their results: `validatePhone(s)`, `normalizePhone`, `maskPhone`, `validateLead`.
 
 use crate::core::error::{Code, Details, VoxError};
@@ -19,7 +19,7 @@ fn phone_text<V: Value>(v: &V, name: &str) -> Result<String, VoxError> {
     }
 }
 
-/// SDK.md `PhoneCheck`; absent fields are left out.
+/// docs/sdk.md `PhoneCheck`; absent fields are left out.
 pub fn check_json<V>(c: &PhoneCheck) -> Json<V> {
     let mut m = vec![("valid", Json::Bool(c.valid))];
     if let Some(e) = &c.e164 {

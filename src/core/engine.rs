@@ -1,4 +1,4 @@
-//! The orchestration of every SDK.md method as sans-IO state machines: a `Task` says which
+//! The orchestration of every docs/sdk.md method as sans-IO state machines: a `Task` says which
 //! HTTP requests to start and when to be woken, and is told how each one ended; between those
 //! events it decides everything (key block, rate limit, retries, reconciliation, the duplicate
 //! guard, bulk accounting). No JS and no async here: the wasm edge's driver performs the
@@ -62,7 +62,7 @@ impl TransportError {
     }
 }
 
-/// SDK.md "Log events".
+/// docs/sdk.md "Log events".
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogEvent {
     pub kind: &'static str,
@@ -1397,7 +1397,7 @@ impl<V: Value> Initiate<V> {
 
 // ---- iterate ------------------------------------------------------------------------------
 
-/// SDK.md `iterateLeads`: every page of a query in turn, each lead once (by `_id`) even when
+/// docs/sdk.md `iterateLeads`: every page of a query in turn, each lead once (by `_id`) even when
 /// new leads shift the pages while iterating. It ends after the page that says there is no
 /// next one, the page numbered `totalPages`, or a page that brings no lead with an unseen
 /// `_id` — so a server that repeats a page, or ignores `page`, cannot make it run for ever.
@@ -1579,7 +1579,7 @@ impl Client {
         )))
     }
 
-    /// SDK.md `initiateLead`. Refusals that need no request (invalid lead, duplicate guard)
+    /// docs/sdk.md `initiateLead`. Refusals that need no request (invalid lead, duplicate guard)
     /// are decided here; the host is needed for them.
     pub fn initiate_lead<V: Value>(&self, source: &V, init: Option<bool>) -> Task<V> {
         if !source.is_object() {
@@ -1611,7 +1611,7 @@ impl Client {
         }
     }
 
-    /// SDK.md's bulk initiate of new leads (`existing == false`) or of existing lead ids:
+    /// docs/sdk.md's bulk initiate of new leads (`existing == false`) or of existing lead ids:
     /// every input's outcome goes to `host.outcome`; the task's value is the request count.
     pub fn bulk_initiate<V: Value>(
         &self,
@@ -1661,7 +1661,7 @@ impl Client {
         }
     }
 
-    /// SDK.md's page `{ leads, page, limit, total, totalPages, hasNextPage }`.
+    /// docs/sdk.md's page `{ leads, page, limit, total, totalPages, hasNextPage }`.
     pub fn query_leads<V: Value>(&self, query: &V) -> Task<V> {
         match LeadQuery::read(query, &self.cfg.default_region) {
             Ok(q) => {

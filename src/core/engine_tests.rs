@@ -45,7 +45,7 @@ fn target(id: &str) -> Tv {
     tv(json!({ "leadId": id }))
 }
 
-/// Runs a bulk of these inputs; the report as SDK.md shapes it (from the host's outcomes).
+/// Runs a bulk of these inputs; the report as docs/sdk.md shapes it (from the host's outcomes).
 fn bulk(c: &Client, h: &FakeHost, inputs: Vec<J>, opts: BulkOptions) -> J {
     let requests = run(c, h, c.bulk_initiate(&tv(J::Array(inputs)), false, opts))
         .unwrap()

@@ -1,4 +1,4 @@
-//! The one error type of the SDK: its codes (exactly SDK.md's), and the mapping from an
+//! The one error type of the SDK: its codes (exactly docs/sdk.md's), and the mapping from an
 //! HTTP status and body to an error. Messages never carry the token, and phone numbers in
 //! them are masked.
 
@@ -6,7 +6,7 @@ use crate::core::lead::FieldError;
 use crate::core::value::{Json, Value};
 use std::fmt;
 
-/// SDK.md's error codes.
+/// docs/sdk.md's error codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Code {
     ValidationError,
@@ -109,7 +109,7 @@ impl VoxError {
         self.code.as_str()
     }
 
-    /// `{ code, message, status? }`: the per-lead error of a bulk result (SDK.md `VoxErrorInfo`).
+    /// `{ code, message, status? }`: the per-lead error of a bulk result (docs/sdk.md `VoxErrorInfo`).
     pub fn info<V>(&self) -> Json<V> {
         let mut m = vec![
             ("code", Json::text(self.code())),
@@ -160,7 +160,7 @@ impl fmt::Display for VoxError {
 
 impl std::error::Error for VoxError {}
 
-/// The reason a server gave in an error body, from either shape of API.md §1
+/// The reason a server gave in an error body, from either shape of docs/api.md §1
 /// (`{"error": ...}` or `{"success": false, "error": ...}`, also `message`), or `None`
 /// for a body that is not JSON (an HTML page from a proxy).
 pub fn server_reason<V: Value>(body: Option<&V>) -> Option<String> {
@@ -185,13 +185,13 @@ pub fn has(text: &str, part: &str) -> bool {
         .any(|w| w == part.as_bytes())
 }
 
-/// True when a 429's reason says the key is blocked (API.md §1), as opposed to the request rate.
+/// True when a 429's reason says the key is blocked (docs/api.md §1), as opposed to the request rate.
 pub fn is_block_reason(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
     has(&r, "blocked")
 }
 
-/// True when a server rejection of a lead is a "duplicate submission" in the sense of API.md §1:
+/// True when a server rejection of a lead is a "duplicate submission" in the sense of docs/api.md §1:
 /// phone already called, email or referenceId already existing. These count toward the key block.
 pub fn is_duplicate_reason(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();

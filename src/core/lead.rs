@@ -1,4 +1,4 @@
-//! Lead input rules (API.md §2) and the form a lead is sent in. The caller's lead object is
+//! Lead input rules (docs/api.md §2) and the form a lead is sent in. The caller's lead object is
 //! sent as the caller wrote it, fields this SDK does not know included, with the core's
 //! changes applied (projectId filled in, phone in E.164, email trimmed and lowercased, empty
 //! optional fields dropped). Leads and activities coming back are the host's values, passed
@@ -38,7 +38,7 @@ pub fn metadata_problem<V: Value>(m: &V) -> Option<&'static str> {
     }
 }
 
-/// One problem with one field of a lead input: SDK.md `validateLead` errors.
+/// One problem with one field of a lead input: docs/sdk.md `validateLead` errors.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
     pub field: &'static str,
@@ -64,7 +64,7 @@ impl FieldError {
     }
 }
 
-/// The fields of a lead input the rules read (API.md §2), their longest texts, and whether
+/// The fields of a lead input the rules read (docs/api.md §2), their longest texts, and whether
 /// the rules use their text (the others are only checked to be text, not copied).
 const NAMES: [&str; 10] = [
     "name",
@@ -144,7 +144,7 @@ pub fn read_lead<V: Value>(source: &V) -> Result<LeadInput<V>, VoxError> {
         .unwrap_or_else(|| Err(validation_error(vec![not_a_lead()])))
 }
 
-/// True for a 24-character lowercase hex id (API.md §1).
+/// True for a 24-character lowercase hex id (docs/api.md §1).
 pub fn is_object_id(s: &str) -> bool {
     s.len() == 24
         && s.bytes()
@@ -315,7 +315,7 @@ fn check<V: Value>(
     })
 }
 
-/// Checks a lead input against API.md §2, `projectId` excepted (the client fills it in).
+/// Checks a lead input against docs/api.md §2, `projectId` excepted (the client fills it in).
 /// `metadata` must also be writable as JSON (no cycle, no BigInt).
 pub fn validate_lead<V: Value>(mut lead: LeadInput<V>, default_region: &str) -> Vec<FieldError> {
     let mut errors = check(&mut lead, default_region).err().unwrap_or_default();

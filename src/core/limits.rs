@@ -238,7 +238,7 @@ pub fn recent(
     })
 }
 
-/// SDK.md "Duplicate guard". Keys are `phone:<E.164>` and `email:<lowercase>`, kept as hashes.
+/// docs/sdk.md "Duplicate guard". Keys are `phone:<E.164>` and `email:<lowercase>`, kept as hashes.
 #[derive(Debug, Default)]
 pub struct DuplicateGuard {
     /// key hash -> time it was last submitted (in flight counts as submitted).

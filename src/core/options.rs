@@ -152,7 +152,7 @@ fn region<V: Value>(v: &Option<V>, name: &str) -> Result<String, VoxError> {
 
 // ---- new VoxClient(options) -------------------------------------------------------------
 
-/// SDK.md's client options.
+/// docs/sdk.md's client options.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", bound = "V: Value")]
 pub struct ClientOptions<V> {
@@ -504,7 +504,7 @@ const CHANGE_FIELDS: [&str; 5] = ["metadata", "name", "targetState", "dispositio
 #[derive(Clone, Debug, PartialEq)]
 pub struct Changes<V> {
     pub metadata: Option<V>,
-    /// `(field, text)` in SDK.md's order.
+    /// `(field, text)` in docs/sdk.md's order.
     pub texts: Vec<(&'static str, String)>,
 }
 
@@ -623,7 +623,7 @@ fn whole<V: Value>(v: &Option<V>, name: &str, min: u64, max: u64) -> Result<Opti
 }
 
 impl LeadQuery {
-    /// A query object of API.md §3.5's fields (`undefined` is an empty query).
+    /// A query object of docs/api.md §3.5's fields (`undefined` is an empty query).
     pub fn read<V: Value>(v: &V, default_region: &str) -> Result<LeadQuery, VoxError> {
         let mut q = LeadQuery {
             filters: Vec::new(),

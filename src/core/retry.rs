@@ -1,4 +1,4 @@
-//! What may be retried, and when (SDK.md "Retries").
+//! What may be retried, and when (docs/sdk.md "Retries").
 //!
 //! The policy, in one place:
 //! - Reads are retried on 5xx, a 429 rate limit, timeouts and network errors.
@@ -22,7 +22,8 @@
 
 use crate::core::error::{Code, VoxError};
 
-/// How a request ended without a usable answer.
+/// What a request does, which decides what may be retried: a read may simply be asked again;
+/// a write that may have been processed may not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Read,

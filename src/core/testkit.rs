@@ -552,7 +552,7 @@ impl FakeHost {
         }
     }
 
-    /// The bulk report as SDK.md shapes it, from the outcomes (sorted by index):
+    /// The bulk report as docs/sdk.md shapes it, from the outcomes (sorted by index):
     /// `{ created: [{ index, lead }], failed: [{ index, error }], unknown: [...] }`.
     pub fn report(&self) -> J {
         let mut outcomes: Vec<(usize, J, &'static str)> = self

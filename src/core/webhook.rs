@@ -1,4 +1,4 @@
-//! Webhooks the CRM sends to the customer (API.md §4, SDK.md "Webhooks"): telling the two
+//! Webhooks the CRM sends to the customer (docs/api.md §4, docs/sdk.md "Webhooks"): telling the two
 //! payload kinds apart, the epoch-millisecond `timestamp` as an ISO 8601 `time`, and checking
 //! the Bearer token or custom header the customer configured, in constant time.
 

@@ -1,4 +1,4 @@
-//! Exports of the synchronous phone and lead checks (SDK.md "Phone numbers and leads"); the
+//! Exports of the synchronous phone and lead checks (docs/sdk.md "Phone numbers and leads"); the
 //! rules are `core::checks`. The fast path below serves the JS glue's `validatePhone(s)`.
 
 use super::{js_result, Js};

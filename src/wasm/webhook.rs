@@ -1,4 +1,4 @@
-//! Exports of the webhook helpers (SDK.md "Webhooks"); the rules are `core::webhook`.
+//! Exports of the webhook helpers (docs/sdk.md "Webhooks"); the rules are `core::webhook`.
 //!
 //! - `parseWebhook(body)`: JSON text (parsed by the engine's `JSON.parse`) or an object, whose
 //!   own value becomes the event's `raw`.

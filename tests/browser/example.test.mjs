@@ -4,17 +4,18 @@
 //   node --test tests/browser/        (after scripts/package.sh)
 //
 // A spy between the example server and the sandbox records what the proxy sends, so the test sees both
-// sides of the key-safety rule (SDK.md "Browsers"): no request from the page carries an Authorization
+// sides of the key-safety rule (docs/sdk.md "Browsers"): no request from the page carries an Authorization
 // header or the token, and every request the proxy forwards carries the server's token.
 // The run saves a screenshot of the lead detail view (see SCREENSHOT).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { createServer, request as httpRequest } from "node:http";
 import { existsSync } from "node:fs";
+import { createServer, request as httpRequest } from "node:http";
 import { dirname, join } from "node:path";
+import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { startSandbox } from "../../sandbox/server.mjs";
-import { startExampleServer, resolveSettings } from "../../www-example/serve.mjs";
+import { resolveSettings, startExampleServer } from "../../www-example/serve.mjs";
 import { launchChromium, requireChromium, watchPage } from "./chromium.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -52,10 +53,11 @@ async function startSpy(origin) {
   return {
     url: `http://127.0.0.1:${server.address().port}/api/v1`,
     seen,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -97,7 +99,13 @@ test("serve.mjs: static files, the package with application/wasm, config without
     server = await startExampleServer({ port: 0, crmBaseUrl: spy.url, env: {} });
     const base = server.url.replace(/\/$/, "");
     await t.test("the page, its assets and config.json, with no token anywhere", async () => {
-      for (const [path, type] of [["/", "text/html"], ["/app.js", "text/javascript"], ["/style.css", "text/css"], ["/config.json", "application/json"], ["/favicon.svg", "image/svg+xml"]]) {
+      for (const [path, type] of [
+        ["/", "text/html"],
+        ["/app.js", "text/javascript"],
+        ["/style.css", "text/css"],
+        ["/config.json", "application/json"],
+        ["/favicon.svg", "image/svg+xml"],
+      ]) {
         const res = await fetch(base + path);
         assert.equal(res.status, 200, path);
         assert.ok(res.headers.get("content-type").startsWith(type), `${path}: ${res.headers.get("content-type")}`);
@@ -106,7 +114,10 @@ test("serve.mjs: static files, the package with application/wasm, config without
       }
       const config = await (await fetch(base + "/config.json")).json();
       assert.equal(config.projectId, PROJECT_ID);
-      assert.deepEqual(config.processes.map((p) => p.id), [SALES, "6650a1b2c3d4e5f6012345a2"]);
+      assert.deepEqual(
+        config.processes.map((p) => p.id),
+        [SALES, "6650a1b2c3d4e5f6012345a2"],
+      );
       assert.ok(!JSON.stringify(config).toLowerCase().includes("token"));
       const csp = (await fetch(base + "/")).headers.get("content-security-policy");
       assert.match(csp, /connect-src 'self'/, "the page may only talk to its own origin");
@@ -124,16 +135,26 @@ test("serve.mjs: static files, the package with application/wasm, config without
     });
 
     await t.test("no file outside the page folder and the package: traversal, scripts, dotfiles", async () => {
-      const raw = (path) => new Promise((resolve, reject) => {
-        const req = httpRequest({ host: "127.0.0.1", port: server.port, path, method: "GET" }, (res) => {
-          res.resume();
-          resolve(res.statusCode);
+      const raw = (path) =>
+        new Promise((resolve, reject) => {
+          const req = httpRequest({ host: "127.0.0.1", port: server.port, path, method: "GET" }, (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          });
+          req.on("error", reject);
+          req.end();
         });
-        req.on("error", reject);
-        req.end();
-      });
-      for (const path of ["/serve.mjs", "/walkthrough.mjs", "/../Cargo.toml", "/%2e%2e/Cargo.toml", "/vox-crm/%2e%2e/%2e%2e/Cargo.toml",
-        "/vox-crm/../package.json", "/.gitignore", "/vox-crm/web/../../../sandbox/server.mjs", "http://example.com/"]) {
+      for (const path of [
+        "/serve.mjs",
+        "/walkthrough.mjs",
+        "/../Cargo.toml",
+        "/%2e%2e/Cargo.toml",
+        "/vox-crm/%2e%2e/%2e%2e/Cargo.toml",
+        "/vox-crm/../package.json",
+        "/.gitignore",
+        "/vox-crm/web/../../../sandbox/server.mjs",
+        "http://example.com/",
+      ]) {
         const status = await raw(path);
         assert.ok(status === 404 || status === 400, `${path} answered ${status}`);
       }
@@ -164,7 +185,9 @@ test("serve.mjs: static files, the package with application/wasm, config without
       assert.equal(activity.status, 403);
       assert.match((await activity.json()).error, /getActivity is not allowed/);
       const existing = await fetch(base + "/api/v1/leads/bulk/initiate", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ leadIds: ["0123456789abcdef01234567"] }),
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ leadIds: ["0123456789abcdef01234567"] }),
       });
       assert.equal(existing.status, 403);
       assert.equal((await fetch(base + "/api/v1/projects")).status, 404);
@@ -174,31 +197,45 @@ test("serve.mjs: static files, the package with application/wasm, config without
     await t.test("the API's statuses, bodies and Retry-After come back; the server-side duplicate guard refuses a repeat", async () => {
       const lead = { projectId: PROJECT_ID, processId: SALES, name: "Proxy Test", phone: "+919845317206" };
       const created = await fetch(base + "/api/v1/leads/initiate", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ lead, init: false }),
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ lead, init: false }),
       });
       assert.equal(created.status, 200);
       assert.equal((await created.json()).phone, "+919845317206");
       const dup = await fetch(base + "/api/v1/leads/initiate", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ lead, init: false }),
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ lead, init: false }),
       });
       assert.equal(dup.status, 409);
       const refusal = await dup.json();
       assert.equal(refusal.code, "duplicate_submission");
       assert.match(refusal.error, /^Refused locally: the phone number \+\*+7206 was already submitted recently/, "masked");
       const bad = await fetch(base + "/api/v1/leads/initiate", {
-        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ lead: { ...lead, phone: "+919845317209", processId: "0123456789abcdef01234567" } }),
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ lead: { ...lead, phone: "+919845317209", processId: "0123456789abcdef01234567" } }),
       });
       assert.equal(bad.status, 404);
       assert.match((await bad.json()).error, /Process not found/);
       // The sandbox's rate limit down to 1 request a minute: the second request gets a 429 with Retry-After.
-      await fetch(sb.origin + "/__sandbox/config", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ rateLimit: { requests: 1, perMs: 60000 } }) });
+      await fetch(sb.origin + "/__sandbox/config", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ rateLimit: { requests: 1, perMs: 60000 } }),
+      });
       await fetch(sb.origin + "/__sandbox/reset", { method: "POST" });
       await fetch(base + "/api/v1/leads/query?limit=1");
       const limited = await fetch(base + "/api/v1/leads/query?limit=1");
       assert.equal(limited.status, 429);
       assert.ok(Number(limited.headers.get("retry-after")) >= 1, "Retry-After is passed back");
       assert.match((await limited.json()).error, /Rate limit exceeded/);
-      await fetch(sb.origin + "/__sandbox/config", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ rateLimit: { requests: 100, perMs: 5000 } }) });
+      await fetch(sb.origin + "/__sandbox/config", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ rateLimit: { requests: 100, perMs: 5000 } }),
+      });
     });
 
     await t.test("cross-site requests are refused (another site's page cannot spend the token)", async () => {
@@ -236,7 +273,10 @@ test("serve.mjs: static files, the package with application/wasm, config without
       });
       assert.equal(real.baseUrl, "https://crm.example.invalid/api/v1");
       assert.equal(real.token, "sk_live_x");
-      assert.deepEqual(real.processes, [{ id: "a1", name: "Sales" }, { id: "b2", name: "b2" }]);
+      assert.deepEqual(real.processes, [
+        { id: "a1", name: "Sales" },
+        { id: "b2", name: "b2" },
+      ]);
       const local = resolveSettings({ crmBaseUrl: sb.url, env: {} });
       assert.equal(local.baseUrl, sb.url);
       assert.equal(local.token, TOKEN);
@@ -374,7 +414,7 @@ test("the example page in Debian's headless Chromium", { timeout: 240000 }, asyn
       // The call is scheduled (2.5 s) then in progress (1.5 s): the view refreshes by itself meanwhile.
       await page.waitForSelector("#lead-view[data-live=true]", { timeout: 5000 });
       assert.equal(await page.locator("#d-live").isVisible(), true, "the live indicator shows while a call is on");
-      await page.waitForSelector('#d-timeline li[data-kind=call][data-status=completed]', { timeout: 15000 });
+      await page.waitForSelector("#d-timeline li[data-kind=call][data-status=completed]", { timeout: 15000 });
       await page.waitForSelector("#lead-view[data-live=false]");
       assert.equal(await page.locator("#lead-view").getAttribute("data-state"), "interested");
       const gets = pageRequests.filter((r) => r.url.includes(`/api/v1/leads/get?leadId=${singleId}`)).length;
@@ -440,9 +480,19 @@ test("the example page in Debian's headless Chromium", { timeout: 240000 }, asyn
       assert.ok(new Set(progress.filter((n) => n > 0)).size >= 2, `the bar moved in steps: ${progress}`);
       assert.equal(Math.max(...progress), 2500);
 
-      const rows = await page.locator("#bulk-failures tbody tr").evaluateAll((trs) => trs.map((tr) => ({ index: Number(tr.dataset.index), code: tr.dataset.code, outcome: tr.dataset.outcome, line: tr.cells[0].textContent })));
-      assert.deepEqual(rows.map((r) => r.index), [10, 500, 1200, 1800, 2000, 2222]);
-      assert.deepEqual(rows.map((r) => r.code), ["validation_error", "validation_error", "validation_error", "validation_error", "validation_error", "duplicate_submission"]);
+      const rows = await page
+        .locator("#bulk-failures tbody tr")
+        .evaluateAll((trs) =>
+          trs.map((tr) => ({ index: Number(tr.dataset.index), code: tr.dataset.code, outcome: tr.dataset.outcome, line: tr.cells[0].textContent })),
+        );
+      assert.deepEqual(
+        rows.map((r) => r.index),
+        [10, 500, 1200, 1800, 2000, 2222],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.code),
+        ["validation_error", "validation_error", "validation_error", "validation_error", "validation_error", "duplicate_submission"],
+      );
       assert.ok(rows.every((r) => r.outcome === "failed"));
       assert.equal(rows[0].line, "12", "line numbers of the file (header is line 1)");
 
@@ -457,7 +507,9 @@ test("the example page in Debian's headless Chromium", { timeout: 240000 }, asyn
       // All leads, oldest first, 20 a page: the single lead comes first.
       await page.selectOption("#f-order", "asc");
       await page.click("#search-submit");
-      await page.waitForFunction(() => document.querySelector("#search-summary").dataset.total === "2495" && document.querySelector("#search-results tbody tr")?.dataset.leadId);
+      await page.waitForFunction(
+        () => document.querySelector("#search-summary").dataset.total === "2495" && document.querySelector("#search-results tbody tr")?.dataset.leadId,
+      );
       assert.equal(await page.locator("#search-results tbody tr").count(), 20);
       assert.equal(await page.locator("#search-results tbody tr").first().getAttribute("data-lead-id"), singleId);
       assert.equal(await page.locator("#search-summary").getAttribute("data-total-pages"), "125");
@@ -536,7 +588,12 @@ test("the example page in Debian's headless Chromium", { timeout: 240000 }, asyn
     });
 
     await t.test("the screenshot for the README", async () => {
-      await page.locator("#d-timeline details.transcript").first().evaluate((d) => { d.open = true; });
+      await page
+        .locator("#d-timeline details.transcript")
+        .first()
+        .evaluate((d) => {
+          d.open = true;
+        });
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.waitForTimeout(300);
       await page.screenshot({ path: SCREENSHOT, fullPage: true });

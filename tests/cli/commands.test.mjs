@@ -1,11 +1,12 @@
 // The other commands of the bin: get, query and activity (text and --json, not found, bad input,
 // the token never printed), every command's --help, and `vox-crm sandbox` (banner with its URL and
 // credentials, Ctrl-C stops it cleanly and saves its data).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SALES, TOKEN, startSandbox, tempDir, cliEnv, runCli, spawnCli, waitUntil, phoneOf, requirePackage } from "./lib.mjs";
+import { test } from "node:test";
+import { cliEnv, phoneOf, requirePackage, runCli, SALES, spawnCli, startSandbox, TOKEN, tempDir, waitUntil } from "./lib.mjs";
 
 requirePackage();
 
@@ -28,7 +29,11 @@ test("get, query, activity: text, --json, not found, bad input; the token is nev
   const env = cliEnv(sb);
   const outputs = [];
   // The project id is in the leads' own JSON; what the command line writes itself never has it.
-  const cli = async (args) => { const r = await runCli(args, { env }); outputs.push([r.stdout, !args.includes("--json")], [r.stderr, true]); return r; };
+  const cli = async (args) => {
+    const r = await runCli(args, { env });
+    outputs.push([r.stdout, !args.includes("--json")], [r.stderr, true]);
+    return r;
+  };
 
   const get = await cli(["get", asha._id]);
   assert.equal(get.code, 0, get.stderr);
@@ -56,11 +61,17 @@ test("get, query, activity: text, --json, not found, bad input; the token is nev
   assert.match(page.stdout, /^id\s+name\s+phone\s+state\s+disposition\s+created$/m);
   assert.match(page.stdout, /Asha Rao\s+\+919845317206\s+interested\s+interested/);
   assert.match(page.stdout, /page 1 of 3, 5 leads in all \(--page N or --all for more\)/);
-  const lines = (await cli(["query", "--all", "--json", "--limit", "2"])).stdout.trim().split("\n").map((l) => JSON.parse(l));
+  const lines = (await cli(["query", "--all", "--json", "--limit", "2"])).stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 5);
   assert.equal(new Set(lines.map((l) => l._id)).size, 5);
   const interested = (await cli(["query", "--state", "interested", "--json"])).stdout.trim().split("\n");
-  assert.deepEqual(interested.map((l) => JSON.parse(l)._id), [asha._id]);
+  assert.deepEqual(
+    interested.map((l) => JSON.parse(l)._id),
+    [asha._id],
+  );
   assert.match((await cli(["query", "--state", "lost"])).stdout, /no lead matched/);
 
   const missing = await cli(["get", "6650a1b2c3d4e5f6012345ff"]);

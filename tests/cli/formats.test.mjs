@@ -3,11 +3,12 @@
 // refuses with exit code 2 before sending anything (a broken quote, a missing process, a --map to
 // no column, missing or refused credentials, a results file that exists, a file that changed
 // since the results were written).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { writeFileSync, readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SALES, TOKEN, startSandbox, tempDir, cliEnv, runCli, writeCsv, readResults, phoneOf, requirePackage } from "./lib.mjs";
+import { test } from "node:test";
+import { cliEnv, phoneOf, readResults, requirePackage, runCli, SALES, startSandbox, TOKEN, tempDir, writeCsv } from "./lib.mjs";
 
 requirePackage();
 
@@ -18,12 +19,17 @@ test("quoted fields, a BOM and ; as separator (a spreadsheet's export)", async (
   const sb = await startSandbox();
   t.after(() => sb.close());
   const file = join(dir, "export.csv");
-  writeFileSync(file, "\uFEFF" + [
-    "Name;Phone Number;E-Mail;Notes",
-    '"Rao; Asha";"+91 98453 17206";asha@example.com;"said ""call me""\nafter 5; not before"',
-    'Ravi Kumar;098453 17207;;"plain"',
-    '"Meera ""Mimi"" Iyer";+44 20 7946 0958;MEERA@Example.com;',
-  ].join("\r\n") + "\r\n");
+  writeFileSync(
+    file,
+    "\uFEFF" +
+      [
+        "Name;Phone Number;E-Mail;Notes",
+        '"Rao; Asha";"+91 98453 17206";asha@example.com;"said ""call me""\nafter 5; not before"',
+        'Ravi Kumar;098453 17207;;"plain"',
+        '"Meera ""Mimi"" Iyer";+44 20 7946 0958;MEERA@Example.com;',
+      ].join("\r\n") +
+      "\r\n",
+  );
   const { code, stderr } = await runCli(["import", file, "--process", SALES, "--no-init", "--map", "Notes=metadata.notes"], { env: cliEnv(sb) });
   assert.equal(code, 0, stderr);
   const leads = byName(sb);
@@ -34,14 +40,30 @@ test("quoted fields, a BOM and ; as separator (a spreadsheet's export)", async (
   assert.equal(leads.get('Meera "Mimi" Iyer').phone, "+442079460958");
   assert.equal(leads.get('Meera "Mimi" Iyer').email, "meera@example.com");
   const results = readResults(join(dir, "export.csv.results.csv"));
-  assert.deepEqual(results.map((r) => [r.row, r.status]), [[1, "created"], [2, "created"], [3, "created"]]);
+  assert.deepEqual(
+    results.map((r) => [r.row, r.status]),
+    [
+      [1, "created"],
+      [2, "created"],
+      [3, "created"],
+    ],
+  );
 });
 
 test("tab separated with --delimiter, --map of unknown headers, metadata.* columns, JSON Lines", async (t) => {
   const dir = tempDir(t, "formats");
   const sb = await startSandbox();
   t.after(() => sb.close());
-  const tsv = writeCsv(dir, "leads.tsv", ["Customer", "Cell No", "metadata.plan", "Group"], [["Tab One", phoneOf(1), "gold", "g-1"], ["Tab Two", phoneOf(2), "", "g-2"]], { delimiter: "\t" });
+  const tsv = writeCsv(
+    dir,
+    "leads.tsv",
+    ["Customer", "Cell No", "metadata.plan", "Group"],
+    [
+      ["Tab One", phoneOf(1), "gold", "g-1"],
+      ["Tab Two", phoneOf(2), "", "g-2"],
+    ],
+    { delimiter: "\t" },
+  );
   const a = await runCli(["import", tsv, "--process", SALES, "--no-init", "--delimiter", "tab", "--map", "Cell No=phone"], { env: cliEnv(sb) });
   assert.equal(a.code, 0, a.stderr);
   let leads = byName(sb);
@@ -51,13 +73,16 @@ test("tab separated with --delimiter, --map of unknown headers, metadata.* colum
   assert.deepEqual(leads.get("Tab Two").metadata, {}, "an empty cell is left out");
 
   const jsonl = join(dir, "leads.jsonl");
-  writeFileSync(jsonl, [
-    JSON.stringify({ name: "Json One", phone: 919845317301, referenceId: "j-1", metadata: { score: 7, tags: ["a"] } }),
-    "",
-    JSON.stringify({ firstName: "Json", lastName: "Two", mobile: "+919845317302", city: "Pune" }),
-    "{not json",
-    JSON.stringify(["an", "array"]),
-  ].join("\n") + "\n");
+  writeFileSync(
+    jsonl,
+    [
+      JSON.stringify({ name: "Json One", phone: 919845317301, referenceId: "j-1", metadata: { score: 7, tags: ["a"] } }),
+      "",
+      JSON.stringify({ firstName: "Json", lastName: "Two", mobile: "+919845317302", city: "Pune" }),
+      "{not json",
+      JSON.stringify(["an", "array"]),
+    ].join("\n") + "\n",
+  );
   const b = await runCli(["import", jsonl, "--process", SALES, "--no-init", "--map", "city=metadata.city"], { env: cliEnv(sb) });
   assert.equal(b.code, 1, "two lines are not leads");
   leads = byName(sb);
@@ -67,7 +92,15 @@ test("tab separated with --delimiter, --map of unknown headers, metadata.* colum
   assert.equal(two.phone, "+919845317302");
   assert.deepEqual(two.metadata, { city: "Pune" });
   const results = readResults(join(dir, "leads.jsonl.results.csv"));
-  assert.deepEqual(results.map((r) => [r.row, r.status, r.code]), [[1, "created", ""], [2, "created", ""], [3, "failed", "invalid_row"], [4, "failed", "invalid_row"]]);
+  assert.deepEqual(
+    results.map((r) => [r.row, r.status, r.code]),
+    [
+      [1, "created", ""],
+      [2, "created", ""],
+      [3, "failed", "invalid_row"],
+      [4, "failed", "invalid_row"],
+    ],
+  );
   assert.match(results[2].message, /^Not JSON/);
 });
 
@@ -75,7 +108,15 @@ test("exit code 2, nothing sent: broken quote, no process, bad flags, credential
   const dir = tempDir(t, "usage");
   const sb = await startSandbox();
   t.after(() => sb.close());
-  const good = writeCsv(dir, "good.csv", ["name", "phone"], [["A One", phoneOf(1)], ["A Two", phoneOf(2)]]);
+  const good = writeCsv(
+    dir,
+    "good.csv",
+    ["name", "phone"],
+    [
+      ["A One", phoneOf(1)],
+      ["A Two", phoneOf(2)],
+    ],
+  );
   const broken = join(dir, "broken.csv");
   writeFileSync(broken, 'name,phone\nA One,+919845000001\n"A Two,+919845000002\nA Three,+919845000003\n');
   const env = cliEnv(sb);

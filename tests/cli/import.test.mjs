@@ -3,11 +3,12 @@
 // matches the sandbox's leads), a dry run (no request, no credentials), the rate limit kept to,
 // and rows left unknown by a failure after processing, settled by --resume without sending them
 // again (no referenceId: looked up by phone or email, one by one or through an index).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { SALES, startSandbox, tempDir, cliEnv, runCli, writeCsv, readResults, assertEveryRowOnce, countBy, phoneOf, requirePackage } from "./lib.mjs";
+import { test } from "node:test";
+import { assertEveryRowOnce, cliEnv, countBy, phoneOf, readResults, requirePackage, runCli, SALES, startSandbox, tempDir, writeCsv } from "./lib.mjs";
 
 requirePackage();
 
@@ -17,10 +18,22 @@ const HEADER = ["Full Name", "Mobile", "Email", "Ref", "Plan", "Notes"];
 function bigRow(i) {
   const row = [`Lead ${i}`, phoneOf(i), `lead${i}@example.com`, `ref-${i}`, i % 2 ? "gold" : "silver", i % 10 === 0 ? `said "call me, later"\nline two` : ""];
   if (i % 1000 === 99) return { row: [...row, "extra"], expect: "invalid_row" };
-  if (i % 500 === 7) { row[1] = "12345"; return { row, expect: "validation_error" }; }
-  if (i % 5000 === 77) { row[1] = "9999999999"; return { row, expect: "validation_error" }; }
-  if (i % 500 === 13) { row[0] = ""; return { row, expect: "validation_error" }; }
-  if (i % 500 === 21) { row[1] = phoneOf(i - 1); return { row, expect: "duplicate_in_file" }; }
+  if (i % 500 === 7) {
+    row[1] = "12345";
+    return { row, expect: "validation_error" };
+  }
+  if (i % 5000 === 77) {
+    row[1] = "9999999999";
+    return { row, expect: "validation_error" };
+  }
+  if (i % 500 === 13) {
+    row[0] = "";
+    return { row, expect: "validation_error" };
+  }
+  if (i % 500 === 21) {
+    row[1] = phoneOf(i - 1);
+    return { row, expect: "duplicate_in_file" };
+  }
   if (i % 1000 === 333) return { row, expect: "duplicate_submission", existing: true };
   return { row, expect: "created" };
 }
@@ -51,7 +64,10 @@ test("a 50,000-row CSV with bad rows: every row once in the results, matching th
   const before = sb.stats().requests;
 
   const t0 = Date.now();
-  const { code, stdout, stderr } = await runCli(["import", file, "--process", SALES, "--map", "Plan=metadata.plan", "--map", "Notes=metadata.notes", "--no-init", "--json"], { env: cliEnv(sb) });
+  const { code, stdout, stderr } = await runCli(
+    ["import", file, "--process", SALES, "--map", "Plan=metadata.plan", "--map", "Notes=metadata.notes", "--no-init", "--json"],
+    { env: cliEnv(sb) },
+  );
   const ms = Date.now() - t0;
   assert.equal(code, 1, `some rows failed: exit 1\n${stderr}`);
   const summary = JSON.parse(stdout.trim().split("\n").pop());
@@ -129,7 +145,15 @@ test("--dry-run: the report, no request, no credentials, no results file", async
   assert.deepEqual(report.invalidBy, { "phone: too_short": 1, "name: required": 1, "phone: repeating_digits": 1, invalid_row: 1 });
   assert.equal(sb.stats().requests, 0);
 
-  const clean = writeCsv(dir, "clean.csv", ["name", "phone"], [["Asha Rao", "98453 17206"], ["Ravi Kumar", "+44 20 7946 0958"]]);
+  const clean = writeCsv(
+    dir,
+    "clean.csv",
+    ["name", "phone"],
+    [
+      ["Asha Rao", "98453 17206"],
+      ["Ravi Kumar", "+44 20 7946 0958"],
+    ],
+  );
   const ok = await runCli(["import", clean, "--process", SALES, "--dry-run"], { env: cliEnv(null) });
   assert.equal(ok.code, 0, "every row valid: exit 0");
   assert.match(ok.stdout, /phones\s+GB 1 · IN 1|phones\s+IN 1 · GB 1/);
@@ -142,7 +166,9 @@ test("the rate limit is kept to: at most N requests in any window, no 429", { ti
   const rows = Array.from({ length: 2000 }, (_, k) => [`Lead ${k + 1}`, phoneOf(k + 1)]);
   const file = writeCsv(dir, "leads.csv", ["name", "phone"], rows);
   const t0 = Date.now();
-  const { code, stderr, stdout } = await runCli(["import", file, "--process", SALES, "--no-init", "--chunk-size", "40", "--rate-limit", "20/1000"], { env: cliEnv(sb) });
+  const { code, stderr, stdout } = await runCli(["import", file, "--process", SALES, "--no-init", "--chunk-size", "40", "--rate-limit", "20/1000"], {
+    env: cliEnv(sb),
+  });
   const ms = Date.now() - t0;
   assert.equal(code, 0, stderr + stdout);
   const stats = sb.stats();
@@ -175,7 +201,10 @@ async function unknownThenResume(t, { n, chunkSize, label }) {
   const results = join(dir, "leads.csv.results.csv");
   const r1 = readResults(results);
   assertEveryRowOnce(r1, n, "first run");
-  assert.deepEqual(countBy(r1, (r) => r.status), { created: n - chunkSize, unknown: chunkSize });
+  assert.deepEqual(
+    countBy(r1, (r) => r.status),
+    { created: n - chunkSize, unknown: chunkSize },
+  );
   assert.ok(r1.filter((r) => r.status === "unknown").every((r) => r.code === "server_error"));
   assert.equal(sb.stats().leads, n, "the sandbox created the unknown ones too");
   const bulkBefore = sb.stats().byRoute["POST /leads/bulk/initiate"];
@@ -187,7 +216,10 @@ async function unknownThenResume(t, { n, chunkSize, label }) {
   assert.equal(summary.resume.resentUnknown, 0);
   const r2 = readResults(results);
   assertEveryRowOnce(r2, n, "after --resume");
-  assert.ok(r2.every((r) => r.status === "created"), "every row created");
+  assert.ok(
+    r2.every((r) => r.status === "created"),
+    "every row created",
+  );
   assert.equal(sb.stats().byRoute["POST /leads/bulk/initiate"], bulkBefore, "--resume sent no lead again");
   assert.equal(sb.stats().duplicateRejections, 0);
   const leads = sb.leads();

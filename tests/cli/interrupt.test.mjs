@@ -2,10 +2,25 @@
 // created exactly once in all (the sandbox's leads), with referenceIds (one Ctrl-C: the requests
 // on the wire are answered and accounted, nothing is unknown) and without (two: the requests on
 // the wire are abandoned, their rows unknown, and --resume finds them by phone before sending).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { SALES, startSandbox, tempDir, cliEnv, spawnCli, runCli, writeCsv, readResults, assertEveryRowOnce, countBy, phoneOf, waitUntil, requirePackage } from "./lib.mjs";
+import { test } from "node:test";
+import {
+  assertEveryRowOnce,
+  cliEnv,
+  countBy,
+  phoneOf,
+  readResults,
+  requirePackage,
+  runCli,
+  SALES,
+  spawnCli,
+  startSandbox,
+  tempDir,
+  waitUntil,
+  writeCsv,
+} from "./lib.mjs";
 
 requirePackage();
 
@@ -81,7 +96,16 @@ test("Ctrl-C twice, rows without referenceId: on-the-wire rows unknown, --resume
   assert.match(first.stderr, /Quitting: requests on the wire are abandoned/);
   // The abandoned requests are still processed by the sandbox: wait until it is quiet.
   let last = -1;
-  await waitUntil(async () => { const n = sb.stats().leads; const same = n === last; last = n; await sleep(500); return same; }, { what: "the sandbox to settle" });
+  await waitUntil(
+    async () => {
+      const n = sb.stats().leads;
+      const same = n === last;
+      last = n;
+      await sleep(500);
+      return same;
+    },
+    { what: "the sandbox to settle" },
+  );
 
   const results = join(dir, "leads.csv.results.csv");
   const r1 = readResults(results);

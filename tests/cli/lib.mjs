@@ -21,7 +21,8 @@ export const TOKEN = "sk_test_vox_sandbox";
 /** Fails unless the package under test has the command line and the sandbox. */
 export function requirePackage() {
   for (const p of ["cli/main.mjs", "sandbox/server.mjs", "node/index.mjs"]) {
-    if (!existsSync(join(PKG, p))) throw new Error(`${PKG} has no ${p}: run scripts/package.sh (or node scripts/package.mjs .build/cli-pkg/vox-crm and set VOX_PKG_DIR)`);
+    if (!existsSync(join(PKG, p)))
+      throw new Error(`${PKG} has no ${p}: run scripts/package.sh (or node scripts/package.mjs .build/cli-pkg/vox-crm and set VOX_PKG_DIR)`);
   }
 }
 
@@ -54,10 +55,19 @@ export function spawnCli(args, { env, cwd, timeoutMs = 120000 } = {}) {
   const child = spawn(process.execPath, [BIN, ...args], { env: env ?? cliEnv(null), cwd, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (d) => { stdout += d; });
-  child.stderr.on("data", (d) => { stderr += d; });
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  const done = new Promise((res) => child.on("close", (code, signal) => { clearTimeout(timer); res({ code, signal, stdout, stderr }); }));
+  const done = new Promise((res) =>
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      res({ code, signal, stdout, stderr });
+    }),
+  );
   return { child, done, output: () => ({ stdout, stderr }) };
 }
 
@@ -81,7 +91,7 @@ export function readResults(path) {
 /** Asserts the results cover rows 1..n, each exactly once, in order. */
 export function assertEveryRowOnce(results, n, label = "results") {
   assert.equal(results.length, n, `${label}: one line per row`);
-  results.forEach((r, i) => assert.equal(r.row, i + 1, `${label}: line ${i + 1} is row ${i + 1}`));
+  for (const [i, r] of results.entries()) assert.equal(r.row, i + 1, `${label}: line ${i + 1} is row ${i + 1}`);
 }
 
 /** Counts of a list by key. */

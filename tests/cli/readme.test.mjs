@@ -3,12 +3,13 @@
 // throwaway project under tests/packaging/.work/, the node:test example run with `node --test`
 // and the Vitest one with `vitest run`, both against `vox-crm/sandbox`; the packed files (the bin,
 // the sandbox, its types) and the sandbox's types checked with tsc under nodenext.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { test } from "node:test";
+import { npm, packDist, run, workDir, writeFiles } from "../packaging/lib.mjs";
 import { PKG, ROOT, requirePackage } from "./lib.mjs";
-import { npm, run, workDir, writeFiles, packDist } from "../packaging/lib.mjs";
 
 requirePackage();
 
@@ -32,12 +33,16 @@ test("the README's node:test and Vitest examples pass against vox-crm/sandbox, f
   if (!process.env.VOX_KEEP_WORK) t.after(() => rmSync(work, { recursive: true, force: true }));
   const { info, tgz } = await packDist(work, PKG);
   const files = new Set(info.files.map((f) => f.path));
-  for (const f of ["cli/main.mjs", "cli/commands/import.mjs", "sandbox/server.mjs", "sandbox/lib/sandbox.mjs", "sandbox.d.ts", "README.md"]) assert.ok(files.has(f), `the .tgz has ${f}`);
+  for (const f of ["cli/main.mjs", "cli/commands/import.mjs", "sandbox/server.mjs", "sandbox/lib/sandbox.mjs", "sandbox.d.ts", "README.md"])
+    assert.ok(files.has(f), `the .tgz has ${f}`);
   assert.ok(![...files].some((f) => f.startsWith("sandbox/test") || f === "sandbox/testing.mjs"), "not the sandbox's own tests");
 
   const readme = readFileSync(join(PKG, "README.md"), "utf8");
   const blocks = examples(readme, "Testing your code against the sandbox");
-  assert.deepEqual(blocks.map((b) => b.name), ["enrol.test.mjs", "calls.test.mjs"]);
+  assert.deepEqual(
+    blocks.map((b) => b.name),
+    ["enrol.test.mjs", "calls.test.mjs"],
+  );
   const project = join(work, "app");
   writeFiles(project, {
     "package.json": { name: "readme-examples", private: true, type: "module", devDependencies: { vitest: VITEST, "vox-crm": `file:${tgz}` } },
@@ -46,9 +51,9 @@ test("the README's node:test and Vitest examples pass against vox-crm/sandbox, f
     "types.ts": [
       'import { startSandbox, type Sandbox, type SandboxFaultRule, type SandboxStats } from "vox-crm/sandbox";',
       'import { VoxClient } from "vox-crm";',
-      "const rule: SandboxFaultRule = { kind: \"status\", status: 503, path: \"/leads/bulk/initiate\" };",
+      'const rule: SandboxFaultRule = { kind: "status", status: 503, path: "/leads/bulk/initiate" };',
       "export async function check(): Promise<number> {",
-      "  const sb: Sandbox = await startSandbox({ callDelayMs: 20, rateLimit: \"100/5000\", faults: [rule] });",
+      '  const sb: Sandbox = await startSandbox({ callDelayMs: 20, rateLimit: "100/5000", faults: [rule] });',
       "  const vox = new VoxClient({ baseUrl: sb.baseUrl, token: sb.token, projectId: sb.projectId });",
       "  const stats: SandboxStats = sb.stats();",
       "  sb.fault(rule, [rule]);",
@@ -60,7 +65,10 @@ test("the README's node:test and Vitest examples pass against vox-crm/sandbox, f
       "}",
       "",
     ].join("\n"),
-    "tsconfig.json": { compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", types: [], skipLibCheck: false }, files: ["types.ts"] },
+    "tsconfig.json": {
+      compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", types: [], skipLibCheck: false },
+      files: ["types.ts"],
+    },
   });
   await npm(["install"], project);
 
@@ -72,17 +80,33 @@ test("the README's node:test and Vitest examples pass against vox-crm/sandbox, f
   assert.match(nodeTest.stdout, /^# pass 3$/m);
   assert.match(nodeTest.stdout, /^# fail 0$/m);
 
-  const vitest = await run(join(project, "node_modules", ".bin", "vitest"), ["run", "calls.test.mjs"], { cwd: project, env, timeout: 120000 }).catch((err) => err);
+  const vitest = await run(join(project, "node_modules", ".bin", "vitest"), ["run", "calls.test.mjs"], { cwd: project, env, timeout: 120000 }).catch(
+    (err) => err,
+  );
   const vitestOut = `${vitest.stdout}${vitest.stderr}`;
   assert.equal(vitest.code ?? 0, 0, `vitest run calls.test.mjs:\n${vitestOut}`);
   assert.match(vitestOut, /Tests\s+2 passed \(2\)/);
 
-  const tsc = await run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: project, timeout: 60000 }).catch((err) => err);
+  const tsc = await run(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], {
+    cwd: project,
+    timeout: 60000,
+  }).catch((err) => err);
   assert.equal(tsc.code ?? 0, 0, `tsc (nodenext, strict) on vox-crm/sandbox's types:\n${tsc.stdout}${tsc.stderr}`);
 
   // The bin is linked, and finds its dependencies where npm put them.
   const version = await run(join(project, "node_modules", ".bin", "vox-crm"), ["--version"], { cwd: project });
   assert.match(version.stdout, /^vox-crm \d+\.\d+\.\d+/);
-  const du = await run("du", ["-sk", ...["papaparse", "cli-progress", "string-width", "strip-ansi", "ansi-regex", "emoji-regex", "is-fullwidth-code-point"].map((p) => join(project, "node_modules", p))]).catch(() => null);
-  if (du) t.diagnostic(`the command line's dependencies installed: ${du.stdout.trim().split("\n").reduce((a, l) => a + Number(l.split("\t")[0]), 0)} KiB`);
+  const du = await run("du", [
+    "-sk",
+    ...["papaparse", "cli-progress", "string-width", "strip-ansi", "ansi-regex", "emoji-regex", "is-fullwidth-code-point"].map((p) =>
+      join(project, "node_modules", p),
+    ),
+  ]).catch(() => null);
+  if (du)
+    t.diagnostic(
+      `the command line's dependencies installed: ${du.stdout
+        .trim()
+        .split("\n")
+        .reduce((a, l) => a + Number(l.split("\t")[0]), 0)} KiB`,
+    );
 });

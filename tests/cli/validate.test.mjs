@@ -1,26 +1,32 @@
 // `vox-crm validate FILE`: the phone report (valid, invalid by reason with rows, per region, rows
 // without a phone apart), its JSON form and exit codes, and 1,000,000 rows streamed in seconds.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { createWriteStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { once } from "node:events";
-import { tempDir, cliEnv, runCli, writeCsv, phoneOf, requirePackage } from "./lib.mjs";
+import { test } from "node:test";
+import { cliEnv, phoneOf, requirePackage, runCli, tempDir, writeCsv } from "./lib.mjs";
 
 requirePackage();
 
 test("the phone report: reasons with their rows, regions, rows without a phone, --json, exit codes", async (t) => {
   const dir = tempDir(t, "validate");
-  const file = writeCsv(dir, "people.csv", ["name", "Mobile Number", "email"], [
-    ["A", "98453 17206", ""],
-    ["B", "+44 20 7946 0958", ""],
-    ["C", "12345", ""],
-    ["D", "9999999999", ""],
-    ["E", "", "e@example.com"],
-    ["F", "+1 (415) 555-2671", ""],
-    ["G", "9876543210", ""],
-    ["H", "+999 1234 5678", ""],
-  ]);
+  const file = writeCsv(
+    dir,
+    "people.csv",
+    ["name", "Mobile Number", "email"],
+    [
+      ["A", "98453 17206", ""],
+      ["B", "+44 20 7946 0958", ""],
+      ["C", "12345", ""],
+      ["D", "9999999999", ""],
+      ["E", "", "e@example.com"],
+      ["F", "+1 (415) 555-2671", ""],
+      ["G", "9876543210", ""],
+      ["H", "+999 1234 5678", ""],
+    ],
+  );
   const env = cliEnv(null);
   const text = await runCli(["validate", file], { env });
   assert.equal(text.code, 1, text.stderr);
@@ -65,7 +71,10 @@ test("1,000,000 rows: streamed and checked in batches", { timeout: 120000 }, asy
   let buf = "";
   for (let i = 1; i <= 1000000; i++) {
     buf += `Lead ${i},${i % 1000 === 0 ? "12345" : phoneOf(i)},lead${i}@example.com\n`;
-    if (buf.length > 1 << 20) { if (!out.write(buf)) await once(out, "drain"); buf = ""; }
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, "drain");
+      buf = "";
+    }
   }
   out.end(buf);
   await once(out, "finish");

@@ -3,9 +3,10 @@
 // In one child process (bench/workers/bigbulk.mjs, node --expose-gc, so that its memory is its own):
 // a bulk of 50,000 leads, then one of 400,000, against the fast fake CRM of bench/fast-crm.mjs on
 // 127.0.0.1 (the same server, leads and child as `node bench/bigbulk.mjs`, which runs 3,000,000).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { startFastCrm, runBigBulk } from "../../bench/fast-crm.mjs";
+import { test } from "node:test";
+import { runBigBulk, startFastCrm } from "../../bench/fast-crm.mjs";
 
 const FIRST = 50_000;
 const SECOND = 400_000;
@@ -24,7 +25,10 @@ test("bulks of 50,000 then 400,000 leads: every lead created in order, the wasm 
   t.after(job.kill); // a failed or timed-out test leaves no child behind
   const [first, second] = await job.done;
 
-  for (const [run, n] of [[first, FIRST], [second, SECOND]]) {
+  for (const [run, n] of [
+    [first, FIRST],
+    [second, SECOND],
+  ]) {
     const what = `bulk of ${n}: ${JSON.stringify({ ...run, ms: Math.round(run.ms) })}`;
     assert.equal(run.leads, n, what);
     assert.equal(run.created + run.failed + run.unknown, n, `every lead accounted for; ${what}`);
@@ -40,10 +44,18 @@ test("bulks of 50,000 then 400,000 leads: every lead created in order, the wasm 
   // The package exposes no memory: the worker captures the WebAssembly.Memory its instance exports.
   assert.equal(second.wasmInstances, 1, "the wasm memory was found, and the module never restarted (a restart would hide growth)");
   const wasmGrowth = second.wasmBytes - first.wasmBytes;
-  assert.ok(wasmGrowth < GROWTH_LIMIT, `wasm memory ${(first.wasmBytes / MB).toFixed(2)} MB after the bulk of ${FIRST}, ${(second.wasmBytes / MB).toFixed(2)} MB after the one of ${SECOND} (limit: + ${GROWTH_LIMIT / MB} MB)`);
+  assert.ok(
+    wasmGrowth < GROWTH_LIMIT,
+    `wasm memory ${(first.wasmBytes / MB).toFixed(2)} MB after the bulk of ${FIRST}, ${(second.wasmBytes / MB).toFixed(2)} MB after the one of ${SECOND} (limit: + ${GROWTH_LIMIT / MB} MB)`,
+  );
   // The same through public API: process.memoryUsage().external counts a WebAssembly.Memory
   // (arrayBuffers does not), with Node's other off-heap memory.
   const externalGrowth = second.externalBytes - first.externalBytes;
-  assert.ok(externalGrowth < GROWTH_LIMIT, `memoryUsage().external ${(first.externalBytes / MB).toFixed(1)} MB, then ${(second.externalBytes / MB).toFixed(1)} MB (limit: + ${GROWTH_LIMIT / MB} MB)`);
-  t.diagnostic(`${FIRST} leads in ${Math.round(first.ms)} ms, ${SECOND} in ${Math.round(second.ms)} ms; wasm memory ${(first.wasmBytes / MB).toFixed(2)} → ${(second.wasmBytes / MB).toFixed(2)} MB; peak RSS ${Math.round(second.peakRssKb / 1024)} MB`);
+  assert.ok(
+    externalGrowth < GROWTH_LIMIT,
+    `memoryUsage().external ${(first.externalBytes / MB).toFixed(1)} MB, then ${(second.externalBytes / MB).toFixed(1)} MB (limit: + ${GROWTH_LIMIT / MB} MB)`,
+  );
+  t.diagnostic(
+    `${FIRST} leads in ${Math.round(first.ms)} ms, ${SECOND} in ${Math.round(second.ms)} ms; wasm memory ${(first.wasmBytes / MB).toFixed(2)} → ${(second.wasmBytes / MB).toFixed(2)} MB; peak RSS ${Math.round(second.peakRssKb / 1024)} MB`,
+  );
 });

@@ -1,9 +1,22 @@
 // bulkInitiateLeads and bulkInitiateExisting against the sandbox.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import {
-  useSandbox, leadInput, uniquePhone, national, uid, recordingFetch, expectVoxError, auditSecrets, assertPlain,
-  recordBulk, extraProject, T, SALES, SUPPORT, MISSING_ID,
+  assertPlain,
+  auditSecrets,
+  expectVoxError,
+  extraProject,
+  leadInput,
+  MISSING_ID,
+  national,
+  recordBulk,
+  recordingFetch,
+  SUPPORT,
+  T,
+  uid,
+  uniquePhone,
+  useSandbox,
 } from "./helpers.mjs";
 
 const sb = useSandbox();
@@ -12,7 +25,11 @@ const BULK = "POST /leads/bulk/initiate";
 /** Asserts every input index appears exactly once in created/failed/unknown. */
 function assertPartition(result, n) {
   const seen = [...result.created, ...result.failed, ...result.unknown].map((x) => x.index).sort((a, b) => a - b);
-  assert.deepEqual(seen, Array.from({ length: n }, (_, i) => i), "every input appears exactly once");
+  assert.deepEqual(
+    seen,
+    Array.from({ length: n }, (_, i) => i),
+    "every input appears exactly once",
+  );
 }
 
 const QUERY = "GET /leads/query";
@@ -95,7 +112,10 @@ test("bulkInitiateLeads: invalid and duplicate inputs land in failed with their 
   const result = await client.bulkInitiateLeads(inputs, { onProgress: (p) => progress.push(p) });
   recordBulk(result);
   assertPartition(result, inputs.length);
-  assert.deepEqual(result.created.map((c) => c.index).sort((a, b) => a - b), [0, 2, 5, 9]);
+  assert.deepEqual(
+    result.created.map((c) => c.index).sort((a, b) => a - b),
+    [0, 2, 5, 9],
+  );
   for (const c of result.created) {
     assert.equal(c.lead.phone, inputs[c.index].phone.startsWith("+") ? inputs[c.index].phone : `+91${inputs[c.index].phone}`);
     assert.equal(c.lead.referenceId, inputs[c.index].referenceId);
@@ -105,8 +125,13 @@ test("bulkInitiateLeads: invalid and duplicate inputs land in failed with their 
   const failed = Object.fromEntries(result.failed.map((f) => [f.index, f]));
   const codes = Object.fromEntries(result.failed.map((f) => [f.index, f.error.code]));
   assert.deepEqual(codes, {
-    1: "validation_error", 3: "duplicate_submission", 4: "duplicate_submission", 6: "validation_error",
-    7: "duplicate_submission", 8: "validation_error", 10: "validation_error",
+    1: "validation_error",
+    3: "duplicate_submission",
+    4: "duplicate_submission",
+    6: "validation_error",
+    7: "duplicate_submission",
+    8: "validation_error",
+    10: "validation_error",
   });
   for (const f of result.failed) {
     assertPlain(f, "failed item");
@@ -132,19 +157,25 @@ test("bulkInitiateLeads refuses phones and emails this client sent before, witho
   const client = sb.client({ fetch: rec.fetch });
   const first = leadInput({ email: `${uid("sent")}@example.com` });
   await client.initiateLead(first, { init: false });
-  const inputs = [
-    leadInput({ phone: national(first.phone) }),
-    leadInput(),
-    leadInput({ phone: undefined, email: first.email.toUpperCase() }),
-  ];
+  const inputs = [leadInput({ phone: national(first.phone) }), leadInput(), leadInput({ phone: undefined, email: first.email.toUpperCase() })];
   const result = await client.bulkInitiateLeads(inputs, { init: false });
   recordBulk(result);
   assertPartition(result, 3);
-  assert.deepEqual(result.created.map((c) => c.index), [1]);
-  assert.deepEqual(result.failed.map((f) => [f.index, f.error.code]).sort(), [[0, "duplicate_submission"], [2, "duplicate_submission"]]);
+  assert.deepEqual(
+    result.created.map((c) => c.index),
+    [1],
+  );
+  assert.deepEqual(result.failed.map((f) => [f.index, f.error.code]).sort(), [
+    [0, "duplicate_submission"],
+    [2, "duplicate_submission"],
+  ]);
   const sent = rec.to("/leads/bulk/initiate");
   assert.equal(sent.length, 1);
-  assert.deepEqual(sent[0].body.leads.map((l) => l.phone), [inputs[1].phone], "only the new lead went on the wire");
+  assert.deepEqual(
+    sent[0].body.leads.map((l) => l.phone),
+    [inputs[1].phone],
+    "only the new lead went on the wire",
+  );
 });
 
 test("bulkInitiateLeads honours chunkSize and concurrency", T, async () => {
@@ -166,9 +197,14 @@ test("bulkInitiateLeads honours chunkSize and concurrency", T, async () => {
 
     const rec1 = recordingFetch();
     const serial = sb.client({ fetch: rec1.fetch });
-    const two = await serial.bulkInitiateLeads(Array.from({ length: 30 }, () => leadInput()), {
-      init: false, chunkSize: 10, concurrency: 1,
-    });
+    const two = await serial.bulkInitiateLeads(
+      Array.from({ length: 30 }, () => leadInput()),
+      {
+        init: false,
+        chunkSize: 10,
+        concurrency: 1,
+      },
+    );
     recordBulk(two);
     assert.equal(two.created.length, 30);
     assert.equal(rec1.to("/leads/bulk/initiate").length, 3);
@@ -182,10 +218,19 @@ test("bulkInitiateLeads honours chunkSize and concurrency", T, async () => {
 test("bulkInitiateLeads sends at most 1000 leads per request by default", T, async () => {
   const rec = recordingFetch();
   const client = sb.client({ fetch: rec.fetch });
-  const result = await client.bulkInitiateLeads(Array.from({ length: 1001 }, () => leadInput({ referenceId: undefined })), { init: false });
+  const result = await client.bulkInitiateLeads(
+    Array.from({ length: 1001 }, () => leadInput({ referenceId: undefined })),
+    { init: false },
+  );
   recordBulk(result);
   assert.equal(result.created.length, 1001);
-  assert.deepEqual(rec.to("/leads/bulk/initiate").map((c) => c.body.leads.length).sort((a, b) => b - a), [1000, 1]);
+  assert.deepEqual(
+    rec
+      .to("/leads/bulk/initiate")
+      .map((c) => c.body.leads.length)
+      .sort((a, b) => b - a),
+    [1000, 1],
+  );
 });
 
 test("bulkInitiateLeads of an empty array makes no request", T, async () => {
@@ -223,9 +268,7 @@ test("bulkInitiateLeads: a whole request refused by the server fails every lead 
 
 test("bulkInitiateExisting starts calls for existing leads and maps unknown ids to failed", T, async () => {
   const client = sb.client();
-  const made = await client.bulkInitiateLeads(
-    [leadInput(), leadInput({ processId: SUPPORT }), leadInput()], { init: false },
-  );
+  const made = await client.bulkInitiateLeads([leadInput(), leadInput({ processId: SUPPORT }), leadInput()], { init: false });
   recordBulk(made);
   assert.equal(made.created.length, 3);
   const ids = made.created.sort((a, b) => a.index - b.index).map((c) => c.lead._id);
@@ -234,8 +277,14 @@ test("bulkInitiateExisting starts calls for existing leads and maps unknown ids 
   const result = await client.bulkInitiateExisting(input, { onProgress: (p) => progress.push(p) });
   recordBulk(result);
   assertPartition(result, 4);
-  assert.deepEqual(result.created.map((c) => [c.index, c.lead._id]).sort((a, b) => a[0] - b[0]),
-    [[0, ids[0]], [2, ids[1]], [3, ids[2]]]);
+  assert.deepEqual(
+    result.created.map((c) => [c.index, c.lead._id]).sort((a, b) => a[0] - b[0]),
+    [
+      [0, ids[0]],
+      [2, ids[1]],
+      [3, ids[2]],
+    ],
+  );
   for (const c of result.created) assert.equal(c.lead.currentState, "make_first_call");
   assert.equal(result.failed.length, 1);
   assert.equal(result.failed[0].index, 1);
@@ -250,7 +299,10 @@ test("bulkInitiateExisting starts calls for existing leads and maps unknown ids 
 test("bulkInitiateExisting with init:false and chunkSize splits requests and leaves states", T, async () => {
   const rec = recordingFetch();
   const client = sb.client({ fetch: rec.fetch });
-  const made = await client.bulkInitiateLeads(Array.from({ length: 5 }, () => leadInput()), { init: false });
+  const made = await client.bulkInitiateLeads(
+    Array.from({ length: 5 }, () => leadInput()),
+    { init: false },
+  );
   recordBulk(made);
   const ids = made.created.sort((a, b) => a.index - b.index).map((c) => c.lead._id);
   const result = await client.bulkInitiateExisting(ids, { init: false, chunkSize: 2 });

@@ -31,7 +31,10 @@ test("require()d synchronous functions work", () => {
   assert.equal(validatePhone("9845317206").e164, "+919845317206");
   assert.equal(normalizePhone("+91 98453 17206"), "+919845317206");
   assert.equal(typeof maskPhone("+919845317206"), "string");
-  assert.throws(() => normalizePhone("12345"), (err) => err instanceof VoxError && err instanceof Error && err.code === "invalid_phone");
+  assert.throws(
+    () => normalizePhone("12345"),
+    (err) => err instanceof VoxError && err instanceof Error && err.code === "invalid_phone",
+  );
 });
 
 test("a require()d client creates and reads a lead, and rejects with VoxErrors", async () => {
@@ -65,7 +68,10 @@ test("the ESM entry imported from CommonJS is the same instance", async () => {
 test("require() of vox-crm/proxy: the CommonJS copy, with the same VoxError as the main entry", async () => {
   const { createProxyHandler, toNodeHandler } = require("../../dist/vox-crm/proxy.cjs");
   assert.equal(typeof toNodeHandler, "function");
-  assert.throws(() => createProxyHandler({ projectId: PROJECT_ID, token: TOKEN, allow: [] }), (e) => e instanceof VoxError && e.code === "invalid_argument");
+  assert.throws(
+    () => createProxyHandler({ projectId: PROJECT_ID, token: TOKEN, allow: [] }),
+    (e) => e instanceof VoxError && e.code === "invalid_argument",
+  );
   const handler = createProxyHandler({ projectId: PROJECT_ID, token: TOKEN, baseUrl: sandbox.url, allow: ["queryLeads"] });
   const res = await handler(new Request("http://site.example/api/vox/leads/query?limit=1"));
   assert.equal(res.status, 200);

@@ -1,11 +1,30 @@
 // Every error code a Node user can meet with the sandbox (browser_unsafe is tested in a browser elsewhere).
 // Each check asserts: instanceof VoxError and Error, code, status where it applies, a helpful message.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import {
-  useSandbox, leadInput, uniquePhone, national, uid, recordingFetch, expectVoxError, auditSecrets, collector,
-  recordBulk, closedPort, extraProject, VoxClient, VoxError, normalizePhone,
-  T, TOKEN, WRONG_TOKEN, PROJECT_ID, SALES, MISSING_ID,
+  auditSecrets,
+  closedPort,
+  collector,
+  expectVoxError,
+  extraProject,
+  leadInput,
+  MISSING_ID,
+  national,
+  normalizePhone,
+  PROJECT_ID,
+  recordBulk,
+  recordingFetch,
+  SALES,
+  T,
+  TOKEN,
+  uid,
+  uniquePhone,
+  useSandbox,
+  VoxClient,
+  VoxError,
+  WRONG_TOKEN,
 } from "./helpers.mjs";
 
 const sb = useSandbox();
@@ -23,7 +42,10 @@ test("validation_error: a lead without phone and email is refused locally, with 
     assert.equal(typeof d.code, "string");
     assert.equal(typeof d.message, "string");
   }
-  assert.ok(err.details.some((d) => d.field === "phone" || d.field === "email"), JSON.stringify(err.details));
+  assert.ok(
+    err.details.some((d) => d.field === "phone" || d.field === "email"),
+    JSON.stringify(err.details),
+  );
   assert.equal(err.status, undefined, "no HTTP status: nothing was sent");
   assert.equal(rec.calls.length, 0, "no request was made");
 });
@@ -37,12 +59,11 @@ test("validation_error: each bad field is named in details", T, async () => {
     [{ name: "Bad Email", email: "not-an-email", processId: SALES }, "email"],
     [{ phone: uniquePhone(), processId: SALES }, "name"],
     [{ name: "No Process", phone: uniquePhone() }, "processId"],
-    [{ name: "Seq Phone", phone: "9876543210", processId: SALES }, "phone"], // sequential_digits (SDK.md)
+    [{ name: "Seq Phone", phone: "9876543210", processId: SALES }, "phone"], // sequential_digits (docs/sdk.md)
   ];
   for (const [lead, field] of cases) {
     const err = await expectVoxError(() => client.initiateLead(lead), "validation_error", { label: JSON.stringify(lead) });
-    assert.ok(Array.isArray(err.details) && err.details.some((d) => d.field === field),
-      `details names ${field}: ${JSON.stringify(err.details)}`);
+    assert.ok(Array.isArray(err.details) && err.details.some((d) => d.field === field), `details names ${field}: ${JSON.stringify(err.details)}`);
   }
   assert.equal(rec.calls.length, 0, "no request was made");
 });
@@ -52,7 +73,11 @@ test("validation_error: each bad field is named in details", T, async () => {
 test("invalid_phone: normalizePhone throws for numbers validatePhone rejects", T, () => {
   for (const bad of ["12345", "9999999999", "+999 1234567", "98a4531720", "", "9876543210", "1234567890"]) {
     let err;
-    try { normalizePhone(bad); } catch (e) { err = e; }
+    try {
+      normalizePhone(bad);
+    } catch (e) {
+      err = e;
+    }
     assert.ok(err instanceof VoxError, `normalizePhone(${JSON.stringify(bad)}) throws a VoxError`);
     assert.ok(err instanceof Error);
     assert.equal(err.code, "invalid_phone", `code for ${JSON.stringify(bad)}`);
@@ -87,7 +112,12 @@ test("invalid_argument: bad constructor options throw synchronously", T, () => {
   for (const options of cases) {
     let err;
     let threw = false;
-    try { new VoxClient(options); } catch (e) { threw = true; err = e; }
+    try {
+      new VoxClient(options);
+    } catch (e) {
+      threw = true;
+      err = e;
+    }
     assert.ok(threw, `new VoxClient(${JSON.stringify(options)}) throws`);
     assert.ok(err instanceof VoxError, `a VoxError for ${JSON.stringify(options)}`);
     assert.ok(err instanceof Error);
@@ -118,7 +148,7 @@ test("invalid_argument: calls with wrong argument types reject before any reques
 test("invalid_argument: initiateLead with a lead that is not an object", T, async () => {
   const rec = recordingFetch();
   const client = sb.client({ fetch: rec.fetch });
-  await expectVoxError(() => client.initiateLead("a lead"), "invalid_argument", { label: "initiateLead(\"a lead\")" });
+  await expectVoxError(() => client.initiateLead("a lead"), "invalid_argument", { label: 'initiateLead("a lead")' });
   await expectVoxError(() => client.initiateLead(null), "invalid_argument", { label: "initiateLead(null)" });
   await expectVoxError(() => client.initiateLead([leadInput()]), "invalid_argument", { label: "initiateLead([lead])" });
   assert.equal(rec.calls.length, 0, "no request was made");
@@ -130,14 +160,16 @@ test("bad_request: a 400 carries status 400 and the server's reason", T, async (
   const client = sb.client();
   const lead = await client.initiateLead(leadInput(), { init: false });
   await expectVoxError(() => client.updateLead({ leadId: lead._id }, { targetState: "on_the_moon" }), "bad_request", {
-    status: 400, message: /Invalid targetState/,
+    status: 400,
+    message: /Invalid targetState/,
   });
 });
 
 test("forbidden: a wrong token gets forbidden with the server's reason and without the token", T, async () => {
   const client = sb.client({ token: WRONG_TOKEN, maxRetries: 0 });
   const err = await expectVoxError(() => client.getLead({ leadId: MISSING_ID }), "forbidden", {
-    status: 403, message: /Invalid or missing API token/,
+    status: 403,
+    message: /Invalid or missing API token/,
   });
   assert.ok(!err.message.includes(WRONG_TOKEN));
   await expectVoxError(() => client.initiateLead(leadInput()), "forbidden", { status: 403 });
@@ -148,7 +180,8 @@ test("forbidden: a projectId that is not the token's project", T, async () => {
   const other = extraProject(5);
   const client = sb.client({ projectId: other.projectId, token: TOKEN });
   await expectVoxError(() => client.initiateLead(leadInput()), "forbidden", {
-    status: 403, message: /projectId does not match/,
+    status: 403,
+    message: /projectId does not match/,
   });
 });
 
@@ -162,7 +195,8 @@ test("not_found: unknown lead, activity and process", T, async () => {
   await expectVoxError(() => client.getLead({ leadId: MISSING_ID }), "not_found", { status: 404, message: /not found/ });
   await expectVoxError(() => client.getActivity(MISSING_ID), "not_found", { status: 404, message: /not found/ });
   await expectVoxError(() => client.initiateLead(leadInput({ processId: MISSING_ID })), "not_found", {
-    status: 404, message: /Process not found/,
+    status: 404,
+    message: /Process not found/,
   });
 });
 
@@ -177,7 +211,9 @@ test("rate_limited: a 429 for the rate is rate_limited with retryAfterMs when re
       await expectVoxError(() => client.getLead({ leadId: MISSING_ID }), "not_found");
     }
     const err = await expectVoxError(() => client.getLead({ leadId: MISSING_ID }), "rate_limited", {
-      status: 429, retryAfter: true, message: /[Rr]ate limit/,
+      status: 429,
+      retryAfter: true,
+      message: /[Rr]ate limit/,
     });
     assert.ok(err.retryAfterMs <= 60000, `retryAfterMs ${err.retryAfterMs} is at most the window`);
     const stats = await sb.stats();
@@ -199,7 +235,9 @@ test("key_blocked: a blocked key is key_blocked, and later calls fail fast witho
     await expectVoxError(dup, "bad_request", { status: 400, message: /already been made/ });
     await expectVoxError(dup, "bad_request", { status: 400 }); // the 2nd duplicate > dupMax 1: the key is blocked now
     const blocked = await expectVoxError(() => client.initiateLead(leadInput({ processId: project.sales })), "key_blocked", {
-      status: 429, retryAfter: true, message: /blocked/,
+      status: 429,
+      retryAfter: true,
+      message: /blocked/,
     });
     assert.ok(blocked.retryAfterMs > 60000, "the block lasts the sandbox's block time (an hour)");
 
@@ -254,7 +292,8 @@ test("duplicate_submission: after `max` server duplicate rejections the guard re
   for (const phone of taken) await sb.createRaw({ processId: project.sales, name: "Taken Number", phone }, project);
   for (const phone of taken) {
     await expectVoxError(() => client.initiateLead(leadInput({ processId: project.sales, phone })), "bad_request", {
-      status: 400, message: /already been made/,
+      status: 400,
+      message: /already been made/,
     });
   }
   const before = await sb.stats();
@@ -331,7 +370,9 @@ test("aborted: an already-aborted signal rejects without a request", T, async ()
   await expectVoxError(() => client.getActivity(MISSING_ID, { signal }), "aborted");
   await expectVoxError(() => client.updateLead({ leadId: MISSING_ID }, { name: "A B" }, { signal }), "aborted");
   await expectVoxError(async () => {
-    for await (const _ of client.iterateLeads({}, { signal })) { /* nothing */ }
+    for await (const _ of client.iterateLeads({}, { signal })) {
+      /* nothing */
+    }
   }, "aborted");
   assert.equal(rec.calls.length, 0, "no request was made");
   const held = await sb.rawQuery({ phone: input.phone });
@@ -365,7 +406,9 @@ test("aborted: a bulk with an already-aborted signal sends nothing and reports e
     result = await client.bulkInitiateLeads(inputs, { signal: AbortSignal.abort() });
   } catch (err) {
     // Rejecting as a whole is fine too.
-    await expectVoxError(() => { throw err; }, "aborted");
+    await expectVoxError(() => {
+      throw err;
+    }, "aborted");
   }
   if (result) {
     recordBulk(result);

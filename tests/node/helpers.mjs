@@ -10,11 +10,12 @@
 // - auditSecrets(): a test that checks every error and log event of the file for tokens and phones.
 //
 // The package is imported from dist/ (the built package), never from source.
-import { before, after, test } from "node:test";
+
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { startSandbox } from "../../sandbox/server.mjs";
+import { after, before, test } from "node:test";
 import * as vox from "../../dist/vox-crm/node/index.mjs";
+import { startSandbox } from "../../sandbox/server.mjs";
 // The junk-number rules the many-process workers use too (a module without the package import).
 import { looksJunk } from "./workers/leads.mjs";
 
@@ -53,7 +54,6 @@ export const SECRETS = [TOKEN, WRONG_TOKEN, ...EXTRA.map((p) => p.token)];
 
 // ---------------------------------------------------------------------------------------------------------
 // Unique valid phone numbers
-
 
 let phoneCounter = 0;
 /** Every phone handed out in this process (E.164), for the audit. */
@@ -229,10 +229,14 @@ export function auditSecrets() {
 export function recordingFetch(inner = globalThis.fetch) {
   const rec = { calls: [], inFlight: 0, maxInFlight: 0 };
   rec.fetch = async (input, init = {}) => {
-    const url = typeof input === "string" ? input : input?.url ?? String(input);
+    const url = typeof input === "string" ? input : (input?.url ?? String(input));
     let body = init.body;
     if (typeof body === "string") {
-      try { body = JSON.parse(body); } catch { /* keep the text */ }
+      try {
+        body = JSON.parse(body);
+      } catch {
+        /* keep the text */
+      }
     }
     const headers = init.headers instanceof Headers ? Object.fromEntries(init.headers) : { ...(init.headers ?? {}) };
     rec.calls.push({ method: (init.method ?? "GET").toUpperCase(), url, headers, body });
@@ -265,10 +269,16 @@ export function recordingFetch(inner = globalThis.fetch) {
 export function useSandbox(options = {}) {
   const ctx = {};
   let ready;
-  ctx.ready = new Promise((resolve, reject) => { ready = { resolve, reject }; });
+  ctx.ready = new Promise((resolve, reject) => {
+    ready = { resolve, reject };
+  });
   ctx.ready.catch(() => {});
   /** A file-level `before` hook that runs once the sandbox is up (Node 20 runs root hooks concurrently). */
-  ctx.before = (fn) => before(async () => { await ctx.ready; await fn(); });
+  ctx.before = (fn) =>
+    before(async () => {
+      await ctx.ready;
+      await fn();
+    });
   before(async () => {
     try {
       await start();
@@ -345,7 +355,11 @@ export function useSandbox(options = {}) {
     });
     const text = await res.text();
     let json;
-    try { json = JSON.parse(text); } catch { json = undefined; }
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
     return { status: res.status, body: json, text };
   };
 

@@ -1,11 +1,12 @@
 // Hardening against a hostile network, a bad clock and odd callers (issue 14): each test is one
 // failure a demanding user hit, against a programmable server on loopback (hostile-server.mjs).
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { startHostile, serverLead } from "./hostile-server.mjs";
-import { VoxClient, VoxError, maskPhone, TOKEN, expectVoxError } from "./helpers.mjs";
+import { expectVoxError, maskPhone, TOKEN, VoxClient, VoxError } from "./helpers.mjs";
+import { serverLead, startHostile } from "./hostile-server.mjs";
 
 const PROCESS = "6650a1b2c3d4e5f6012345a1";
 const T = { timeout: 30000 };
@@ -71,7 +72,11 @@ test("a Retry-After as an HTTP date is honoured", T, async () => {
   assert.ok(gap >= 1900, `waited for the date: ${Math.round(gap)} ms`);
 
   // A date far ahead is past the cap.
-  server.answer(() => ({ status: 429, headers: { "retry-after": new Date(Date.now() + 7_200_000).toUTCString() }, body: { success: false, error: "Rate limit exceeded" } }));
+  server.answer(() => ({
+    status: 429,
+    headers: { "retry-after": new Date(Date.now() + 7_200_000).toUTCString() },
+    body: { success: false, error: "Rate limit exceeded" },
+  }));
   const err = await expectVoxError(() => client().initiateLead(lead(3)), "rate_limited");
   assert.ok(err.retryAfterMs > 7_100_000 && err.retryAfterMs <= 7_200_000, `retryAfterMs from the date: ${err.retryAfterMs}`);
 });
@@ -80,10 +85,17 @@ test("a Retry-After as an HTTP date is honoured", T, async () => {
 
 test("iterateLeads stops when a page brings no unseen lead, or passes totalPages", T, async () => {
   const page = Array.from({ length: 3 }, (_, i) => serverLead({ name: `P${i}` }));
-  server.answer(() => ({ status: 200, body: { success: true, data: page, pagination: { page: 1, limit: 3, total: 999, totalPages: 333, hasNextPage: true } } }));
+  server.answer(() => ({
+    status: 200,
+    body: { success: true, data: page, pagination: { page: 1, limit: 3, total: 999, totalPages: 333, hasNextPage: true } },
+  }));
   const seen = [];
   for await (const l of client().iterateLeads({ limit: 3 })) seen.push(l._id);
-  assert.deepEqual(seen, page.map((l) => l._id), "each lead once");
+  assert.deepEqual(
+    seen,
+    page.map((l) => l._id),
+    "each lead once",
+  );
   assert.equal(server.requests.length, 2, "the repeated page ends it");
 
   // No pagination, and `page` ignored: the same leads again.
@@ -94,7 +106,10 @@ test("iterateLeads stops when a page brings no unseen lead, or passes totalPages
   assert.equal(server.requests.length, 2);
 
   // New leads on every page, but totalPages is 2.
-  server.answer((r) => ({ status: 200, body: { success: true, data: [serverLead(), serverLead()], pagination: { page: Number(r.query.get("page")), limit: 2, totalPages: 2, hasNextPage: true } } }));
+  server.answer((r) => ({
+    status: 200,
+    body: { success: true, data: [serverLead(), serverLead()], pagination: { page: Number(r.query.get("page")), limit: 2, totalPages: 2, hasNextPage: true } },
+  }));
   let n = 0;
   for await (const _ of client().iterateLeads({ limit: 2 })) n += 1;
   assert.equal(n, 4);
@@ -124,7 +139,9 @@ test("the limiter runs on a monotonic clock: a step of Date.now lets no extra re
   for (const step of [8000, -8000]) {
     server.requests.length = 0;
     // In a child whose Date.now steps (replaced before the package loads).
-    const child = spawn(process.execPath, [fileURLToPath(new URL("./workers/clock-step.mjs", import.meta.url)), server.url, String(step)], { stdio: "inherit" });
+    const child = spawn(process.execPath, [fileURLToPath(new URL("./workers/clock-step.mjs", import.meta.url)), server.url, String(step)], {
+      stdio: "inherit",
+    });
     const code = await new Promise((resolve) => child.on("exit", resolve));
     assert.equal(code, 0, "the child's calls succeeded");
     const at = server.requests.map((r) => r.at);
@@ -177,14 +194,19 @@ test("unknown fields JSON.parse accepts (1e400, deep nesting, a lone surrogate) 
 // ---- 8. a created lead without _id in a bulk answer -------------------------------------------
 
 test("one created lead without _id in a bulk answer leaves the other nine created", T, async () => {
-  server.answer(bulkAnswers((r) => {
-    const success = r.body.leads.map((l, i) => (i === 4 ? { ...l } : serverLead(l)));
-    return { status: 200, body: { success, errors: [] } };
-  }));
+  server.answer(
+    bulkAnswers((r) => {
+      const success = r.body.leads.map((l, i) => (i === 4 ? { ...l } : serverLead(l)));
+      return { status: 200, body: { success, errors: [] } };
+    }),
+  );
   const leads = Array.from({ length: 10 }, (_, i) => lead(80 + i));
   const rep = await client().bulkInitiateLeads(leads);
   assert.equal(rep.created.length, 9, JSON.stringify(rep.unknown.map((u) => u.error)));
-  assert.deepEqual(rep.created.map((c) => c.index), [0, 1, 2, 3, 5, 6, 7, 8, 9]);
+  assert.deepEqual(
+    rep.created.map((c) => c.index),
+    [0, 1, 2, 3, 5, 6, 7, 8, 9],
+  );
   assert.equal(rep.created.length + rep.failed.length + rep.unknown.length, 10);
   const lost = [...rep.failed, ...rep.unknown];
   assert.equal(lost.length, 1);
@@ -214,14 +236,28 @@ test("a logger or onProgress that throws or rejects breaks neither the call nor 
   const onUnhandled = (e) => unhandled.push(e);
   process.on("unhandledRejection", onUnhandled);
   try {
-    server.answer(bulkAnswers((r) => (r.path.endsWith("/bulk/initiate")
-      ? { status: 200, body: { success: r.body.leads.map((l) => serverLead(l)), errors: [] } }
-      : created(r.body))));
-    const asyncBad = client({ logger: async () => { throw new Error("logger rejects"); } });
+    server.answer(
+      bulkAnswers((r) =>
+        r.path.endsWith("/bulk/initiate") ? { status: 200, body: { success: r.body.leads.map((l) => serverLead(l)), errors: [] } } : created(r.body),
+      ),
+    );
+    const asyncBad = client({
+      logger: async () => {
+        throw new Error("logger rejects");
+      },
+    });
     assert.equal(typeof (await asyncBad.initiateLead(lead(10)))._id, "string");
-    const syncBad = client({ logger: () => { throw new Error("logger throws"); } });
+    const syncBad = client({
+      logger: () => {
+        throw new Error("logger throws");
+      },
+    });
     assert.equal(typeof (await syncBad.initiateLead(lead(11)))._id, "string");
-    const rep = await client().bulkInitiateLeads([lead(12), lead(13)], { onProgress: async () => { throw new Error("progress rejects"); } });
+    const rep = await client().bulkInitiateLeads([lead(12), lead(13)], {
+      onProgress: async () => {
+        throw new Error("progress rejects");
+      },
+    });
     assert.equal(rep.created.length, 2);
     const rep2 = await client().bulkInitiateLeads([lead(14)], { onProgress: () => Promise.reject(new Error("progress rejects")) });
     assert.equal(rep2.created.length, 1);
@@ -236,7 +272,10 @@ test("a logger or onProgress that throws or rejects breaks neither the call nor 
 
 test("a baseUrl with credentials, a query or a fragment, and a token with CR/LF are refused at construction", () => {
   const port = new URL(server.url).port;
-  const make = (baseUrl, token = TOKEN) => () => new VoxClient({ projectId: "6650a1b2c3d4e5f601234567", token, baseUrl });
+  const make =
+    (baseUrl, token = TOKEN) =>
+    () =>
+      new VoxClient({ projectId: "6650a1b2c3d4e5f601234567", token, baseUrl });
   for (const [baseUrl, what] of [
     [`http://user:s3cretpw@127.0.0.1:${port}/api/v1`, /credentials/],
     [`http://127.0.0.1:${port}/api/v1?x=1`, /query/],
@@ -256,7 +295,10 @@ test("a baseUrl with credentials, a query or a fragment, and a token with CR/LF 
     assert.ok(!err.message.includes("s3cretpw"), "the password is not in the message");
   }
   for (const token of ["sk_test\r\nX-Evil: 1", "sk_test\n", "sk\u0000x"]) {
-    assert.throws(make(server.url, token), (e) => e instanceof VoxError && e.code === "invalid_argument" && /token/.test(e.message) && !e.message.includes("sk_test"));
+    assert.throws(
+      make(server.url, token),
+      (e) => e instanceof VoxError && e.code === "invalid_argument" && /token/.test(e.message) && !e.message.includes("sk_test"),
+    );
   }
 });
 
@@ -289,7 +331,10 @@ test("messages mask phone numbers, not every digit run; maskPhone ignores the ju
   assert.equal(err.code, "invalid_argument");
   assert.match(err.message, /between 1 and \d{4,}/, err.message);
 
-  server.answer((r) => ({ status: 400, body: { success: false, error: `Lead with referenceId ${r.body.lead.referenceId} already exists (phone ${r.body.lead.phone})` } }));
+  server.answer((r) => ({
+    status: 400,
+    body: { success: false, error: `Lead with referenceId ${r.body.lead.referenceId} already exists (phone ${r.body.lead.phone})` },
+  }));
   const bad = await expectVoxError(() => client().initiateLead(lead(12, { referenceId: "20261201001" })), "bad_request");
   assert.match(bad.message, /referenceId 20261201001 already exists/);
   assert.ok(!bad.message.includes("9845317012"), `the phone is masked: ${bad.message}`);
@@ -304,16 +349,18 @@ test("bulk error reasons echoed with altered data in another order reach their o
   const leads = [lead(130, { name: "Asha" }), lead(131, { name: "Bala" }), lead(132, { name: "Chen" })];
   // Echoed with another spelling of the name and the phone in another form, in another order;
   // Chen's and Asha's data differ from what was sent in a way no key recognises.
-  server.answer(bulkAnswers((r) => ({
-    status: 200,
-    body: {
-      success: [],
-      errors: [
-        { data: { ...r.body.leads[2], name: " Chen ", phone: undefined }, referenceId: null, error: "reason of Chen" },
-        { data: { ...r.body.leads[0], name: "asha", phone: undefined }, referenceId: null, error: "reason of Asha" },
-      ],
-    },
-  })));
+  server.answer(
+    bulkAnswers((r) => ({
+      status: 200,
+      body: {
+        success: [],
+        errors: [
+          { data: { ...r.body.leads[2], name: " Chen ", phone: undefined }, referenceId: null, error: "reason of Chen" },
+          { data: { ...r.body.leads[0], name: "asha", phone: undefined }, referenceId: null, error: "reason of Asha" },
+        ],
+      },
+    })),
+  );
   const rep = await client({ maxRetries: 0 }).bulkInitiateLeads(leads);
   assert.equal(rep.created.length, 0);
   for (const item of [...rep.failed, ...rep.unknown]) {
@@ -341,12 +388,22 @@ test("many calls on one AbortSignal print no MaxListenersExceededWarning", T, as
   } finally {
     process.off("warning", onWarning);
   }
-  assert.deepEqual(warnings.map((w) => w.name), []);
+  assert.deepEqual(
+    warnings.map((w) => w.name),
+    [],
+  );
 });
 
 test("a toJSON that throws keeps the caller's message", T, async () => {
   server.answer((r) => created(r.body));
-  const input = { ...lead(140), metadata: { toJSON() { throw new Error("metadata cannot be written now"); } } };
+  const input = {
+    ...lead(140),
+    metadata: {
+      toJSON() {
+        throw new Error("metadata cannot be written now");
+      },
+    },
+  };
   const err = await expectVoxError(() => client().initiateLead(input), "validation_error");
   assert.match(err.message, /metadata cannot be written now/);
   assert.equal(server.requests.length, 0);
@@ -359,15 +416,34 @@ test("a bulk holding one unreadable lead reads each lead's getters once", T, asy
     const base = lead(150 + i);
     const out = {};
     for (const k of Object.keys(base)) {
-      Object.defineProperty(out, k, { enumerable: true, get: () => { reads.set(`${i}.${k}`, (reads.get(`${i}.${k}`) ?? 0) + 1); return base[k]; } });
+      Object.defineProperty(out, k, {
+        enumerable: true,
+        get: () => {
+          reads.set(`${i}.${k}`, (reads.get(`${i}.${k}`) ?? 0) + 1);
+          return base[k];
+        },
+      });
     }
     return out;
   };
-  const unreadable = new Proxy({}, { get() { throw new Error("no reading me"); }, ownKeys() { throw new Error("no reading me"); } });
+  const unreadable = new Proxy(
+    {},
+    {
+      get() {
+        throw new Error("no reading me");
+      },
+      ownKeys() {
+        throw new Error("no reading me");
+      },
+    },
+  );
   const leads = [counted(0), counted(1), unreadable, counted(3)];
   const rep = await client().bulkInitiateLeads(leads);
   assert.equal(rep.created.length, 3);
-  assert.deepEqual(rep.failed.map((f) => f.index), [2]);
+  assert.deepEqual(
+    rep.failed.map((f) => f.index),
+    [2],
+  );
   const twice = [...reads].filter(([, n]) => n > 1);
   assert.deepEqual(twice, [], "no getter ran twice");
 });

@@ -1,9 +1,23 @@
 // initiateLead and initiateExistingLead against the sandbox.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import {
-  useSandbox, leadInput, uniquePhone, national, uid, recordingFetch, expectVoxError, auditSecrets, assertPlain,
-  collector, T, PROJECT_ID, SALES, SUPPORT, MISSING_ID,
+  assertPlain,
+  auditSecrets,
+  collector,
+  expectVoxError,
+  leadInput,
+  MISSING_ID,
+  national,
+  PROJECT_ID,
+  recordingFetch,
+  SALES,
+  SUPPORT,
+  T,
+  uid,
+  uniquePhone,
+  useSandbox,
 } from "./helpers.mjs";
 
 const sb = useSandbox();
@@ -35,7 +49,7 @@ test("initiateLead returns the created lead, flat, with the server's fields", T,
 test("initiateLead keeps fields the server sends that the SDK does not know", T, async () => {
   const client = sb.client();
   const lead = await client.initiateLead(leadInput());
-  // The sandbox adds source, attempts and lastActivityId, which API.md §2 does not list.
+  // The sandbox adds source, attempts and lastActivityId, which docs/api.md §2 does not list.
   assert.equal(lead.source, "api");
   assert.equal(lead.attempts, 0);
   assert.match(lead.lastActivityId, /^[0-9a-f]{24}$/);
@@ -43,12 +57,18 @@ test("initiateLead keeps fields the server sends that the SDK does not know", T,
 
 test("initiateLead keeps unknown fields of a lead answered under data (custom fetch)", T, async () => {
   const lead = {
-    _id: "6650a1b2c3d4e5f601234999", name: "Kept Fields", phone: "+919845317206", currentState: "new",
-    futureField: { nested: [1, 2] }, anotherOne: "x",
+    _id: "6650a1b2c3d4e5f601234999",
+    name: "Kept Fields",
+    phone: "+919845317206",
+    currentState: "new",
+    futureField: { nested: [1, 2] },
+    anotherOne: "x",
   };
-  const fakeFetch = async () => new Response(JSON.stringify({ success: true, data: lead }), {
-    status: 200, headers: { "Content-Type": "application/json" },
-  });
+  const fakeFetch = async () =>
+    new Response(JSON.stringify({ success: true, data: lead }), {
+      status: 200,
+      headers: { "Content-Type": "application/json" },
+    });
   const client = sb.client({ fetch: fakeFetch, baseUrl: "http://vox.invalid/api/v1" });
   const got = await client.initiateLead(leadInput({ phone: uniquePhone() }));
   assert.equal(got._id, lead._id);
@@ -142,7 +162,8 @@ test("initiateLead logs request and response events without the phone", T, async
 test("initiateLead to an unknown process rejects with not_found and the server's reason", T, async () => {
   const client = sb.client();
   await expectVoxError(() => client.initiateLead(leadInput({ processId: MISSING_ID })), "not_found", {
-    status: 404, message: /Process not found/,
+    status: 404,
+    message: /Process not found/,
   });
 });
 
@@ -174,7 +195,8 @@ test("initiateExistingLead with init:false returns the lead unchanged", T, async
 test("initiateExistingLead of an unknown id rejects with not_found", T, async () => {
   const client = sb.client();
   await expectVoxError(() => client.initiateExistingLead(MISSING_ID), "not_found", {
-    status: 404, message: new RegExp(`Lead with ID ${MISSING_ID} not found`),
+    status: 404,
+    message: new RegExp(`Lead with ID ${MISSING_ID} not found`),
   });
 });
 

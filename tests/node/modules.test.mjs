@@ -1,12 +1,12 @@
 // Both module systems: the CommonJS entry and the ESM entry load, export the same names, are one instance
 // (an error made through one is `instanceof` the other's VoxError), and work against the sandbox.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { readFile } from "node:fs/promises";
-import * as esm from "../../dist/vox-crm/node/index.mjs";
-import esmDefault from "../../dist/vox-crm/node/index.mjs";
-import { useSandbox, leadInput, expectVoxError, auditSecrets, auditLogger, T, TOKEN, PROJECT_ID, MISSING_ID } from "./helpers.mjs";
+import { createRequire } from "node:module";
+import { test } from "node:test";
+import esmDefault, * as esm from "../../dist/vox-crm/node/index.mjs";
+import { auditLogger, auditSecrets, expectVoxError, leadInput, MISSING_ID, PROJECT_ID, T, TOKEN, useSandbox } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 const cjs = require("../../dist/vox-crm/node/index.cjs");
@@ -14,14 +14,14 @@ const cjs = require("../../dist/vox-crm/node/index.cjs");
 const sb = useSandbox();
 const NAMES = ["VoxClient", "VoxError", "validatePhone", "validatePhones", "normalizePhone", "maskPhone", "validateLead"];
 
-test("the CJS and ESM entries export every name of SDK.md", T, () => {
+test("the CJS and ESM entries export every name of docs/sdk.md", T, () => {
   for (const name of NAMES) {
     assert.equal(typeof cjs[name], "function", `cjs.${name}`);
     assert.equal(typeof esm[name], "function", `esm.${name}`);
   }
 });
 
-test("the CJS and ESM entries export the webhook helpers of SDK.md (parseWebhook, verifyWebhookAuth)", T, () => {
+test("the CJS and ESM entries export the webhook helpers of docs/sdk.md (parseWebhook, verifyWebhookAuth)", T, () => {
   // Their behaviour is tested in webhook.test.mjs; here only that a user can import them from the package.
   for (const name of ["parseWebhook", "verifyWebhookAuth"]) {
     assert.equal(typeof cjs[name], "function", `cjs.${name}`);
@@ -38,12 +38,20 @@ test("the CJS and ESM entries are the same instance", T, () => {
 
 test("an error thrown through the CJS entry is instanceof the ESM VoxError, and the other way round", T, async () => {
   let fromCjs;
-  try { cjs.normalizePhone("12345"); } catch (e) { fromCjs = e; }
+  try {
+    cjs.normalizePhone("12345");
+  } catch (e) {
+    fromCjs = e;
+  }
   assert.ok(fromCjs instanceof esm.VoxError);
   assert.ok(fromCjs instanceof cjs.VoxError);
   assert.equal(fromCjs.code, "invalid_phone");
   let fromEsm;
-  try { new esm.VoxClient({}); } catch (e) { fromEsm = e; }
+  try {
+    new esm.VoxClient({});
+  } catch (e) {
+    fromEsm = e;
+  }
   assert.ok(fromEsm instanceof cjs.VoxError);
   assert.equal(fromEsm.code, "invalid_argument");
 });

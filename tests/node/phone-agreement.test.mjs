@@ -7,10 +7,11 @@
 // sequential_digits), which libphonenumber accepts on purpose. An entry agrees when `valid` is
 // the same and, when both say valid, `e164` is the same. Run: node --test tests/node/phone-agreement.test.mjs
 // (after scripts/package.sh; the package is imported from dist/).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { validatePhone, validatePhones, VoxError } from "../../dist/vox-crm/node/index.mjs";
+import { test } from "node:test";
+import { VoxError, validatePhone, validatePhones } from "../../dist/vox-crm/node/index.mjs";
 import { generateCorpus } from "../../tools/phone-gen/corpus.mjs";
 
 // The wasm exports themselves: `validatePhone` there builds the object in Rust (the reference
@@ -94,7 +95,11 @@ test("validatePhones gives exactly validatePhone's verdicts on the whole corpus"
   }
   for (const [region, texts] of byDefault) {
     const options = { defaultCountry: region };
-    assert.deepStrictEqual(validatePhones(texts, options), texts.map((s) => validatePhone(s, options)), region);
+    assert.deepStrictEqual(
+      validatePhones(texts, options),
+      texts.map((s) => validatePhone(s, options)),
+      region,
+    );
   }
   // The whole corpus in one batch with the default region; the objects are also those wasm
   // builds itself (fields, values, absent fields).
@@ -117,6 +122,7 @@ test("validatePhones gives exactly validatePhone's verdicts on the whole corpus"
   const one = sameAsEach(texts);
   // That batch is ASCII: the glue writes it into wasm's memory itself. A batch with any input
   // that is not ASCII crosses as one joined string instead: the same verdicts either way.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range, control characters included
   assert.ok(texts.every((s) => /^[\x00-\x7f]*$/.test(s)));
   const fullwidth = (s) => s.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)));
   const mixed = sameAsEach(texts.map((s, i) => (i % 10 === 0 ? fullwidth(s) : s)));
@@ -142,7 +148,7 @@ test("validatePhone / validatePhones: the same VoxErrors as before for malformed
     [["9845317206"], "validatePhones"],
     [[{ length: 1, 0: "9845317206" }], "validatePhones"],
     [[["9845317206", 9845317206]], "validatePhones"],
-    [[["9845317206", , "1"]], "validatePhones"], // eslint-disable-line no-sparse-arrays
+    [[["9845317206", undefined, "1"]], "validatePhones"], // eslint-disable-line no-sparse-arrays
     [[["9845317206"], { defaultCountry: "" }], "validatePhones"],
     [[[1], "IN"], "validatePhones"],
   ];
@@ -162,8 +168,21 @@ test("validatePhone / validatePhones: the same VoxErrors as before for malformed
 });
 
 test("validatePhones: inputs that contain the batch separator or odd characters", () => {
-  const inputs = ["9845317206", "98453\u000017206", "\u0000", "", "+91 98453 17206\u0000", "\uD800", "98453\uD83D\uDE00", "\uFF19\uFF18\uFF14\uFF15\uFF13\uFF11\uFF17\uFF12\uFF10\uFF16", "tel:+91-98453-17206;ext=1"];
-  assert.deepStrictEqual(validatePhones(inputs), inputs.map((s) => validatePhone(s)));
+  const inputs = [
+    "9845317206",
+    "98453\u000017206",
+    "\u0000",
+    "",
+    "+91 98453 17206\u0000",
+    "\uD800",
+    "98453\uD83D\uDE00",
+    "\uFF19\uFF18\uFF14\uFF15\uFF13\uFF11\uFF17\uFF12\uFF10\uFF16",
+    "tel:+91-98453-17206;ext=1",
+  ];
+  assert.deepStrictEqual(
+    validatePhones(inputs),
+    inputs.map((s) => validatePhone(s)),
+  );
   assert.deepStrictEqual(validatePhones(["\u0000"]), [validatePhone("\u0000")]);
   assert.equal(validatePhone("98453\u000017206").reason, "invalid_characters");
 });

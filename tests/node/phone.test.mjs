@@ -1,15 +1,18 @@
 // The synchronous functions: validatePhone, validatePhones, normalizePhone, maskPhone, validateLead.
 // No sandbox: these never touch the network.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import {
-  validatePhone, validatePhones, normalizePhone, maskPhone, validateLead, VoxError, SALES, assertPlain,
-} from "./helpers.mjs";
+import { test } from "node:test";
+import { assertPlain, maskPhone, normalizePhone, SALES, VoxError, validateLead, validatePhone, validatePhones } from "./helpers.mjs";
 
 /** Asserts fn throws a VoxError with `code` synchronously. */
 function throwsVox(fn, code, label) {
   let err;
-  try { fn(); } catch (e) { err = e; }
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
   assert.ok(err !== undefined, `${label}: expected a VoxError "${code}", but nothing was thrown`);
   assert.ok(err instanceof VoxError, `${label}: a VoxError, got ${err}`);
   assert.ok(err instanceof Error, `${label}: an Error`);
@@ -31,8 +34,17 @@ test("validatePhone: a valid Indian mobile number has e164, countryCode 91, regi
 });
 
 test("validatePhone: the usual ways of writing an Indian number are all the same number", () => {
-  for (const input of ["+919845317206", "+91 98453 17206", "+91-98453-17206", "919845317206", "09845317206",
-    "098453 17206", "98453-17206", "(98453) 17206", " 9845317206 "]) {
+  for (const input of [
+    "+919845317206",
+    "+91 98453 17206",
+    "+91-98453-17206",
+    "919845317206",
+    "09845317206",
+    "098453 17206",
+    "98453-17206",
+    "(98453) 17206",
+    " 9845317206 ",
+  ]) {
     const check = validatePhone(input);
     assert.equal(check.valid, true, `${JSON.stringify(input)} is valid: ${JSON.stringify(check)}`);
     assert.equal(check.e164, "+919845317206", `${JSON.stringify(input)} e164`);
@@ -101,8 +113,7 @@ test("validatePhone: the message is a sentence that tells the reasons apart", ()
   const messages = new Map();
   for (const [input, reason] of REASONS) {
     const { message } = validatePhone(input);
-    assert.ok(typeof message === "string" && message.length >= 15 && /\s/.test(message),
-      `a sentence for ${reason}, got ${JSON.stringify(message)}`);
+    assert.ok(typeof message === "string" && message.length >= 15 && /\s/.test(message), `a sentence for ${reason}, got ${JSON.stringify(message)}`);
     if (!messages.has(reason)) messages.set(reason, message);
   }
   const distinct = new Set(messages.values());
@@ -113,14 +124,30 @@ test("validatePhone: the message is a sentence that tells the reasons apart", ()
 
 test("validatePhones gives the same verdicts as validatePhone, in order", () => {
   const inputs = [
-    "9845317206", "+91 98453 17206", "8888833333", "", "98a4531720", "+999 1234567", "98453",
-    "9999999999", "9876543210", "+1 201-555-0123", "1234567890", "09845317206",
+    "9845317206",
+    "+91 98453 17206",
+    "8888833333",
+    "",
+    "98a4531720",
+    "+999 1234567",
+    "98453",
+    "9999999999",
+    "9876543210",
+    "+1 201-555-0123",
+    "1234567890",
+    "09845317206",
   ];
   const many = validatePhones(inputs);
   assert.ok(Array.isArray(many));
-  assert.deepEqual(many, inputs.map((p) => validatePhone(p)));
+  assert.deepEqual(
+    many,
+    inputs.map((p) => validatePhone(p)),
+  );
   const us = validatePhones(["(201) 555-0123", "9845317206"], { defaultCountry: "US" });
-  assert.deepEqual(us, ["(201) 555-0123", "9845317206"].map((p) => validatePhone(p, { defaultCountry: "US" })));
+  assert.deepEqual(
+    us,
+    ["(201) 555-0123", "9845317206"].map((p) => validatePhone(p, { defaultCountry: "US" })),
+  );
   assert.deepEqual(validatePhones([]), []);
 });
 
@@ -128,9 +155,20 @@ test("validatePhones agrees with validatePhone over thousands of numbers", () =>
   const inputs = [];
   for (let i = 0; i < 3000; i++) {
     const n = (i * 7919 + 12345) % 1000000;
-    inputs.push(i % 3 === 0 ? `+9198${String(n).padStart(8, "0")}` : i % 3 === 1 ? `9${String(n * 37).padStart(9, "0").slice(0, 9)}` : String(n));
+    inputs.push(
+      i % 3 === 0
+        ? `+9198${String(n).padStart(8, "0")}`
+        : i % 3 === 1
+          ? `9${String(n * 37)
+              .padStart(9, "0")
+              .slice(0, 9)}`
+          : String(n),
+    );
   }
-  assert.deepEqual(validatePhones(inputs), inputs.map((p) => validatePhone(p)));
+  assert.deepEqual(
+    validatePhones(inputs),
+    inputs.map((p) => validatePhone(p)),
+  );
 });
 
 // ---- normalizePhone -------------------------------------------------------------------------------------
@@ -150,7 +188,11 @@ test("normalizePhone throws invalid_phone whenever validatePhone says invalid, j
 
 test("normalizePhone's error masks the number as read in defaultCountry", () => {
   let err;
-  try { normalizePhone("0209374 4000", { defaultCountry: "AU" }); } catch (e) { err = e; }
+  try {
+    normalizePhone("0209374 4000", { defaultCountry: "AU" });
+  } catch (e) {
+    err = e;
+  }
   assert.equal(err?.code, "invalid_phone");
   assert.ok(!err.message.includes("+91"), `not read as an Indian number: ${err.message}`);
   assert.ok(err.message.includes("4000") && !err.message.includes("0209374"), `masked: ${err.message}`);
@@ -158,7 +200,11 @@ test("normalizePhone's error masks the number as read in defaultCountry", () => 
 
 test("normalizePhone with a non-string throws a VoxError", () => {
   let err;
-  try { normalizePhone(9845317206); } catch (e) { err = e; }
+  try {
+    normalizePhone(9845317206);
+  } catch (e) {
+    err = e;
+  }
   assert.ok(err instanceof VoxError, `a VoxError, got ${err}`);
   assert.ok(["invalid_argument", "invalid_phone"].includes(err.code), err.code);
 });
@@ -228,7 +274,10 @@ test("validateLead lists each broken rule with field, code and message", () => {
       const got = byField(res);
       for (const f of fields) assert.ok(got.includes(f) || (f === "name" && got.includes("firstName")), `${JSON.stringify(lead)}: ${f} in ${got}`);
     } else {
-      assert.ok(byField(res).some((f) => f === "phone" || f === "email"), JSON.stringify(res));
+      assert.ok(
+        byField(res).some((f) => f === "phone" || f === "email"),
+        JSON.stringify(res),
+      );
     }
   }
 });

@@ -8,12 +8,13 @@
 // Every child, sandbox and redis-server is stopped at the end of its test, even on failure (t.after), and
 // any child still alive when this process exits is killed (exit hook; a worker also exits on its own when
 // its IPC channel to this process closes).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { startSandbox } from "../../sandbox/server.mjs";
+import { test } from "node:test";
 import { createClient } from "redis";
+import { startSandbox } from "../../sandbox/server.mjs";
 import { startRedis } from "./redis-server.mjs";
 import { leadRange, MAIN_ENTRY, PROJECT_ID, ROOT, TOKEN } from "./workers/leads.mjs";
 
@@ -27,17 +28,29 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const liveChildren = new Set();
 process.on("exit", () => {
-  for (const c of liveChildren) { try { c.kill("SIGKILL"); } catch { /* gone */ } }
+  for (const c of liveChildren) {
+    try {
+      c.kill("SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
 });
 
 /** Kills (SIGKILL) the given children that are still running and waits for their exits. */
 async function killChildren(workers) {
-  await Promise.all(workers.map(async (w) => {
-    if (w.child.exitCode === null && w.child.signalCode === null) {
-      try { w.child.kill("SIGKILL"); } catch { /* gone */ }
-      await w.done;
-    }
-  }));
+  await Promise.all(
+    workers.map(async (w) => {
+      if (w.child.exitCode === null && w.child.signalCode === null) {
+        try {
+          w.child.kill("SIGKILL");
+        } catch {
+          /* gone */
+        }
+        await w.done;
+      }
+    }),
+  );
 }
 
 /**
@@ -53,11 +66,19 @@ function spawnWorker(name, args) {
   liveChildren.add(child);
   let stdout = "";
   let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d) => { stdout += d; });
-  child.stderr.setEncoding("utf8").on("data", (d) => { stderr = (stderr + d).slice(-20000); });
+  child.stdout.setEncoding("utf8").on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding("utf8").on("data", (d) => {
+    stderr = (stderr + d).slice(-20000);
+  });
   let readyResolve;
-  const ready = new Promise((r) => { readyResolve = r; });
-  child.on("message", (m) => { if (m?.type === "ready") readyResolve(true); });
+  const ready = new Promise((r) => {
+    readyResolve = r;
+  });
+  child.on("message", (m) => {
+    if (m?.type === "ready") readyResolve(true);
+  });
   child.on("error", () => {}); // a failed spawn also emits 'exit' / 'close'
   const done = new Promise((resolve) => {
     child.on("close", (code, signal) => {
@@ -65,7 +86,12 @@ function spawnWorker(name, args) {
       readyResolve(false);
       let report = null;
       for (const line of stdout.trim().split("\n").reverse()) {
-        try { report = JSON.parse(line); break; } catch { /* not the report */ }
+        try {
+          report = JSON.parse(line);
+          break;
+        } catch {
+          /* not the report */
+        }
       }
       resolve({ name, code, signal, report, stdout, stderr, exitedAt: Date.now() });
     });
@@ -89,7 +115,9 @@ async function runWorkers(t, argsList, { readyMs = 30000, runMs = 60000, during 
   const workers = argsList.map((args, i) => spawnWorker(args.name ?? `w${i}`, args.argv));
   t.after(() => killChildren(workers));
   let timer;
-  const readyTimeout = new Promise((r) => { timer = setTimeout(() => r("timeout"), readyMs); });
+  const readyTimeout = new Promise((r) => {
+    timer = setTimeout(() => r("timeout"), readyMs);
+  });
   const readiness = await Promise.race([Promise.all(workers.map((w) => w.ready)), readyTimeout]);
   clearTimeout(timer);
   if (readiness === "timeout") {
@@ -102,7 +130,9 @@ async function runWorkers(t, argsList, { readyMs = 30000, runMs = 60000, during 
   const duringDone = during ? Promise.resolve().then(() => during({ goAt, workers })) : Promise.resolve();
   duringDone.catch(() => {}); // awaited (and thrown) below, once the workers are done
   let runTimer;
-  const runTimeout = new Promise((r) => { runTimer = setTimeout(() => r("timeout"), runMs); });
+  const runTimeout = new Promise((r) => {
+    runTimer = setTimeout(() => r("timeout"), runMs);
+  });
   const finished = await Promise.race([Promise.all(workers.map((w) => w.done)), runTimeout]);
   clearTimeout(runTimer);
   if (finished === "timeout") {
@@ -206,7 +236,8 @@ async function redisKeyCount(url, prefix) {
   try {
     return (await client.keys(`${prefix}*`)).length;
   } finally {
-    if (typeof client.close === "function") await client.close(); // node-redis v5
+    if (typeof client.close === "function")
+      await client.close(); // node-redis v5
     else await client.quit();
   }
 }
@@ -214,8 +245,20 @@ async function redisKeyCount(url, prefix) {
 /** Worker arguments. */
 function workerArgs({ url, from, count, tag, redis, prefix, chunkSize = 100, ids = false, failures = false }) {
   const argv = [
-    "--base-url", url, "--project", PROJECT_ID, "--token", TOKEN,
-    "--from", String(from), "--count", String(count), "--tag", tag, "--chunk-size", String(chunkSize),
+    "--base-url",
+    url,
+    "--project",
+    PROJECT_ID,
+    "--token",
+    TOKEN,
+    "--from",
+    String(from),
+    "--count",
+    String(count),
+    "--tag",
+    tag,
+    "--chunk-size",
+    String(chunkSize),
   ];
   if (redis) argv.push("--redis", redis, "--prefix", prefix);
   if (ids) argv.push("--ids");
@@ -315,7 +358,10 @@ async function reimport(t, { sb, stats, storedLeads }, { redis, prefix, tag }) {
   printReports("A", [a]);
   assert.equal(a.created, 1000, `A created its 1,000 leads: ${JSON.stringify(a.failureSamples)}`);
   assert.equal(a.failed + a.unknown, 0);
-  assert.ok(a.ids.every((id) => typeof id === "string"), "A reports an id for every input");
+  assert.ok(
+    a.ids.every((id) => typeof id === "string"),
+    "A reports an id for every input",
+  );
 
   const second = await runWorkers(t, [{ name: "B", argv: workerArgs({ ...common, count: 1200 }) }], { runMs: 30000 });
   const [b] = assertAllOk(second.ends);
@@ -391,8 +437,10 @@ test("Redis killed mid-run: 4 workers × 5,000 leads keep going and create every
     },
   });
   outage.keysAfter = await redisKeyCount(redis.url, prefix).catch((e) => `error: ${e.message}`);
-  console.log(`kill: redis killed at +${outage.killedAt} ms with ${runningAtKill} workers running, started again at +${outage.restartedAt} ms; ` +
-    `keys under the prefix: ${outage.keysBefore} before the kill, ${outage.keysAfter} after the run`);
+  console.log(
+    `kill: redis killed at +${outage.killedAt} ms with ${runningAtKill} workers running, started again at +${outage.restartedAt} ms; ` +
+      `keys under the prefix: ${outage.keysBefore} before the kill, ${outage.keysAfter} after the run`,
+  );
   const reports = assertAllOk(ends);
   printReports("kill", reports);
   const s = await stats();

@@ -3,16 +3,31 @@
 // carries its own Authorization is refused before any request reaches the sandbox; authorize's
 // narrowing is applied; per-visitor limits hold one visitor back and let another through; the
 // server-side client's rate limiter and duplicate guard still stand behind it.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { createServer, request as httpRequest } from "node:http";
-import { Worker } from "node:worker_threads";
 import { once } from "node:events";
+import { createServer, request as httpRequest } from "node:http";
+import { test } from "node:test";
+import { Worker } from "node:worker_threads";
 import { createClient } from "redis";
 import { createProxyHandler, toNodeHandler } from "../../dist/vox-crm/proxy.mjs";
 import { redisStore } from "../../dist/vox-crm/redis.mjs";
+import {
+  auditSecrets,
+  expectVoxError,
+  leadInput,
+  MISSING_ID,
+  PROJECT_ID,
+  SALES,
+  SUPPORT,
+  T,
+  TOKEN,
+  uniquePhone,
+  useSandbox,
+  VoxClient,
+  waitFor,
+} from "./helpers.mjs";
 import { startRedis } from "./redis-server.mjs";
-import { useSandbox, VoxClient, TOKEN, PROJECT_ID, SALES, SUPPORT, MISSING_ID, T, leadInput, uniquePhone, expectVoxError, auditSecrets, waitFor } from "./helpers.mjs";
 
 const ctx = useSandbox();
 
@@ -35,7 +50,11 @@ async function startProxy(options = {}) {
     base: `${url}/api/vox`,
     handler,
     events,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
   };
 }
 
@@ -57,7 +76,11 @@ async function raw(proxy, method, path, { body, headers = {}, text } = {}) {
   });
   const t = await res.text();
   let json;
-  try { json = JSON.parse(t); } catch { json = undefined; }
+  try {
+    json = JSON.parse(t);
+  } catch {
+    json = undefined;
+  }
   return { status: res.status, body: json, headers: res.headers, text: t };
 }
 
@@ -104,10 +127,13 @@ test("every call of the SDK works from a page's client through the proxy", T, as
     assert.deepEqual([q.total, q.leads[0]._id, q.hasNextPage], [1, lead._id, false]);
 
     const called = await page.initiateLead(leadInput(), { init: true });
-    const withCall = await waitFor(async () => {
-      const l = await page.getLead({ leadId: called._id });
-      return l.activities.length ? l : null;
-    }, { what: "an activity" });
+    const withCall = await waitFor(
+      async () => {
+        const l = await page.getLead({ leadId: called._id });
+        return l.activities.length ? l : null;
+      },
+      { what: "an activity" },
+    );
     const activity = await page.getActivity(withCall.activities[0]._id);
     assert.equal(activity.leadId, called._id);
 
@@ -143,10 +169,16 @@ test("what the allow-list omits is refused with 403, and nothing reaches the san
 
 test("a bad allow-list or option is refused when the handler is made", () => {
   for (const allow of [undefined, [], ["deleteLead"], ["GET /leads/delete"], "getLead"]) {
-    assert.throws(() => createProxyHandler({ projectId: PROJECT_ID, token: TOKEN, allow }), (e) => e.code === "invalid_argument" && /allow/.test(e.message));
+    assert.throws(
+      () => createProxyHandler({ projectId: PROJECT_ID, token: TOKEN, allow }),
+      (e) => e.code === "invalid_argument" && /allow/.test(e.message),
+    );
   }
   assert.throws(() => createProxyHandler({ projectId: PROJECT_ID, allow: ["getLead"] }), /token is required/);
-  assert.throws(() => createProxyHandler({ projectId: 42, token: TOKEN, allow: ["getLead"] }), (e) => e.code === "invalid_argument");
+  assert.throws(
+    () => createProxyHandler({ projectId: 42, token: TOKEN, allow: ["getLead"] }),
+    (e) => e.code === "invalid_argument",
+  );
   assert.throws(() => createProxyHandler({ projectId: PROJECT_ID, token: TOKEN, allow: ["getLead"], allowedOrigins: ["https://a.example/path"] }), /origin/);
   // An endpoint allows each of its calls.
   createProxyHandler({ projectId: PROJECT_ID, token: TOKEN, allow: ["POST /leads/initiate", "GET  /leads/get"] });
@@ -169,10 +201,13 @@ test("a page's own Authorization, a path outside the API, another host, a large 
       // An absolute-form request target (a proxy request for another host).
       const absolute = await new Promise((resolve, reject) => {
         const u = new URL(proxy.url);
-        const req = httpRequest({ host: u.hostname, port: u.port, method: "GET", path: `http://evil.example/api/vox/leads/get?leadId=${MISSING_ID}` }, (res) => {
-          res.resume();
-          resolve(res.statusCode);
-        });
+        const req = httpRequest(
+          { host: u.hostname, port: u.port, method: "GET", path: `http://evil.example/api/vox/leads/get?leadId=${MISSING_ID}` },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          },
+        );
         req.on("error", reject);
         req.end();
       });
@@ -184,7 +219,12 @@ test("a page's own Authorization, a path outside the API, another host, a large 
       const streamed = await fetch(proxy.base + "/leads/bulk/initiate", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(JSON.stringify(big))); c.close(); } }),
+        body: new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(JSON.stringify(big)));
+            c.close();
+          },
+        }),
         duplex: "half",
       });
       assert.equal(streamed.status, 413);
@@ -265,7 +305,10 @@ test("authorize narrows calls: masked reads, one process, a bulk cap; it may ref
     await expectVoxError(() => page.updateLead({ leadId: other._id }, { name: "Changed Name" }), "not_found", { status: 404 });
     await expectVoxError(() => page.initiateExistingLead(other._id), "not_found", { status: 404 });
     const everything = await page.queryLeads({ limit: 100 });
-    assert.ok(everything.leads.every((l) => l.processId === SALES), "queries are confined to the process");
+    assert.ok(
+      everything.leads.every((l) => l.processId === SALES),
+      "queries are confined to the process",
+    );
 
     // The bulk cap: a chunk of more leads is refused.
     const bulk = await page.bulkInitiateLeads([leadInput(), leadInput(), leadInput()], { chunkSize: 3 });
@@ -297,7 +340,9 @@ test("a visitor over its limit gets 429 with Retry-After while another still get
     // pages in two browsers do not.
     const bob = as("bob", { rateLimit: false });
     for (let i = 0; i < 3; i++) await expectVoxError(() => ann.getLead({ leadId: MISSING_ID }), "not_found");
-    const n = await sandboxRequests(() => expectVoxError(() => ann.getLead({ leadId: MISSING_ID }), "rate_limited", { status: 429, message: /too many requests/ }));
+    const n = await sandboxRequests(() =>
+      expectVoxError(() => ann.getLead({ leadId: MISSING_ID }), "rate_limited", { status: 429, message: /too many requests/ }),
+    );
     assert.equal(n, 0);
     const limited = await raw(proxy, "GET", `/leads/get?leadId=${MISSING_ID}`, { headers: { "x-user": "ann" } });
     assert.equal(limited.status, 429);

@@ -1,9 +1,21 @@
 // queryLeads and iterateLeads against the sandbox.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import {
-  useSandbox, leadInput, national, uid, sleep, recordingFetch, expectVoxError, auditSecrets, assertPlain,
-  recordBulk, T, SALES, SUPPORT,
+  assertPlain,
+  auditSecrets,
+  expectVoxError,
+  leadInput,
+  national,
+  recordBulk,
+  recordingFetch,
+  SALES,
+  SUPPORT,
+  sleep,
+  T,
+  uid,
+  useSandbox,
 } from "./helpers.mjs";
 
 const sb = useSandbox();
@@ -91,13 +103,23 @@ test("queryLeads sorts by createdAt or updatedAt, ascending or descending", T, a
   const asc = await client.queryLeads({ groupId: G, sort: "createdAt", order: "asc", limit: 100 });
   const desc = await client.queryLeads({ groupId: G, sort: "createdAt", order: "desc", limit: 100 });
   assert.equal(asc.leads.length, 12);
-  assert.deepEqual(asc.leads.map((l) => l._id), desc.leads.map((l) => l._id).reverse());
+  assert.deepEqual(
+    asc.leads.map((l) => l._id),
+    desc.leads.map((l) => l._id).reverse(),
+  );
   const created = asc.leads.map((l) => l.createdAt);
   assert.deepEqual(created, [...created].sort(), "ascending createdAt");
   const creationOrder = [...leads.sales, ...leads.support].map((l) => l._id);
-  assert.deepEqual(asc.leads.map((l) => l._id), creationOrder, "createdAt ascending is creation order");
+  assert.deepEqual(
+    asc.leads.map((l) => l._id),
+    creationOrder,
+    "createdAt ascending is creation order",
+  );
   const byUpdate = await client.queryLeads({ groupId: G, sort: "updatedAt", order: "desc", limit: 100 });
-  const lastUpdated = byUpdate.leads.slice(0, 2).map((l) => l._id).sort();
+  const lastUpdated = byUpdate.leads
+    .slice(0, 2)
+    .map((l) => l._id)
+    .sort();
   assert.deepEqual(lastUpdated, ids(leads.lost), "the two updated leads come first by updatedAt desc");
   const url = new URL(rec.calls[0].url);
   assert.equal(url.searchParams.get("sort"), "createdAt");
@@ -151,7 +173,10 @@ test("queryLeads refuses malformed queries with invalid_argument before any requ
 test("iterateLeads yields every lead of every page exactly once", T, async () => {
   const client = sb.client();
   const group = uid("iter-");
-  const made = await client.bulkInitiateLeads(Array.from({ length: 45 }, () => leadInput({ groupId: group })), { init: false });
+  const made = await client.bulkInitiateLeads(
+    Array.from({ length: 45 }, () => leadInput({ groupId: group })),
+    { init: false },
+  );
   recordBulk(made);
   assert.equal(made.created.length, 45);
   const seen = [];
@@ -167,7 +192,10 @@ test("iterateLeads yields every lead of every page exactly once", T, async () =>
 test("iterateLeads yields each lead once when new leads are added between pages", T, async () => {
   const client = sb.client();
   const group = uid("iter-add-");
-  const made = await client.bulkInitiateLeads(Array.from({ length: 25 }, () => leadInput({ groupId: group })), { init: false });
+  const made = await client.bulkInitiateLeads(
+    Array.from({ length: 25 }, () => leadInput({ groupId: group })),
+    { init: false },
+  );
   recordBulk(made);
   const original = ids(made.created.map((c) => c.lead));
   const seen = [];
@@ -189,7 +217,10 @@ test("iterateLeads yields each lead once when new leads are added between pages"
 test("iterateLeads in ascending order also yields each lead once when leads are added", T, async () => {
   const client = sb.client();
   const group = uid("iter-asc-");
-  const made = await client.bulkInitiateLeads(Array.from({ length: 15 }, () => leadInput({ groupId: group })), { init: false });
+  const made = await client.bulkInitiateLeads(
+    Array.from({ length: 15 }, () => leadInput({ groupId: group })),
+    { init: false },
+  );
   recordBulk(made);
   const seen = [];
   for await (const lead of client.iterateLeads({ groupId: group, limit: 5, order: "asc" })) {
@@ -209,7 +240,9 @@ test("iterateLeads can be left early and rejects a malformed query", T, async ()
   }
   assert.equal(n, 3);
   await expectVoxError(async () => {
-    for await (const _ of client.iterateLeads({ limit: 500 })) { /* nothing */ }
+    for await (const _ of client.iterateLeads({ limit: 500 })) {
+      /* nothing */
+    }
   }, "invalid_argument");
 });
 

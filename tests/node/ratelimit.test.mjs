@@ -1,8 +1,9 @@
 // The client rate limiter against a sandbox limit of 20 requests per 1000 ms, and the limiter shared by
 // every VoxClient of one (base URL, project).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import { useSandbox, leadInput, auditSecrets, collector, recordBulk, T } from "./helpers.mjs";
+import { test } from "node:test";
+import { auditSecrets, collector, leadInput, recordBulk, T, useSandbox } from "./helpers.mjs";
 
 const LIMIT = { requests: 20, perMs: 1000 };
 const sb = useSandbox({ rateLimit: LIMIT });

@@ -38,7 +38,11 @@ function hookExit() {
 
 function killAllNow() {
   for (const s of live) {
-    try { s.child.kill("SIGKILL"); } catch { /* already gone */ }
+    try {
+      s.child.kill("SIGKILL");
+    } catch {
+      /* already gone */
+    }
     disarm(s);
     rmSync(s.dir, { recursive: true, force: true });
   }
@@ -68,7 +72,11 @@ process.stdin.resume();
 
 function disarm(s) {
   if (!s.watchdog) return;
-  try { s.watchdog.stdin.end("disarm\n"); } catch { /* gone */ }
+  try {
+    s.watchdog.stdin.end("disarm\n");
+  } catch {
+    /* gone */
+  }
   s.watchdog = null;
 }
 
@@ -104,7 +112,10 @@ function raw(port, args) {
   return new Promise((resolve) => {
     const sock = createConnection({ host: HOST, port });
     let buf = "";
-    const done = (reply) => { sock.destroy(); resolve(reply); };
+    const done = (reply) => {
+      sock.destroy();
+      resolve(reply);
+    };
     sock.setTimeout(1000, () => done(null));
     sock.on("error", () => done(null));
     sock.on("connect", () => sock.write(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")));
@@ -127,28 +138,47 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function launch(port, cluster) {
   const dir = mkdtempSync(join(tmpdir(), "vox-redis-"));
   const args = [
-    "--port", String(port),
-    "--bind", HOST,
-    "--protected-mode", "yes",
-    "--save", "",
-    "--appendonly", "no",
-    "--dir", dir,
-    "--dbfilename", "never-written.rdb",
-    "--daemonize", "no",
-    "--logfile", "",
-    "--loglevel", "warning",
+    "--port",
+    String(port),
+    "--bind",
+    HOST,
+    "--protected-mode",
+    "yes",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+    "--dir",
+    dir,
+    "--dbfilename",
+    "never-written.rdb",
+    "--daemonize",
+    "no",
+    "--logfile",
+    "",
+    "--loglevel",
+    "warning",
   ];
   if (cluster) args.push("--cluster-enabled", "yes", "--cluster-config-file", join(dir, "nodes.conf"), "--cluster-announce-ip", HOST);
   else args.push("--databases", "1");
   const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
-  const keep = (d) => { log = (log + d).slice(-8000); };
+  const keep = (d) => {
+    log = (log + d).slice(-8000);
+  };
   child.stdout.on("data", keep);
   child.stderr.on("data", keep);
   let exited = null;
-  const exit = new Promise((resolve) => child.on("exit", (code, signal) => { exited = { code, signal }; resolve(exited); }));
+  const exit = new Promise((resolve) =>
+    child.on("exit", (code, signal) => {
+      exited = { code, signal };
+      resolve(exited);
+    }),
+  );
   let spawnError = null;
-  child.on("error", (e) => { spawnError = e; });
+  child.on("error", (e) => {
+    spawnError = e;
+  });
   // Do not keep the test process alive for it: the exit handlers kill it.
   child.unref();
   child.stdout.unref?.();

@@ -1,10 +1,9 @@
 // Retries as a user sees them: reads retried after 5xx / 429 / resets, writes resent only when surely not
 // processed, and a lost answer to a processed write reconciled by referenceId (never a second lead).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
-import {
-  useSandbox, leadInput, expectVoxError, auditSecrets, collector, recordBulk, T, MISSING_ID,
-} from "./helpers.mjs";
+import { test } from "node:test";
+import { auditSecrets, collector, expectVoxError, leadInput, MISSING_ID, recordBulk, T, useSandbox } from "./helpers.mjs";
 
 const sb = useSandbox();
 
@@ -30,7 +29,10 @@ test("a 503 on a read is retried and the call succeeds", T, async () => {
   const retries = log.ofType("retry");
   assert.ok(retries.length >= 1, "a retry log event");
   const responses = log.ofType("response").filter((e) => /leads\/get/.test(e.path ?? ""));
-  assert.deepEqual(responses.map((e) => e.status), [503, 200]);
+  assert.deepEqual(
+    responses.map((e) => e.status),
+    [503, 200],
+  );
 });
 
 test("an HTML 502 and a reset on reads are retried too", T, async () => {
@@ -42,7 +44,10 @@ test("an HTML 502 and a reset on reads are retried too", T, async () => {
   ]);
   const before = await sb.stats();
   const res = await client.queryLeads({ referenceId: lead.referenceId, processId: lead.processId });
-  assert.deepEqual(res.leads.map((l) => l._id), [lead._id]);
+  assert.deepEqual(
+    res.leads.map((l) => l._id),
+    [lead._id],
+  );
   const after = await sb.stats();
   assert.equal(delta(before, after, "GET /leads/query"), 3);
 });

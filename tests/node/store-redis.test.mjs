@@ -3,14 +3,15 @@
 // node-redis and an ioredis client, then what a user would notice: nothing secret in Redis,
 // every key expiring (and generations of lead keys dropped), prefixes and namespaces apart, a
 // flushed script cache or a restarted server, clear errors, and atomicity under concurrency.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createClient } from "redis";
+import { after, before, test } from "node:test";
 import Redis from "ioredis";
-import { startRedis } from "./redis-server.mjs";
+import { createClient } from "redis";
 import { redisStore, script } from "../../pkg-template/redis.mjs";
+import { startRedis } from "./redis-server.mjs";
 
 const CASES = JSON.parse(readFileSync(new URL("../store-cases.json", import.meta.url), "utf8"));
 const T = { timeout: 30000 };
@@ -99,14 +100,15 @@ for (const kind of ["node-redis", "ioredis"]) {
       const store = redisStore(clients[kind]);
       const replies = [];
       for (const [i, step] of c.steps.entries()) {
-        const op = Object.fromEntries(Object.entries(step.op).map(([k, v]) => {
-          if (typeof v === "string" && /^@\d+$/.test(v)) return [k, replies[Number(v.slice(1))].ticket];
-          return [k, v];
-        }));
+        const op = Object.fromEntries(
+          Object.entries(step.op).map(([k, v]) => {
+            if (typeof v === "string" && /^@\d+$/.test(v)) return [k, replies[Number(v.slice(1))].ticket];
+            return [k, v];
+          }),
+        );
         const got = await store.apply(op);
         replies.push(got);
-        assert.ok(matches(step.reply, got),
-          `step ${i}: ${JSON.stringify(step.op)}\n  want ${JSON.stringify(step.reply)}\n  got  ${JSON.stringify(got)}`);
+        assert.ok(matches(step.reply, got), `step ${i}: ${JSON.stringify(step.op)}\n  want ${JSON.stringify(step.reply)}\n  got  ${JSON.stringify(got)}`);
       }
     });
   }
@@ -157,7 +159,11 @@ async function realisticTraffic(store, ns = NS) {
   const got = await store.apply({ ...base, op: "claim", leads: leads.map((l) => l.keys), max: 5, windowMs: 600000, dupMs: 120000 });
   assert.deepEqual(got, { leads: [null, null, null, null], remaining: 5 });
   await store.apply({
-    ...base, op: "settle", dupMs: 120000, windowMs: 600000, knownMs: 3600000,
+    ...base,
+    op: "settle",
+    dupMs: 120000,
+    windowMs: 600000,
+    knownMs: 3600000,
     leads: [
       { keys: leads[0].keys, created: "6650a1b2c3d4e5f6012345c1" },
       { keys: leads[1].keys, duplicate: true },
@@ -184,8 +190,11 @@ test("no phone, email, token, salt or raw lead key is stored in Redis (keys and 
   const store = redisStore(clients.ioredis, { secret: "a-server-side-secret" });
   const leads = await realisticTraffic(store);
   const entries = await dump(admin());
-  assert.deepEqual(entries.map((e) => e.key.slice(`vox:{${NS}}:`.length)).sort(), ["blk", "end", "fly", "lg", "lk:0", "rej", "seq"],
-    "the traffic wrote every kind of key");
+  assert.deepEqual(
+    entries.map((e) => e.key.slice(`vox:{${NS}}:`.length)).sort(),
+    ["blk", "end", "fly", "lg", "lk:0", "rej", "seq"],
+    "the traffic wrote every kind of key",
+  );
   const forbidden = [TOKEN, SALT, "a-server-side-secret"];
   for (const l of leads) {
     forbidden.push(l.phone, l.phone.slice(1), l.phone.slice(3), l.email, l.email.split("@")[0], ...l.keys);
@@ -305,7 +314,7 @@ test("two prefixes and two namespaces do not see each other", T, async () => {
   assert.deepEqual(await acq(redisStore(clients.ioredis, { prefix: "app-a" }), "n2"), { waitMs: -1 });
 });
 
-test("the default prefix is vox (SDK.md) and keys share the project's hash tag", T, async () => {
+test("the default prefix is vox (docs/sdk.md) and keys share the project's hash tag", T, async () => {
   await flushAll();
   await realisticTraffic(redisStore(clients.ioredis));
   const keys = (await dump(admin())).map((e) => e.key);
@@ -350,12 +359,16 @@ test("after a Redis crash and restart (empty, no script cache) both clients' sto
 
 test("redisStore refuses anything but a node-redis or ioredis client with a clear TypeError", () => {
   for (const bad of [undefined, null, 42, "redis://127.0.0.1:6379", {}, { get() {} }, () => {}, { sendCommand: 1 }, new Map()]) {
-    assert.throws(() => redisStore(bad), (e) => {
-      assert.ok(e instanceof TypeError, `${e}`);
-      assert.match(e.message, /node-redis/);
-      assert.match(e.message, /ioredis/);
-      return true;
-    }, `redisStore(${String(bad)})`);
+    assert.throws(
+      () => redisStore(bad),
+      (e) => {
+        assert.ok(e instanceof TypeError, `${e}`);
+        assert.match(e.message, /node-redis/);
+        assert.match(e.message, /ioredis/);
+        return true;
+      },
+      `redisStore(${String(bad)})`,
+    );
   }
   assert.throws(() => redisStore(admin(), { prefix: "" }), TypeError);
   assert.throws(() => redisStore(admin(), { secret: 5 }), TypeError);
@@ -415,12 +428,18 @@ test("cluster clients: node-redis createCluster and ioredis Cluster run the shar
   ic.on("error", () => {});
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ioredis Cluster not ready: ${ic.status}`)), 10000);
-    ic.once("ready", () => { clearTimeout(timer); resolve(); });
+    ic.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
   const direct = new Redis(node.url);
   t.after(() => direct.disconnect());
   let run = 0;
-  for (const [kind, client] of [["node-redis cluster", nc], ["ioredis Cluster", ic]]) {
+  for (const [kind, client] of [
+    ["node-redis cluster", nc],
+    ["ioredis Cluster", ic],
+  ]) {
     const store = redisStore(client);
     for (const c of CASES) {
       run++;
@@ -428,11 +447,13 @@ test("cluster clients: node-redis createCluster and ioredis Cluster run the shar
       const replies = [];
       for (const [i, step] of c.steps.entries()) {
         // A namespace per run instead of FLUSHALL between cases.
-        const op = Object.fromEntries(Object.entries(step.op).map(([k, v]) => {
-          if (typeof v === "string" && /^@\d+$/.test(v)) return [k, replies[Number(v.slice(1))].ticket];
-          if (k === "ns") return [k, `${v}-${run}`];
-          return [k, v];
-        }));
+        const op = Object.fromEntries(
+          Object.entries(step.op).map(([k, v]) => {
+            if (typeof v === "string" && /^@\d+$/.test(v)) return [k, replies[Number(v.slice(1))].ticket];
+            if (k === "ns") return [k, `${v}-${run}`];
+            return [k, v];
+          }),
+        );
         const got = await store.apply(op);
         replies.push(got);
         assert.ok(matches(step.reply, got), `${kind}: ${c.name}, step ${i}: want ${JSON.stringify(step.reply)}, got ${JSON.stringify(got)}`);

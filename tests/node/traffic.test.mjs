@@ -1,10 +1,11 @@
 // Traffic safety against the sandbox (issue 5): 10,000 leads under 20% injected faults of every
 // kind lose nothing and create nothing twice; the real rate limit is never exceeded; a stream of
 // duplicates never gets the key blocked.
-import { test, before, after } from "node:test";
+
 import assert from "node:assert/strict";
-import { startSandbox } from "../../sandbox/server.mjs";
+import { after, before, test } from "node:test";
 import { VoxClient } from "../../dist/vox-crm/node/index.mjs";
+import { startSandbox } from "../../sandbox/server.mjs";
 
 const TOKEN = "sk_test_vox_sandbox";
 const PROJECT = "6650a1b2c3d4e5f601234567";
@@ -74,10 +75,7 @@ test("10,000 leads with referenceIds under 20% faults: none lost, none twice, no
   await admin("DELETE", "faults");
   checkAccounting(result, leads);
   assert.ok(stats.faultsInjected > 100, `faults were injected (${stats.faultsInjected})`);
-  assert.deepEqual(
-    { created: result.created.length, failed: result.failed.length, unknown: result.unknown.length },
-    { created: 10000, failed: 0, unknown: 0 },
-  );
+  assert.deepEqual({ created: result.created.length, failed: result.failed.length, unknown: result.unknown.length }, { created: 10000, failed: 0, unknown: 0 });
   assert.equal(stats.leadsCreated, 10000, "the sandbox created each lead exactly once");
   assert.equal(stats.duplicateRejections, 0, "no lead was sent again after it was created");
   for (const { index, lead } of result.created) assert.equal(lead.referenceId, leads[index].referenceId);

@@ -1,9 +1,20 @@
 // updateLead, getLead and getActivity against the sandbox (with its simulated AI calls).
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import {
-  useSandbox, leadInput, recordingFetch, expectVoxError, auditSecrets, assertPlain, waitFor,
-  T, PROJECT_ID, SALES, SUPPORT, MISSING_ID,
+  assertPlain,
+  auditSecrets,
+  expectVoxError,
+  leadInput,
+  MISSING_ID,
+  PROJECT_ID,
+  recordingFetch,
+  SALES,
+  SUPPORT,
+  T,
+  useSandbox,
+  waitFor,
 } from "./helpers.mjs";
 
 const sb = useSandbox({ callDelayMs: 30, callDurationMs: 30 });
@@ -60,7 +71,8 @@ test("updateLead to a state the process does not have rejects with bad_request",
   const client = sb.client();
   const lead = await client.initiateLead(leadInput(), { init: false });
   await expectVoxError(() => client.updateLead({ leadId: lead._id }, { targetState: "no_such_state" }), "bad_request", {
-    status: 400, message: /Invalid targetState/,
+    status: 400,
+    message: /Invalid targetState/,
   });
 });
 
@@ -69,12 +81,16 @@ test("updateLead during a call is refused with bad_request", T, async () => {
   try {
     const client = sb.client();
     const lead = await client.initiateLead(leadInput());
-    await waitFor(async () => {
-      const got = await client.getLead({ leadId: lead._id });
-      return got.activities.some((a) => a.type === "call" && a.status === "in_progress");
-    }, { what: "the call to start" });
+    await waitFor(
+      async () => {
+        const got = await client.getLead({ leadId: lead._id });
+        return got.activities.some((a) => a.type === "call" && a.status === "in_progress");
+      },
+      { what: "the call to start" },
+    );
     await expectVoxError(() => client.updateLead({ leadId: lead._id }, { metadata: { x: 1 } }), "bad_request", {
-      status: 400, message: /call is in progress/,
+      status: 400,
+      message: /call is in progress/,
     });
   } finally {
     await sb.config({ callDelayMs: 30, callDurationMs: 30 });
@@ -84,10 +100,12 @@ test("updateLead during a call is refused with bad_request", T, async () => {
 test("updateLead of an unknown lead rejects with not_found", T, async () => {
   const client = sb.client();
   await expectVoxError(() => client.updateLead({ leadId: MISSING_ID }, { metadata: { x: 1 } }), "not_found", {
-    status: 404, message: new RegExp(MISSING_ID),
+    status: 404,
+    message: new RegExp(MISSING_ID),
   });
   await expectVoxError(() => client.updateLead({ referenceId: "ref-nobody", processId: SALES }, { name: "X Y" }), "not_found", {
-    status: 404, message: /ref-nobody/,
+    status: 404,
+    message: /ref-nobody/,
   });
 });
 
@@ -104,10 +122,13 @@ test("getLead shows the call activity once the simulated call completes", T, asy
   const input = leadInput({ metadata: { sandboxOutcome: "interested" } });
   const lead = await client.initiateLead(input);
   assert.equal(lead.currentState, "make_first_call");
-  const got = await waitFor(async () => {
-    const l = await client.getLead({ leadId: lead._id });
-    return l.activities.some((a) => a.status === "completed") ? l : null;
-  }, { what: "the call to complete" });
+  const got = await waitFor(
+    async () => {
+      const l = await client.getLead({ leadId: lead._id });
+      return l.activities.some((a) => a.status === "completed") ? l : null;
+    },
+    { what: "the call to complete" },
+  );
   assertPlain(got, "lead with activities");
   assert.equal(got._id, lead._id);
   assert.equal(got.phone, input.phone);
@@ -162,7 +183,8 @@ test("getLead by { referenceId, processId } finds the same lead", T, async () =>
 test("getLead of an unknown lead rejects with not_found", T, async () => {
   const client = sb.client();
   await expectVoxError(() => client.getLead({ leadId: MISSING_ID }), "not_found", {
-    status: 404, message: new RegExp(`Lead with ID ${MISSING_ID} not found`),
+    status: 404,
+    message: new RegExp(`Lead with ID ${MISSING_ID} not found`),
   });
 });
 
@@ -180,10 +202,13 @@ test("getActivity returns the activity as getLead shows it, masked on request", 
   const client = sb.client({ fetch: rec.fetch });
   const input = leadInput({ metadata: { sandboxOutcome: "not_interested" } });
   const lead = await client.initiateLead(input);
-  const got = await waitFor(async () => {
-    const l = await client.getLead({ leadId: lead._id });
-    return l.activities.some((a) => a.status === "completed") ? l : null;
-  }, { what: "the call to complete" });
+  const got = await waitFor(
+    async () => {
+      const l = await client.getLead({ leadId: lead._id });
+      return l.activities.some((a) => a.status === "completed") ? l : null;
+    },
+    { what: "the call to complete" },
+  );
   const id = got.activities[0]._id;
   const activity = await client.getActivity(id);
   assertPlain(activity, "activity");
@@ -201,7 +226,8 @@ test("getActivity returns the activity as getLead shows it, masked on request", 
 test("getActivity of an unknown id rejects with not_found", T, async () => {
   const client = sb.client();
   await expectVoxError(() => client.getActivity(MISSING_ID), "not_found", {
-    status: 404, message: new RegExp(`Activity with ID ${MISSING_ID} not found`),
+    status: 404,
+    message: new RegExp(`Activity with ID ${MISSING_ID} not found`),
   });
 });
 

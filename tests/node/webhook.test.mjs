@@ -1,13 +1,13 @@
-// parseWebhook and verifyWebhookAuth of the built package (SDK.md "Webhooks", API.md §4), and a
+// parseWebhook and verifyWebhookAuth of the built package (docs/sdk.md "Webhooks", docs/api.md §4), and a
 // small receiver on node:http that uses both, called with fetch. No sandbox needed.
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { createRequire } from "node:module";
+import { test } from "node:test";
 
-import { parseWebhook, verifyWebhookAuth, VoxError } from "../../dist/vox-crm/node/index.mjs";
+import { parseWebhook, VoxError, verifyWebhookAuth } from "../../dist/vox-crm/node/index.mjs";
 
-// API.md §4 payloads as the CRM sends them, each with a field this SDK does not know.
+// docs/api.md §4 payloads as the CRM sends them, each with a field this SDK does not know.
 const UPDATE = {
   action_type: "update",
   updateId: "6650a1b2c3d4e5f601230001",
@@ -130,9 +130,26 @@ test("absent fields of the kind are null", () => {
 });
 
 test("a body that is neither kind, or not JSON, is a VoxError invalid_argument", () => {
-  const bodies = ["", "not json", "<html>502 Bad Gateway</html>", "{}", "[]", "42", '{"hello":1}', "null",
-    {}, { hello: 1 }, { updateId: null }, { activity: "call" }, [UPDATE], 42, true, null, undefined,
-    new Uint8Array(Buffer.from(JSON.stringify(UPDATE)))];
+  const bodies = [
+    "",
+    "not json",
+    "<html>502 Bad Gateway</html>",
+    "{}",
+    "[]",
+    "42",
+    '{"hello":1}',
+    "null",
+    {},
+    { hello: 1 },
+    { updateId: null },
+    { activity: "call" },
+    [UPDATE],
+    42,
+    true,
+    null,
+    undefined,
+    new Uint8Array(Buffer.from(JSON.stringify(UPDATE))),
+  ];
   for (const body of bodies) expectInvalid(() => parseWebhook(body), `body ${String(body)}`);
   assert.match(expectInvalid(() => parseWebhook("{}"), "{}").message, /neither/);
   assert.match(expectInvalid(() => parseWebhook("nope"), "nope").message, /not JSON/);
@@ -176,8 +193,17 @@ test("verifyWebhookAuth: bad arguments are a VoxError invalid_argument", () => {
   for (const headers of [undefined, null, "authorization: Bearer x", 42]) {
     expectInvalid(() => verifyWebhookAuth(headers, { token: "x" }), `headers ${String(headers)}`);
   }
-  for (const expected of [undefined, null, "x", {}, { token: 1 }, { header: "x-a" }, { value: "v" },
-    { token: "x", header: "x-a", value: "v" }, { header: 1, value: "v" }]) {
+  for (const expected of [
+    undefined,
+    null,
+    "x",
+    {},
+    { token: 1 },
+    { header: "x-a" },
+    { value: "v" },
+    { token: "x", header: "x-a", value: "v" },
+    { header: 1, value: "v" },
+  ]) {
     expectInvalid(() => verifyWebhookAuth({ authorization: "Bearer x" }, expected), `expected ${JSON.stringify(expected)}`);
   }
 });
@@ -212,8 +238,7 @@ function startReceiver(expected) {
   });
 }
 
-const post = (url, headers, body) =>
-  fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+const post = (url, headers, body) => fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
 
 test("an example receiver (node:http) with a bearer token, called with fetch", async () => {
   const rx = await startReceiver({ token: "whsec_abc" });
@@ -228,7 +253,10 @@ test("an example receiver (node:http) with a bearer token, called with fetch", a
     assert.match(await bad.text(), /neither/);
     assert.equal((await post(rx.url, auth, "<html>")).status, 400);
 
-    assert.deepEqual(rx.events.map((e) => e.kind), ["update_result", "activity"]);
+    assert.deepEqual(
+      rx.events.map((e) => e.kind),
+      ["update_result", "activity"],
+    );
     const [update, activity] = rx.events;
     assert.equal(update.updateId, UPDATE.updateId);
     assert.equal(update.time, new Date(UPDATE.timestamp).toISOString());

@@ -13,13 +13,33 @@
 // Vite dev server's page calls it directly with dangerouslyAllowBrowser (the sandbox answers CORS).
 //
 //   node --test tests/packaging/bundlers.test.mjs   (after scripts/package.sh; VOX_KEEP_WORK=1 keeps the projects)
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { test } from "node:test";
 import { launchChromium, requireChromium, watchPage } from "../browser/chromium.mjs";
-import { CHECK, DIST, E164, PHONE, PROJECT_ID, TOKEN, assertResult, inChromium as inChromiumOf, npm, run, startStatic, workDir, writeFiles, freePort, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
+import {
+  assertResult,
+  CHECK,
+  DIST,
+  E164,
+  freePort,
+  inChromium as inChromiumOf,
+  npm,
+  PHONE,
+  PROJECT_ID,
+  packDist,
+  requireBuilt,
+  run,
+  startSeededSandbox,
+  startStatic,
+  stopwatch,
+  TOKEN,
+  workDir,
+  writeFiles,
+} from "./lib.mjs";
 
 const WORK = workDir("bundlers");
 
@@ -67,7 +87,12 @@ function binOf(dir, pkg, name = pkg) {
 
 async function tool(dir, pkg, args, name) {
   try {
-    return await run(process.execPath, [binOf(dir, pkg, name), ...args], { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, timeout: 120000, maxBuffer: 16 << 20 });
+    return await run(process.execPath, [binOf(dir, pkg, name), ...args], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: "1" },
+      timeout: 120000,
+      maxBuffer: 16 << 20,
+    });
   } catch (err) {
     throw new Error(`${name ?? pkg} ${args.join(" ")} failed in ${dir}:\n${err.stdout ?? ""}\n${err.stderr ?? err.message}`);
   }
@@ -97,6 +122,7 @@ async function startViteDev(dir) {
     await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`vite did not say it was ready within 30 s:\n${out}`)), 30000);
       const onData = () => {
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC
         if (out.replace(/\x1b\[[0-9;]*m/g, "").includes(url)) {
           clearTimeout(timer);
           resolve();
@@ -129,7 +155,10 @@ async function pageOutcome(browser, url) {
   }
 }
 
-const wasmFiles = (dir) => readdirSync(dir, { recursive: true }).filter((f) => String(f).endsWith(".wasm")).map(String);
+const wasmFiles = (dir) =>
+  readdirSync(dir, { recursive: true })
+    .filter((f) => String(f).endsWith(".wasm"))
+    .map(String);
 
 function assertOneWasm(dir, label) {
   const files = wasmFiles(dir);
@@ -167,17 +196,25 @@ test("bundlers: the packed .tgz through Vite 8 (build, dev server, a module work
     launching.catch(() => {});
 
     await t.test("npm install the .tgz and the pinned tools into three throwaway projects, in parallel", async () => {
-      await time("npm install x3", () => Promise.all(Object.entries(PINS).map(async ([name, devDependencies]) => {
-        const dir = join(WORK, name);
-        writeFiles(dir, { "package.json": { name: `bundler-${name}`, private: true, type: "module", devDependencies } });
-        await time(`npm install ${name}`, () => npm(["install", tgz, "--no-package-lock", "--prefer-offline", "--include=dev"], dir));
-        for (const [pkg, version] of Object.entries(devDependencies)) {
-          const installed = JSON.parse(readFileSync(join(dir, "node_modules", pkg, "package.json"), "utf8")).version;
-          assert.equal(installed, version, `${name}: ${pkg} is the pinned ${version}`);
-        }
-        assert.equal(JSON.parse(readFileSync(join(dir, "node_modules", "vox-crm", "package.json"), "utf8")).name, "vox-crm");
-      })));
-      t.diagnostic(`pinned: ${Object.values(PINS).flatMap((p) => Object.entries(p).map(([k, v]) => `${k}@${v}`)).join(", ")}`);
+      await time("npm install x3", () =>
+        Promise.all(
+          Object.entries(PINS).map(async ([name, devDependencies]) => {
+            const dir = join(WORK, name);
+            writeFiles(dir, { "package.json": { name: `bundler-${name}`, private: true, type: "module", devDependencies } });
+            await time(`npm install ${name}`, () => npm(["install", tgz, "--no-package-lock", "--prefer-offline", "--include=dev"], dir));
+            for (const [pkg, version] of Object.entries(devDependencies)) {
+              const installed = JSON.parse(readFileSync(join(dir, "node_modules", pkg, "package.json"), "utf8")).version;
+              assert.equal(installed, version, `${name}: ${pkg} is the pinned ${version}`);
+            }
+            assert.equal(JSON.parse(readFileSync(join(dir, "node_modules", "vox-crm", "package.json"), "utf8")).name, "vox-crm");
+          }),
+        ),
+      );
+      t.diagnostic(
+        `pinned: ${Object.values(PINS)
+          .flatMap((p) => Object.entries(p).map(([k, v]) => `${k}@${v}`))
+          .join(", ")}`,
+      );
     });
 
     browser = await launching;
@@ -237,7 +274,10 @@ self.onmessage = async (event) => {
         assertResult(result, "vite dev");
         assert.equal(result.early, "not_initialized", "vite dev: a synchronous function before init()");
         // The package was pre-bundled into node_modules/.vite/deps/ (the case known to break `new URL(…, import.meta.url)`)...
-        assert.ok(requests.some((u) => u.startsWith(dev.url + "node_modules/.vite/deps/vox-crm.js")), `vite dev: the package came pre-bundled: ${requests.join(", ")}`);
+        assert.ok(
+          requests.some((u) => u.startsWith(dev.url + "node_modules/.vite/deps/vox-crm.js")),
+          `vite dev: the package came pre-bundled: ${requests.join(", ")}`,
+        );
         // ...and its .wasm URL still points at the package's own file, which Vite serves as application/wasm.
         const wasmUrl = dev.url + "node_modules/vox-crm/web/vox_crm_bg.wasm";
         assert.ok(requests.includes(wasmUrl), `vite dev: the .wasm came from the package: ${requests.filter((u) => u.includes(".wasm")).join(", ")}`);
@@ -245,7 +285,10 @@ self.onmessage = async (event) => {
         assert.equal(wasm.status, 200);
         assert.equal(wasm.headers.get("content-type"), "application/wasm");
         assert.ok(Buffer.from(await wasm.arrayBuffer()).equals(WASM), "vite dev: the served .wasm is the package's");
-        assert.ok(requests.some((u) => u.startsWith(sb.url + "/leads/query")), "vite dev: the call went to the sandbox directly");
+        assert.ok(
+          requests.some((u) => u.startsWith(sb.url + "/leads/query")),
+          "vite dev: the call went to the sandbox directly",
+        );
 
         const worker = await inChromium(dev.url + "worker/", "vite dev worker");
         assertWorkerAnswers(worker.result, "vite dev worker");
@@ -268,7 +311,10 @@ self.onmessage = async (event) => {
       assertResult(result, "vite build");
       assert.equal(result.early, "not_initialized", "vite build: a synchronous function before init()");
       assert.ok(requests.includes(server.url + wasm), `vite build: the emitted ${wasm} was fetched`);
-      assert.ok(requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")), "vite build: the call went through the page's own origin");
+      assert.ok(
+        requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")),
+        "vite build: the call went through the page's own origin",
+      );
       t.diagnostic(`vite build emitted ${wasm}; ${stderr.trim() ? `stderr: ${stderr.trim()}` : "nothing on stderr"}`);
     });
 
@@ -298,13 +344,21 @@ self.onmessage = async (event) => {
       const stats = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8"));
       assert.deepEqual(stats.errors, [], `webpack: no error: ${stdout}${stderr}`);
       const modules = [];
-      const walk = (list) => { for (const m of list ?? []) { modules.push(m.name); walk(m.modules); } };
+      const walk = (list) => {
+        for (const m of list ?? []) {
+          modules.push(m.name);
+          walk(m.modules);
+        }
+      };
       walk(stats.modules);
       assert.ok(modules.includes("./node_modules/vox-crm/web/index.mjs"), `webpack: the browser entry was bundled: ${modules.join(", ")}`);
       assert.ok(!modules.some((m) => m.includes("vox-crm/node/") || m.includes("vox-crm/edge/")), "webpack: nothing of the Node or workerd build");
       const dist = join(dir, "dist");
       const wasm = assertOneWasm(dist, "webpack");
-      assert.ok(stats.assets.some((a) => a.name === wasm), "webpack: the .wasm is one of the build's assets");
+      assert.ok(
+        stats.assets.some((a) => a.name === wasm),
+        "webpack: the .wasm is one of the build's assets",
+      );
       writeFiles(dist, { "index.html": html("vox-crm with webpack", `<script src="./main.js"></script>`), "config.json": PROXIED });
       const server = await startStatic(dist, { proxyTo: sb.origin });
       servers.push(server);
@@ -312,57 +366,68 @@ self.onmessage = async (event) => {
       assertResult(result, "webpack");
       assert.equal(result.early, "not_initialized", "webpack: a synchronous function before init()");
       assert.ok(requests.includes(server.url + wasm), `webpack: the emitted ${wasm} was fetched`);
-      assert.ok(requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")), "webpack: the call went through the page's own origin");
+      assert.ok(
+        requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")),
+        "webpack: the call went through the page's own origin",
+      );
       t.diagnostic(`webpack emitted ${wasm}; warnings: ${stats.warnings.map((w) => w.message.split("\n")[0]).join(" | ") || "none"}`);
     });
 
-    await t.test("Rollup 4 (`rollup src/main.js -p node-resolve -o out/app.js`): no .wasm emitted; copied beside the bundle, or its URL given to init(), it works", async () => {
-      const dir = join(WORK, "rollup");
-      writeFiles(dir, {
-        "src/main.js": appSource(),
-        "src/elsewhere.js": appSource(`vox.init(new URL("./assets/vox_crm_bg.wasm", import.meta.url))`),
-        "out/index.html": html("vox-crm with Rollup", `<script type="module" src="./app.js"></script>`),
-        "out/config.json": PROXIED,
-        "out2/index.html": html("vox-crm with Rollup, the .wasm elsewhere", `<script type="module" src="./app.js"></script>`),
-        "out2/config.json": PROXIED,
-      });
-      await time("rollup x2", () => Promise.all([
-        tool(dir, "rollup", ["src/main.js", "-p", "node-resolve", "-o", "out/app.js"]),
-        tool(dir, "rollup", ["src/elsewhere.js", "-p", "node-resolve", "-o", "out2/app.js"]),
-      ]));
-      const bundle = readFileSync(join(dir, "out", "app.js"), "utf8");
-      assert.doesNotMatch(bundle, /^\s*import\s|\bfrom\s*["']vox-crm["']|require\(/m, "rollup: vox-crm is in the bundle (node-resolve found it)");
-      assert.match(bundle, /new URL\(["']\.\/vox_crm_bg\.wasm["'],\s*import\.meta\.url\)/, "rollup: the .wasm URL is left relative to the bundle");
-      assert.deepEqual(wasmFiles(join(dir, "out")), [], "rollup: no .wasm emitted");
+    await t.test(
+      "Rollup 4 (`rollup src/main.js -p node-resolve -o out/app.js`): no .wasm emitted; copied beside the bundle, or its URL given to init(), it works",
+      async () => {
+        const dir = join(WORK, "rollup");
+        writeFiles(dir, {
+          "src/main.js": appSource(),
+          "src/elsewhere.js": appSource(`vox.init(new URL("./assets/vox_crm_bg.wasm", import.meta.url))`),
+          "out/index.html": html("vox-crm with Rollup", `<script type="module" src="./app.js"></script>`),
+          "out/config.json": PROXIED,
+          "out2/index.html": html("vox-crm with Rollup, the .wasm elsewhere", `<script type="module" src="./app.js"></script>`),
+          "out2/config.json": PROXIED,
+        });
+        await time("rollup x2", () =>
+          Promise.all([
+            tool(dir, "rollup", ["src/main.js", "-p", "node-resolve", "-o", "out/app.js"]),
+            tool(dir, "rollup", ["src/elsewhere.js", "-p", "node-resolve", "-o", "out2/app.js"]),
+          ]),
+        );
+        const bundle = readFileSync(join(dir, "out", "app.js"), "utf8");
+        assert.doesNotMatch(bundle, /^\s*import\s|\bfrom\s*["']vox-crm["']|require\(/m, "rollup: vox-crm is in the bundle (node-resolve found it)");
+        assert.match(bundle, /new URL\(["']\.\/vox_crm_bg\.wasm["'],\s*import\.meta\.url\)/, "rollup: the .wasm URL is left relative to the bundle");
+        assert.deepEqual(wasmFiles(join(dir, "out")), [], "rollup: no .wasm emitted");
 
-      // Without the copy: init() rejects, naming the address it tried (what a Rollup user sees first).
-      const out = join(dir, "out");
-      const server = await startStatic(out, { proxyTo: sb.origin });
-      servers.push(server);
-      const missing = await time("chromium rollup, no .wasm", () => pageOutcome(browser, server.url));
-      assert.equal(missing.result, undefined);
-      assert.match(missing.error, /404/, `rollup without the copy: ${missing.error}`);
-      assert.ok(missing.error.includes(server.url + "vox_crm_bg.wasm"), `rollup without the copy: the error names the URL: ${missing.error}`);
+        // Without the copy: init() rejects, naming the address it tried (what a Rollup user sees first).
+        const out = join(dir, "out");
+        const server = await startStatic(out, { proxyTo: sb.origin });
+        servers.push(server);
+        const missing = await time("chromium rollup, no .wasm", () => pageOutcome(browser, server.url));
+        assert.equal(missing.result, undefined);
+        assert.match(missing.error, /404/, `rollup without the copy: ${missing.error}`);
+        assert.ok(missing.error.includes(server.url + "vox_crm_bg.wasm"), `rollup without the copy: the error names the URL: ${missing.error}`);
 
-      // The documented setting: copy node_modules/vox-crm/web/vox_crm_bg.wasm beside the bundle.
-      copyFileSync(join(dir, "node_modules", "vox-crm", "web", "vox_crm_bg.wasm"), join(out, "vox_crm_bg.wasm"));
-      const { result, requests } = await inChromium(server.url, "rollup");
-      assertResult(result, "rollup");
-      assert.equal(result.early, "not_initialized", "rollup: a synchronous function before init()");
-      assert.ok(requests.includes(server.url + "vox_crm_bg.wasm"), "rollup: the .wasm beside the bundle was fetched");
-      assert.ok(requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")), "rollup: the call went through the page's own origin");
+        // The documented setting: copy node_modules/vox-crm/web/vox_crm_bg.wasm beside the bundle.
+        copyFileSync(join(dir, "node_modules", "vox-crm", "web", "vox_crm_bg.wasm"), join(out, "vox_crm_bg.wasm"));
+        const { result, requests } = await inChromium(server.url, "rollup");
+        assertResult(result, "rollup");
+        assert.equal(result.early, "not_initialized", "rollup: a synchronous function before init()");
+        assert.ok(requests.includes(server.url + "vox_crm_bg.wasm"), "rollup: the .wasm beside the bundle was fetched");
+        assert.ok(
+          requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")),
+          "rollup: the call went through the page's own origin",
+        );
 
-      // Or: the .wasm wherever the assets go, and its URL given to init().
-      const out2 = join(dir, "out2");
-      mkdirSync(join(out2, "assets"), { recursive: true });
-      copyFileSync(join(dir, "node_modules", "vox-crm", "web", "vox_crm_bg.wasm"), join(out2, "assets", "vox_crm_bg.wasm"));
-      const server2 = await startStatic(out2, { proxyTo: sb.origin });
-      servers.push(server2);
-      const elsewhere = await inChromium(server2.url, "rollup init(url)");
-      assertResult(elsewhere.result, "rollup init(url)");
-      assert.ok(elsewhere.requests.includes(server2.url + "assets/vox_crm_bg.wasm"), "rollup init(url): the given URL was fetched");
-      assert.ok(!elsewhere.requests.includes(server2.url + "vox_crm_bg.wasm"), "rollup init(url): not the default one");
-    });
+        // Or: the .wasm wherever the assets go, and its URL given to init().
+        const out2 = join(dir, "out2");
+        mkdirSync(join(out2, "assets"), { recursive: true });
+        copyFileSync(join(dir, "node_modules", "vox-crm", "web", "vox_crm_bg.wasm"), join(out2, "assets", "vox_crm_bg.wasm"));
+        const server2 = await startStatic(out2, { proxyTo: sb.origin });
+        servers.push(server2);
+        const elsewhere = await inChromium(server2.url, "rollup init(url)");
+        assertResult(elsewhere.result, "rollup init(url)");
+        assert.ok(elsewhere.requests.includes(server2.url + "assets/vox_crm_bg.wasm"), "rollup init(url): the given URL was fetched");
+        assert.ok(!elsewhere.requests.includes(server2.url + "vox_crm_bg.wasm"), "rollup init(url): not the default one");
+      },
+    );
 
     timings.total = Date.now() - started;
     t.diagnostic(`timings (ms): ${JSON.stringify(timings)}`);

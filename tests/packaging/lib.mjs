@@ -3,8 +3,8 @@
 // check every consumer runs (CHECK, assertResult), and a page in Chromium.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { createServer, request as httpRequest } from "node:http";
 import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { createServer, request as httpRequest } from "node:http";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -50,7 +50,14 @@ export async function nodeScript(cwd, script, env) {
   return JSON.parse(lines[lines.length - 1]);
 }
 
-export const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".json": "application/json", ".wasm": "application/wasm", ".css": "text/css" };
+export const TYPES = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".mjs": "text/javascript",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".css": "text/css",
+};
 
 /** A static file server for `root`; with `proxyTo`, /api/v1/* goes there with the token added (the SDK's browser set-up). */
 export async function startStatic(root, { proxyTo } = {}) {
@@ -60,7 +67,10 @@ export async function startStatic(root, { proxyTo } = {}) {
       const target = new URL(proxyTo);
       const headers = { ...req.headers, host: target.host, authorization: `Bearer ${TOKEN}` };
       const up = httpRequest({ host: target.hostname, port: target.port, path: url.pathname + url.search, method: req.method, headers }, (r) => {
-        res.writeHead(r.statusCode, { "content-type": r.headers["content-type"] ?? "application/json", ...(r.headers["retry-after"] ? { "retry-after": r.headers["retry-after"] } : {}) });
+        res.writeHead(r.statusCode, {
+          "content-type": r.headers["content-type"] ?? "application/json",
+          ...(r.headers["retry-after"] ? { "retry-after": r.headers["retry-after"] } : {}),
+        });
         r.pipe(res);
       });
       up.on("error", () => res.destroy());
@@ -79,10 +89,11 @@ export async function startStatic(root, { proxyTo } = {}) {
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return {
     url: `http://127.0.0.1:${server.address().port}/`,
-    close: () => new Promise((r) => {
-      server.close(() => r());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -116,7 +127,14 @@ export function assertResult(result, label) {
   }
   assert.equal(result.check.valid, true, `${label}: the phone is valid`);
   assert.equal(result.check.e164, E164, `${label}: E.164`);
-  assert.deepEqual(result.batches, [[E164, "too_short", "+442079460958"], [E164, E164]], `${label}: validatePhones`);
+  assert.deepEqual(
+    result.batches,
+    [
+      [E164, "too_short", "+442079460958"],
+      [E164, E164],
+    ],
+    `${label}: validatePhones`,
+  );
   assert.equal(result.masked, "+91******7206", `${label}: masked`);
   assert.deepEqual(result.invalid, { code: "invalid_phone", isVoxError: true, isError: true }, `${label}: VoxError`);
   assert.deepEqual(result.query, { isArray: true, limit: 1, page: 1, total: 1 }, `${label}: one call to the sandbox`);

@@ -9,13 +9,31 @@
 // sandbox directly with dangerouslyAllowBrowser: true, over the sandbox's CORS.
 //
 //   node --test tests/packaging/        (after scripts/package.sh; set VOX_KEEP_WORK=1 to keep the projects)
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { test } from "node:test";
 import { build } from "esbuild";
 import { launchChromium, requireChromium } from "../browser/chromium.mjs";
-import { CHECK, DIST, E164, PROJECT_ID, TOKEN, assertResult, inChromium as inChromiumOf, nodeScript, npm, run, startStatic, workDir, writeFiles, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
+import {
+  assertResult,
+  CHECK,
+  DIST,
+  inChromium as inChromiumOf,
+  nodeScript,
+  npm,
+  PROJECT_ID,
+  packDist,
+  requireBuilt,
+  run,
+  startSeededSandbox,
+  startStatic,
+  stopwatch,
+  TOKEN,
+  workDir,
+  writeFiles,
+} from "./lib.mjs";
 
 const WORK = workDir("run");
 
@@ -31,22 +49,42 @@ test("packaging matrix: the packed .tgz from Node ESM, Node CommonJS, a plain mo
   const servers = [];
   let browser = null;
   try {
-
     let tgz;
     await t.test("npm pack dist/vox-crm", async () => {
       const { info, tgz: packed } = await time("npm pack", () => packDist(WORK));
       tgz = packed;
       const files = info.files.map((f) => f.path);
-      for (const f of ["package.json", "index.d.ts", "index.d.cts", "README.md", "node/index.cjs", "node/index.mjs", "web/index.mjs", "web/vox_crm_bg.wasm", "edge/index.mjs", "node/bundler.mjs", "deno/index.mjs", "deno/wasm.mjs"]) {
+      for (const f of [
+        "package.json",
+        "index.d.ts",
+        "index.d.cts",
+        "README.md",
+        "node/index.cjs",
+        "node/index.mjs",
+        "web/index.mjs",
+        "web/vox_crm_bg.wasm",
+        "edge/index.mjs",
+        "node/bundler.mjs",
+        "deno/index.mjs",
+        "deno/wasm.mjs",
+      ]) {
         assert.ok(files.includes(f), `the tarball has ${f}`);
       }
-      assert.deepEqual(files.filter((f) => f.endsWith(".wasm")), ["web/vox_crm_bg.wasm"], "one .wasm, shared by every build");
+      assert.deepEqual(
+        files.filter((f) => f.endsWith(".wasm")),
+        ["web/vox_crm_bg.wasm"],
+        "one .wasm, shared by every build",
+      );
       assert.ok(!files.some((f) => f.includes("node_modules") || f.endsWith(".tgz")), "nothing stray in the tarball");
       for (const f of ["proxy.mjs", "proxy.cjs", "proxy.d.ts", "redis.mjs", "sandbox/server.mjs", "sandbox.d.ts", "cli/main.mjs"]) {
         assert.ok(files.includes(f), `the tarball has ${f}`);
       }
       // The command line's two, exactly pinned; no entry of the library imports them (tests/cli/bundle.test.mjs).
-      assert.deepEqual(JSON.parse(readFileSync(join(DIST, "package.json"), "utf8")).dependencies, { "cli-progress": "3.12.0", papaparse: "5.7.1" }, "dependencies");
+      assert.deepEqual(
+        JSON.parse(readFileSync(join(DIST, "package.json"), "utf8")).dependencies,
+        { "cli-progress": "3.12.0", papaparse: "5.7.1" },
+        "dependencies",
+      );
       t.diagnostic(`${info.filename}: ${(info.size / 1024).toFixed(0)} KiB packed, ${info.entryCount} files`);
     });
 
@@ -59,19 +97,23 @@ test("packaging matrix: the packed .tgz from Node ESM, Node CommonJS, a plain mo
       types: { "package.json": { name: "matrix-types", private: true, type: "module", devDependencies: { typescript: "5.9.3" } } },
     };
     await t.test("npm install the .tgz into four throwaway projects", async () => {
-      await time("npm install x4", () => Promise.all(Object.entries(projects).map(async ([name, files]) => {
-        const dir = join(WORK, name);
-        writeFiles(dir, files);
-        await npm(["install", tgz, "--no-package-lock", "--prefer-offline", "--include=dev"], dir);
-        const installed = JSON.parse(readFileSync(join(dir, "node_modules", "vox-crm", "package.json"), "utf8"));
-        assert.equal(installed.name, "vox-crm");
-        assert.equal(installed.version, JSON.parse(readFileSync(join(DIST, "package.json"), "utf8")).version);
-      })));
+      await time("npm install x4", () =>
+        Promise.all(
+          Object.entries(projects).map(async ([name, files]) => {
+            const dir = join(WORK, name);
+            writeFiles(dir, files);
+            await npm(["install", tgz, "--no-package-lock", "--prefer-offline", "--include=dev"], dir);
+            const installed = JSON.parse(readFileSync(join(dir, "node_modules", "vox-crm", "package.json"), "utf8"));
+            assert.equal(installed.name, "vox-crm");
+            assert.equal(installed.version, JSON.parse(readFileSync(join(DIST, "package.json"), "utf8")).version);
+          }),
+        ),
+      );
     });
 
     const nodeEnv = { VOX_BASE_URL: sb.url, VOX_TOKEN: TOKEN, VOX_PROJECT_ID: PROJECT_ID };
 
-    await t.test("Node ESM: import { validatePhone, VoxClient } from \"vox-crm\"", async () => {
+    await t.test('Node ESM: import { validatePhone, VoxClient } from "vox-crm"', async () => {
       const dir = join(WORK, "esm");
       writeFiles(dir, {
         "main.mjs": `import * as vox from "vox-crm";
@@ -89,7 +131,7 @@ console.log(JSON.stringify(result));
       assert.match(result.resolved, /node_modules\/vox-crm\/node\/index\.mjs$/, "the node/import condition");
     });
 
-    await t.test("Node CommonJS: require(\"vox-crm\")", async () => {
+    await t.test('Node CommonJS: require("vox-crm")', async () => {
       const dir = join(WORK, "cjs");
       writeFiles(dir, {
         "main.cjs": `const vox = require("vox-crm");
@@ -112,7 +154,7 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
 
     const inChromium = (url, label) => inChromiumOf(browser, url, label);
 
-    await t.test("a plain <script type=\"module\"> page with an import map, in Chromium, through a same-origin proxy", async () => {
+    await t.test('a plain <script type="module"> page with an import map, in Chromium, through a same-origin proxy', async () => {
       const dir = join(WORK, "page");
       const pkg = JSON.parse(readFileSync(join(dir, "node_modules", "vox-crm", "package.json"), "utf8"));
       // The import map points "vox-crm" where the exports map's browser condition says.
@@ -156,8 +198,14 @@ const options = { projectId: process.env.VOX_PROJECT_ID, token: process.env.VOX_
       assert.equal(result.failedLoad, "not_initialized", "a failed load rejects init() with a VoxError (and the page goes on)");
       assert.equal(result.lazyTotal, 1, "a client's call before init() loads the module itself (after a failed init)");
       assert.equal(result.unsafe, "browser_unsafe", "a token in the page is refused");
-      assert.ok(requests.some((u) => u.endsWith("/node_modules/vox-crm/web/vox_crm_bg.wasm")), "the wasm beside the entry was fetched");
-      assert.ok(requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")), "the call went through the page's own origin");
+      assert.ok(
+        requests.some((u) => u.endsWith("/node_modules/vox-crm/web/vox_crm_bg.wasm")),
+        "the wasm beside the entry was fetched",
+      );
+      assert.ok(
+        requests.some((u) => u.startsWith(server.url + "api/v1/leads/query")),
+        "the call went through the page's own origin",
+      );
     });
 
     await t.test("an esbuild bundle (--bundle --format=esm, the .wasm copied beside it), in Chromium", async () => {
@@ -178,28 +226,36 @@ try {
         // The bundle calls the sandbox directly (CORS), so it needs the token: the opt-in is explicit.
         "out/config.json": { projectId: PROJECT_ID, token: TOKEN, baseUrl: sb.url, dangerouslyAllowBrowser: true },
       });
-      const built = await time("esbuild", () => build({
-        absWorkingDir: dir,
-        entryPoints: ["src/main.js"],
-        bundle: true,
-        format: "esm",
-        platform: "browser",
-        target: "es2022",
-        outfile: "out/app.js",
-        metafile: true,
-        logLevel: "silent",
-      }));
+      const built = await time("esbuild", () =>
+        build({
+          absWorkingDir: dir,
+          entryPoints: ["src/main.js"],
+          bundle: true,
+          format: "esm",
+          platform: "browser",
+          target: "es2022",
+          outfile: "out/app.js",
+          metafile: true,
+          logLevel: "silent",
+        }),
+      );
       const inputs = Object.keys(built.metafile.inputs);
-      assert.ok(inputs.some((p) => p.endsWith("node_modules/vox-crm/web/index.mjs")), `the browser entry was bundled: ${inputs.join(", ")}`);
+      assert.ok(
+        inputs.some((p) => p.endsWith("node_modules/vox-crm/web/index.mjs")),
+        `the browser entry was bundled: ${inputs.join(", ")}`,
+      );
       assert.ok(!inputs.some((p) => p.includes("vox-crm/node/")), "nothing of the Node build");
-      assert.ok(!readFileSync(join(dir, "out", "app.js"), "utf8").includes("require(\""), "no require() in the bundle");
+      assert.ok(!readFileSync(join(dir, "out", "app.js"), "utf8").includes('require("'), "no require() in the bundle");
       copyFileSync(join(dir, "node_modules", "vox-crm", "web", "vox_crm_bg.wasm"), join(dir, "out", "vox_crm_bg.wasm"));
       const server = await startStatic(join(dir, "out"));
       servers.push(server);
       const { result, requests } = await time("chromium bundle", () => inChromium(server.url, "esbuild bundle"));
       assertResult(result, "esbuild bundle");
       assert.ok(requests.includes(server.url + "vox_crm_bg.wasm"), "the wasm beside the bundle was fetched");
-      assert.ok(requests.some((u) => u.startsWith(sb.url + "/leads/query")), "the call went to the sandbox directly");
+      assert.ok(
+        requests.some((u) => u.startsWith(sb.url + "/leads/query")),
+        "the call went to the sandbox directly",
+      );
     });
 
     await t.test("TypeScript: a .cts and a .mts under node16, nodenext, and bundler resolution", async () => {

@@ -15,13 +15,29 @@
 // Versions are pinned exactly in the throwaway project; an install that fails fails the test.
 //
 //   node --test tests/packaging/nextjs.test.mjs   (after scripts/package.sh; VOX_KEEP_WORK=1 keeps the project)
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { test } from "node:test";
 import { launchChromium, requireChromium, watchPage } from "../browser/chromium.mjs";
-import { DIST, E164, PHONE, PROJECT_ID, TOKEN, npm, run, workDir, writeFiles, freePort, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
+import {
+  DIST,
+  E164,
+  freePort,
+  npm,
+  PHONE,
+  PROJECT_ID,
+  packDist,
+  requireBuilt,
+  run,
+  startSeededSandbox,
+  stopwatch,
+  TOKEN,
+  workDir,
+  writeFiles,
+} from "./lib.mjs";
 
 const WORK = workDir("nextjs");
 const MASKED = "+91******7206";
@@ -205,7 +221,10 @@ async function nextStart(dir, env) {
   return { url, output: () => out, stop };
 }
 
-const filesUnder = (dir) => readdirSync(dir, { recursive: true }).map(String).filter((f) => !f.endsWith(".map"));
+const filesUnder = (dir) =>
+  readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => !f.endsWith(".map"));
 
 /** The build put the .wasm inline in the server's code (node/bundler.mjs) and not in the browser's (web/). */
 function assertBuildOutput(dir, label, wasm) {
@@ -269,9 +288,11 @@ async function checkPage(browser, url, label) {
   });
   try {
     await page.goto(url);
-    await page.waitForFunction(() => document.getElementById("where")?.textContent === "browser", null, { timeout: 30000 }).catch((err) => {
-      throw new Error(`${label}: the page did not hydrate: ${err.message}\n${watch.problems.join("\n")}`);
-    });
+    await page
+      .waitForFunction(() => document.getElementById("where")?.textContent === "browser", null, { timeout: 30000 })
+      .catch((err) => {
+        throw new Error(`${label}: the page did not hydrate: ${err.message}\n${watch.problems.join("\n")}`);
+      });
     const seen = await page.evaluate(() => ({
       e164: document.getElementById("e164")?.textContent,
       masked: document.getElementById("masked")?.textContent,
@@ -307,11 +328,10 @@ test("Next.js 16: the packed .tgz in an app with no next.config (Turbopack and w
   let browser = null;
   let launching = null;
   try {
-
-    let tgz;
+    let _tgz;
     await t.test("npm pack, npm install next, react, react-dom and the .tgz", async () => {
       const { info, tgz: packed } = await time("npm pack", () => packDist(WORK));
-      tgz = packed;
+      _tgz = packed;
       // Chromium starts while npm installs.
       launching = launchChromium();
       launching.catch(() => {});

@@ -12,11 +12,31 @@
 // so each binary is run and its version checked).
 //
 //   node --test tests/packaging/runtimes.test.mjs   (after scripts/package.sh; VOX_KEEP_WORK=1 keeps the projects)
-import { test } from "node:test";
+
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { CHECK, PROXY_CHECK, DIST, E164, PHONE, PROJECT_ID, TOKEN, assertResult, assertProxyResult, nodeScript, npm, run, workDir, writeFiles, packDist, requireBuilt, startSeededSandbox, stopwatch } from "./lib.mjs";
+import { test } from "node:test";
+import {
+  assertProxyResult,
+  assertResult,
+  CHECK,
+  DIST,
+  E164,
+  nodeScript,
+  npm,
+  PHONE,
+  PROJECT_ID,
+  PROXY_CHECK,
+  packDist,
+  requireBuilt,
+  run,
+  startSeededSandbox,
+  stopwatch,
+  TOKEN,
+  workDir,
+  writeFiles,
+} from "./lib.mjs";
 
 const WORK = workDir("runtimes");
 
@@ -169,11 +189,21 @@ test("the CHECK against the sandbox, with Node's fetch lent to jsdom", async () 
 
       // Without the setting: jsdom's "browser" condition gives require() the ESM web build.
       const plain = await time("jest jsdom-only (fails)", () => runFailing(process.execPath, [jest, "--config", "jsdom-only.config.js", cache], dir, env));
-      assert.match(plain.stderr, /Must use import to load ES Module: .*node_modules\/vox-crm\/web\/index\.mjs/, `jsdom alone: the web build is required: ${plain.stderr}`);
+      assert.match(
+        plain.stderr,
+        /Must use import to load ES Module: .*node_modules\/vox-crm\/web\/index\.mjs/,
+        `jsdom alone: the web build is required: ${plain.stderr}`,
+      );
 
       // With it.
       try {
-        await time("jest", () => run(process.execPath, [jest, "--json", `--outputFile=${join(out, "jest.json")}`, cache], { cwd: dir, env: { ...process.env, ...env }, timeout: 120000 }));
+        await time("jest", () =>
+          run(process.execPath, [jest, "--json", `--outputFile=${join(out, "jest.json")}`, cache], {
+            cwd: dir,
+            env: { ...process.env, ...env },
+            timeout: 120000,
+          }),
+        );
       } catch (err) {
         throw new Error(`jest failed: ${err.stderr || err.message}`);
       }
@@ -184,12 +214,20 @@ test("the CHECK against the sandbox, with Node's fetch lent to jsdom", async () 
       const facts = JSON.parse(readFileSync(join(out, "component.json"), "utf8"));
       assert.equal(facts.jsdom, true, "the test ran in jsdom");
       assert.match(facts.resolved, /node_modules\/vox-crm\/node\/index\.cjs$/, "the node/require condition");
-      assert.deepEqual(facts.globals, { fetch: "undefined", TextDecoder: "undefined", TextEncoder: "undefined" }, "jsdom has no fetch, TextDecoder or TextEncoder (the Node build takes node:util's)");
+      assert.deepEqual(
+        facts.globals,
+        { fetch: "undefined", TextDecoder: "undefined", TextEncoder: "undefined" },
+        "jsdom has no fetch, TextDecoder or TextEncoder (the Node build takes node:util's)",
+      );
       assert.equal(facts.check.valid, true);
       assert.equal(facts.check.e164, E164);
       assert.equal(facts.masked, "+91******7206");
       assert.equal(facts.client, true, "a VoxClient is made");
-      assert.deepEqual(facts.noFetch, { isVoxError: true, code: "invalid_argument", message: "This runtime has no global fetch: pass options.fetch" }, "no fetch: a clear VoxError, not a TypeError");
+      assert.deepEqual(
+        facts.noFetch,
+        { isVoxError: true, code: "invalid_argument", message: "This runtime has no global fetch: pass options.fetch" },
+        "no fetch: a clear VoxError, not a TypeError",
+      );
 
       const result = JSON.parse(readFileSync(join(out, "sandbox.json"), "utf8"));
       assertResult(result, "Jest jsdom");
@@ -202,7 +240,9 @@ test("the CHECK against the sandbox, with Node's fetch lent to jsdom", async () 
       // The binary comes from the registry as @cloudflare/workerd-linux-64 (an optional dependency: check it).
       const workerdBin = join(dir, "node_modules", ".bin", "workerd");
       const { stdout: workerdVersion } = await run(workerdBin, ["--version"], { timeout: 30000 }).catch((err) => {
-        throw new Error(`workerd did not install (the platform package @cloudflare/workerd-${process.platform}-${process.arch === "x64" ? "64" : process.arch}): ${err.message}`);
+        throw new Error(
+          `workerd did not install (the platform package @cloudflare/workerd-${process.platform}-${process.arch === "x64" ? "64" : process.arch}): ${err.message}`,
+        );
       });
       t.diagnostic(`workerd: ${workerdVersion.trim()}`);
       writeFiles(dir, {
@@ -268,7 +308,10 @@ try {
       });
       const out = await time("miniflare", () => nodeScript(dir, "run.mjs", sandboxEnv));
       assert.match(out.url, /^http:\/\/127\.0\.0\.1:\d+\/$/, "the Worker listens on 127.0.0.1");
-      assert.ok(out.inputs.some((p) => p.endsWith("node_modules/vox-crm/edge/index.mjs")), `the workerd entry was bundled: ${out.inputs.join(", ")}`);
+      assert.ok(
+        out.inputs.some((p) => p.endsWith("node_modules/vox-crm/edge/index.mjs")),
+        `the workerd entry was bundled: ${out.inputs.join(", ")}`,
+      );
       assert.ok(!out.inputs.some((p) => p.includes("vox-crm/web/index.mjs") || p.includes("vox-crm/node/")), "nothing of the web or Node builds");
       assert.equal(out.outputs.filter((p) => p.endsWith(".wasm")).length, 1, "one .wasm module beside the bundle");
       assert.equal(out.status, 200, `the Worker answered: ${JSON.stringify(out.body)}`);
@@ -352,7 +395,11 @@ console.log(JSON.stringify(result));
       // run needs no --allow-read; what it lacks is the network (Deno's refusal reaches the caller as a
       // VoxError network_error, after the client's retries). The least that works: that one address.
       const offline = await time("deno, no permission (fails)", () => runFailing(deno, ["run", "main.js", sb.url], dir, env));
-      assert.match(offline.stderr, new RegExp(`VoxError: Network error: Requires net access to "127\\.0\\.0\\.1:${port}"`), `no read access needed: ${offline.stderr}`);
+      assert.match(
+        offline.stderr,
+        new RegExp(`VoxError: Network error: Requires net access to "127\\.0\\.0\\.1:${port}"`),
+        `no read access needed: ${offline.stderr}`,
+      );
       for (const main of ["main.js", "main-npm.js"]) {
         const result = await time(`deno ${main}`, () => runJson(deno, ["run", net, main, sb.url], dir, env));
         assertResult(result, `Deno ${main}`);

@@ -1,18 +1,18 @@
-// Compiled with `tsc --strict` (never run): the published types describe SDK.md precisely.
+// Compiled with `tsc --strict` (never run): the published types describe docs/sdk.md precisely.
 // Lines marked @ts-expect-error must fail to compile, or tsc reports them.
 import {
+  type BulkResult,
+  type ErrorCode,
+  type Lead,
+  type LeadInput,
+  maskPhone,
+  normalizePhone,
+  type PhoneCheck,
   VoxClient,
   VoxError,
+  validateLead,
   validatePhone,
   validatePhones,
-  normalizePhone,
-  maskPhone,
-  validateLead,
-  type Lead,
-  type BulkResult,
-  type LeadInput,
-  type PhoneCheck,
-  type ErrorCode,
 } from "vox-crm";
 
 const client = new VoxClient({ projectId: "p", token: "t", rateLimit: false, duplicateGuard: { max: 5, windowMs: 60000 } });
@@ -73,6 +73,7 @@ const verdict: boolean = validateLead({ name: "A", processId }).valid;
 void [main, e164, checks, masked, verdict];
 
 import { parseWebhook, verifyWebhookAuth, type WebhookEvent } from "vox-crm";
+
 const event: WebhookEvent = parseWebhook('{"action_type":"update","updateId":"u"}');
 if (event.kind === "activity") {
   const to: string | undefined = event.activity?.toState;
@@ -87,7 +88,8 @@ verifyWebhookAuth({}, { secret: "x" });
 void authed;
 
 // A traffic store shared by processes: the Redis store, or one of the caller's own.
-import { redisStore, type RedisClientLike } from "vox-crm/redis";
+import { type RedisClientLike, redisStore } from "vox-crm/redis";
+
 declare const redisClient: RedisClientLike;
 const shared = new VoxClient({ projectId: "p", token: "t", store: redisStore(redisClient, { prefix: "vox" }), storeTimeoutMs: 500 });
 void shared;
@@ -101,6 +103,7 @@ void detailsOfDuplicates;
 
 // init: optional everywhere, awaitable, with or without where the module is.
 import { init } from "vox-crm";
+
 async function boot(): Promise<void> {
   await init();
   await init(new URL("https://cdn.example/vox_crm_bg.wasm"));
@@ -110,7 +113,8 @@ async function boot(): Promise<void> {
 void boot;
 
 // vox-crm/proxy: the handler in the web-standard shape, a grant, a Response from authorize.
-import { createProxyHandler, toNodeHandler, type ProxyAction, type ProxyGrant } from "vox-crm/proxy";
+import { createProxyHandler, type ProxyAction, type ProxyGrant, toNodeHandler } from "vox-crm/proxy";
+
 const proxy = createProxyHandler({
   projectId: "p",
   token: "t",

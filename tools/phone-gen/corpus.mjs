@@ -17,19 +17,19 @@
 // added, two digits swapped, a random tail) so that about half are invalid; a few purely
 // random digit strings of the region's lengths.
 
-import fs from 'node:fs';
-import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { Pool, expandPaths } from './regex.mjs';
-import { mulberry32 } from './generate.mjs';
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { mulberry32 } from "./generate.mjs";
+import { expandPaths, Pool } from "./regex.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const require = createRequire(path.join(root, 'package.json'));
-const lib = require('libphonenumber-js/max');
-const meta = require('libphonenumber-js/metadata.max.json');
-const examples = require('libphonenumber-js/examples.mobile.json');
+const root = path.resolve(here, "../..");
+const require = createRequire(path.join(root, "package.json"));
+const lib = require("libphonenumber-js/max");
+const meta = require("libphonenumber-js/metadata.max.json");
+const examples = require("libphonenumber-js/examples.mobile.json");
 
 function makeRng(seed) {
   const r = mulberry32(seed);
@@ -53,7 +53,7 @@ function typeAutomata(d) {
   const nnp = pool.fromRegex(d[2]);
   const out = [];
   for (const t of d[11] || []) {
-    if (!t || !t[0]) continue;
+    if (!t?.[0]) continue;
     const a = pool.and(pool.lengths(pool.fromRegex(t[0]), bitsOf(t[1] || d[3])), nnp);
     if (a) out.push(a);
   }
@@ -74,7 +74,7 @@ function live(s) {
 
 function sample(rng, a) {
   let s = a;
-  let out = '';
+  let out = "";
   for (let i = 0; i < 20; i++) {
     const st = pool.states[s];
     const moves = [];
@@ -89,29 +89,40 @@ function sample(rng, a) {
 }
 
 function mutate(rng, nn, lengths) {
-  const digits = nn.split('');
+  const digits = nn.split("");
   const i = rng.int(Math.max(digits.length, 1));
   switch (rng.int(6)) {
-    case 0: digits[i] = String(rng.int(10)); break;
-    case 1: digits.splice(i, 1); break;
-    case 2: digits.splice(i, 0, String(rng.int(10))); break;
-    case 3: if (i + 1 < digits.length) [digits[i], digits[i + 1]] = [digits[i + 1], digits[i]]; break;
-    case 4: { // random tail
+    case 0:
+      digits[i] = String(rng.int(10));
+      break;
+    case 1:
+      digits.splice(i, 1);
+      break;
+    case 2:
+      digits.splice(i, 0, String(rng.int(10)));
+      break;
+    case 3:
+      if (i + 1 < digits.length) [digits[i], digits[i + 1]] = [digits[i + 1], digits[i]];
+      break;
+    case 4: {
+      // random tail
       const keep = 1 + rng.int(Math.max(digits.length - 1, 1));
       digits.length = keep;
       const len = rng.pick(lengths);
       while (digits.length < len) digits.push(String(rng.int(10)));
       break;
     }
-    default: digits[i] = String(rng.int(10)); digits[rng.int(digits.length)] = String(rng.int(10));
+    default:
+      digits[i] = String(rng.int(10));
+      digits[rng.int(digits.length)] = String(rng.int(10));
   }
-  return digits.join('');
+  return digits.join("");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Typing
 
-const SEPARATORS = [' ', ' ', ' ', '-', '-', '.', ''];
+const SEPARATORS = [" ", " ", " ", "-", "-", ".", ""];
 
 function group(rng, digits) {
   if (digits.length <= 4 || rng.chance(0.15)) return digits;
@@ -124,7 +135,7 @@ function group(rng, digits) {
     i += n;
   }
   if (rng.chance(0.2) && parts.length > 2) parts[0] = `(${parts[0]})`;
-  return parts.join(rng.chance(0.2) ? ' ' : sep);
+  return parts.join(rng.chance(0.2) ? " " : sep);
 }
 
 // a string that the region's international prefix pattern matches (its first path, or a random one)
@@ -132,11 +143,13 @@ function iddString(rng, region) {
   const d = meta.countries[region];
   const paths = expandPaths(d[1]);
   const p = rng.chance(0.7) ? paths[0] : rng.pick(paths);
-  return p.classes.map((mask) => {
-    const ds = [];
-    for (let k = 0; k < 10; k++) if (mask & (1 << k)) ds.push(k);
-    return rng.pick(ds);
-  }).join('');
+  return p.classes
+    .map((mask) => {
+      const ds = [];
+      for (let k = 0; k < 10; k++) if (mask & (1 << k)) ds.push(k);
+      return rng.pick(ds);
+    })
+    .join("");
 }
 
 const regions = Object.keys(meta.countries).sort();
@@ -144,17 +157,29 @@ const iddZeroZero = regions.filter((r) => expandPaths(meta.countries[r][1]).some
 
 function typed(rng, region, cc, nn) {
   const d = meta.countries[region];
-  const np = d[5] || '';
+  const np = d[5] || "";
   const forms = [
-    ['e164', () => [`+${cc}${nn}`, rng.pick([region, 'IN', 'US', rng.pick(regions)])]],
-    ['intl', () => [`+${cc} ${group(rng, nn)}`, rng.pick([region, 'IN', rng.pick(regions)])]],
-    ['00', () => [`00${rng.pick(['', ' '])}${cc} ${group(rng, nn)}`, rng.pick(iddZeroZero)]],
-    ['idd', () => { const from = rng.pick(regions); return [`${iddString(rng, from)} ${cc} ${group(rng, nn)}`, from]; }],
-    ['national', () => [group(rng, nn), region]],
-    ['trunk', () => [np ? `${np}${rng.pick(['', ' '])}${group(rng, nn)}` : group(rng, nn), region]],
-    ['trunk-paren', () => { const k = 2 + rng.int(3); return [`(${np}${nn.slice(0, k)}) ${group(rng, nn.slice(k))}`, region]; }],
-    ['no-plus', () => [`${cc}${group(rng, nn)}`, region]],
-    ['tel', () => [`tel:+${cc}-${group(rng, nn).replace(/[ .()]/g, '-')}`, rng.pick([region, 'IN'])]],
+    ["e164", () => [`+${cc}${nn}`, rng.pick([region, "IN", "US", rng.pick(regions)])]],
+    ["intl", () => [`+${cc} ${group(rng, nn)}`, rng.pick([region, "IN", rng.pick(regions)])]],
+    ["00", () => [`00${rng.pick(["", " "])}${cc} ${group(rng, nn)}`, rng.pick(iddZeroZero)]],
+    [
+      "idd",
+      () => {
+        const from = rng.pick(regions);
+        return [`${iddString(rng, from)} ${cc} ${group(rng, nn)}`, from];
+      },
+    ],
+    ["national", () => [group(rng, nn), region]],
+    ["trunk", () => [np ? `${np}${rng.pick(["", " "])}${group(rng, nn)}` : group(rng, nn), region]],
+    [
+      "trunk-paren",
+      () => {
+        const k = 2 + rng.int(3);
+        return [`(${np}${nn.slice(0, k)}) ${group(rng, nn.slice(k))}`, region];
+      },
+    ],
+    ["no-plus", () => [`${cc}${group(rng, nn)}`, region]],
+    ["tel", () => [`tel:+${cc}-${group(rng, nn).replace(/[ .()]/g, "-")}`, rng.pick([region, "IN"])]],
   ];
   const weights = [14, 16, 8, 5, 20, 14, 5, 8, 10];
   let w = rng.int(weights.reduce((a, b) => a + b, 0));
@@ -174,7 +199,7 @@ function verdict(text, region) {
   try {
     const p = lib.parsePhoneNumber(text, region);
     e164 = p ? p.number : null;
-    valid = isTel ? !!(p && p.isValid()) : lib.isValidPhoneNumber(text, region);
+    valid = isTel ? !!p?.isValid() : lib.isValidPhoneNumber(text, region);
   } catch {
     valid = false;
   }
@@ -197,7 +222,7 @@ export function generateCorpus(seed = 1, n = 100000) {
       else if (roll < 0.92) nn = sample(rng, rng.pick(automata.get(region)));
       else {
         const len = rng.pick(d[3]);
-        nn = '';
+        nn = "";
         for (let i = 0; i < len; i++) nn += rng.int(10);
       }
       if (roll >= 0.08 && roll < 0.92 && rng.chance(0.6)) nn = mutate(rng, nn, d[3]);
@@ -214,20 +239,23 @@ export function generateCorpus(seed = 1, n = 100000) {
       if (rng.chance(0.5)) nn = mutate(rng, nn, d[3]);
       const text = rng.chance(0.5) ? `+${cc}${nn}` : `+${cc} ${group(rng, nn)}`;
       const def = rng.pick(regions);
-      out.push({ text, region: def, ...verdict(text, def), origin: '001', form: 'non-geo' });
+      out.push({ text, region: def, ...verdict(text, def), origin: "001", form: "non-geo" });
     }
   }
   return out;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const arg = (name, def) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : def; };
-  const seed = +arg('--seed', 1);
-  const n = +arg('--n', 100000);
-  const file = arg('--out', 'phone-corpus.jsonl');
+  const arg = (name, def) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : def;
+  };
+  const seed = +arg("--seed", 1);
+  const n = +arg("--n", 100000);
+  const file = arg("--out", "phone-corpus.jsonl");
   const t0 = Date.now();
   const corpus = generateCorpus(seed, n);
-  fs.writeFileSync(file, corpus.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  fs.writeFileSync(file, corpus.map((e) => JSON.stringify(e)).join("\n") + "\n");
   const valid = corpus.filter((e) => e.valid).length;
   console.log(`wrote ${corpus.length} entries (${valid} valid) to ${file} in ${Date.now() - t0} ms`);
 }

@@ -19,20 +19,20 @@
 //   automata are ~7,000 states; plain tables would be far above the size budget). The Rust
 //   side decodes them once, lazily, into fixed-size static arrays (no heap).
 
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Pool, expandPaths } from './regex.mjs';
-import { RangeEncoder, RangeDecoder, PROB_INIT } from './rangecoder.mjs';
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PROB_INIT, RangeDecoder, RangeEncoder } from "./rangecoder.mjs";
+import { expandPaths, Pool } from "./regex.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const pkgDir = path.join(root, 'node_modules/libphonenumber-js');
-const OUT = path.join(root, 'phone/src/tables.rs');
+const root = path.resolve(here, "../..");
+const pkgDir = path.join(root, "node_modules/libphonenumber-js");
+const OUT = path.join(root, "phone/src/tables.rs");
 
 export function loadMetadata() {
-  const meta = JSON.parse(fs.readFileSync(path.join(pkgDir, 'metadata.max.json'), 'utf8'));
-  const version = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')).version;
+  const meta = JSON.parse(fs.readFileSync(path.join(pkgDir, "metadata.max.json"), "utf8"));
+  const version = JSON.parse(fs.readFileSync(path.join(pkgDir, "package.json"), "utf8")).version;
   return { meta, version };
 }
 
@@ -44,19 +44,18 @@ const bitsOf = (lengths) => lengths.reduce((a, l) => a | (1 << l), 0);
 export function buildPlans(meta) {
   const plans = [];
   // Non-geographic calling codes (+800, +808, ...) are only in `nonGeographic`.
-  const ccs = [...new Set([...Object.keys(meta.country_calling_codes), ...Object.keys(meta.nonGeographic || {})])]
-    .map(Number).sort((a, b) => a - b);
+  const ccs = [...new Set([...Object.keys(meta.country_calling_codes), ...Object.keys(meta.nonGeographic || {})])].map(Number).sort((a, b) => a - b);
   for (const cc of ccs) {
     const list = meta.country_calling_codes[String(cc)];
     if (!list) {
       const d = meta.nonGeographic[String(cc)];
-      if (+d[0] !== cc) throw new Error('calling code mismatch ' + cc);
+      if (+d[0] !== cc) throw new Error("calling code mismatch " + cc);
       plans.push({ cc, name: null, d });
     } else {
       for (const name of list) {
         const d = meta.countries[name];
-        if (!d) throw new Error('missing metadata for ' + name);
-        if (+d[0] !== cc) throw new Error('calling code mismatch ' + name);
+        if (!d) throw new Error("missing metadata for " + name);
+        if (+d[0] !== cc) throw new Error("calling code mismatch " + name);
         plans.push({ cc, name, d });
       }
     }
@@ -72,14 +71,14 @@ function buildAutomata(plans) {
   for (const p of plans) {
     const d = p.d;
     const possible = d[3];
-    if (!Array.isArray(possible) || !possible.length) throw new Error('no possible lengths: ' + p.name);
+    if (!Array.isArray(possible) || !possible.length) throw new Error("no possible lengths: " + p.name);
     p.lengths = bitsOf(possible);
     p.nnp = pool.fromRegex(d[2]);
     const types = d[11];
     if (types) {
       let v = 0;
       for (const t of types) {
-        if (!t || !t[0]) continue;
+        if (!t?.[0]) continue;
         const tl = bitsOf(t[1] || possible);
         v = pool.or(v, pool.lengths(pool.fromRegex(t[0]), tl));
       }
@@ -97,29 +96,43 @@ function buildAutomata(plans) {
 // ---------------------------------------------------------------------------------------------
 // Stream model (mirrored by phone/src/data.rs)
 
-const K_DEAD = 0, K_UNIV = 1, K_BACK = 2, K_FRESH = 3, K_START = 4, K_ROOT = 5;
+const K_DEAD = 0,
+  K_UNIV = 1,
+  K_BACK = 2,
+  K_FRESH = 3,
+  K_START = 4,
+  K_ROOT = 5;
 // Context of the "a new run of equal targets starts at digit d" bit.
 const RUN_SIZE = 9 * 4 * 3;
-function runCtx(d, prev, runLen) { return ((d - 1) * 4 + prev) * 3 + Math.min(runLen, 3) - 1; }
+function runCtx(d, prev, runLen) {
+  return ((d - 1) * 4 + prev) * 3 + Math.min(runLen, 3) - 1;
+}
 // Context of the kind of a run's target.
 const KIND_SIZE = 6 * 4;
-function kindCtx(prev, childDepth) { return prev * 4 + Math.min(childDepth, 3); }
+function kindCtx(prev, childDepth) {
+  return prev * 4 + Math.min(childDepth, 3);
+}
 export const CTX = {};
 {
   let n = 0;
-  const take = (name, size) => { CTX[name] = n; n += size; };
-  take('ACC', 4);        // min(depth, 3)
-  take('LEAF', 8);       // min(depth, 7): all targets of the state are dead or universal
-  take('RUN', RUN_SIZE);
-  take('KIND', KIND_SIZE * 3);
-  take('UIDX', 32);      // unary index into the plan's length sets (most recent first), by previous kind == universal
-  take('UNEW', 1 + 8 + 18); // new length set: subset-of-plan-lengths flag, subset bits, raw bits
-  take('BUNARY', 16);    // Elias-gamma exponent of the move-to-front rank
-  take('BMANT', 16);     // mantissa bits, by exponent
+  const take = (name, size) => {
+    CTX[name] = n;
+    n += size;
+  };
+  take("ACC", 4); // min(depth, 3)
+  take("LEAF", 8); // min(depth, 7): all targets of the state are dead or universal
+  take("RUN", RUN_SIZE);
+  take("KIND", KIND_SIZE * 3);
+  take("UIDX", 32); // unary index into the plan's length sets (most recent first), by previous kind == universal
+  take("UNEW", 1 + 8 + 18); // new length set: subset-of-plan-lengths flag, subset bits, raw bits
+  take("BUNARY", 16); // Elias-gamma exponent of the move-to-front rank
+  take("BMANT", 16); // mantissa bits, by exponent
   CTX.TOTAL = n;
 }
 
-function makeModel() { return new Array(CTX.TOTAL).fill(PROB_INIT); }
+function makeModel() {
+  return new Array(CTX.TOTAL).fill(PROB_INIT);
+}
 
 // Symbol coding shared by encoder and (JS) decoder.
 function codeKind(io, probs, ctx, kind, leaf) {
@@ -135,13 +148,16 @@ function codeUnary(io, probs, base, cap, v) {
     const more = io.bit(probs, base + Math.min(n, cap - 1), v !== undefined && n < v ? 1 : 0);
     if (!more) return n;
     n++;
-    if (n > 64) throw new Error('unary overflow');
+    if (n > 64) throw new Error("unary overflow");
   }
 }
 function codeGamma(io, probs, v) {
   // v >= 0, coded as x = v + 1: exponent e (unary) then e mantissa bits
   let e = 0;
-  if (v !== undefined) { const x = v + 1; while (x >= 2 ** (e + 1)) e++; }
+  if (v !== undefined) {
+    const x = v + 1;
+    while (x >= 2 ** (e + 1)) e++;
+  }
   e = codeUnary(io, probs, CTX.BUNARY, 16, v === undefined ? undefined : e);
   let x = 1;
   for (let i = e - 1; i >= 0; i--) {
@@ -169,7 +185,14 @@ function codeNewSet(io, probs, planLengths, set) {
 }
 
 // the encoder seen through the decoder's interface: `bit` returns the bit it was given
-function encIO(enc) { return { bit: (probs, i, b) => { enc.bit(probs, i, b); return b; } }; }
+function encIO(enc) {
+  return {
+    bit: (probs, i, b) => {
+      enc.bit(probs, i, b);
+      return b;
+    },
+  };
+}
 
 function encodeAutomata(plans, pool) {
   const st = pool.states;
@@ -195,7 +218,7 @@ function encodeAutomata(plans, pool) {
   const probs = makeModel();
   const seen = new Set(); // non-leaf states already emitted
   const mtf = [];
-  let stats = { fresh: 0, back: 0, univ: 0, newSets: 0 };
+  const stats = { fresh: 0, back: 0, univ: 0, newSets: 0 };
 
   function target(t, prev, childDepth, lsets, leaf = false) {
     const kind = kindOf(t, seen);
@@ -207,8 +230,13 @@ function encodeAutomata(plans, pool) {
       const isNew = i < 0;
       if (isNew) i = lsets.length;
       codeUnary(io, probs, CTX.UIDX + (prev === K_UNIV ? 16 : 0), 16, i);
-      if (isNew) { codeNewSet(io, probs, planLengths, abs); lsets.push(abs); stats.newSets++; }
-      lsets.splice(i, 1); lsets.unshift(abs);
+      if (isNew) {
+        codeNewSet(io, probs, planLengths, abs);
+        lsets.push(abs);
+        stats.newSets++;
+      }
+      lsets.splice(i, 1);
+      lsets.unshift(abs);
     } else if (kind === K_BACK) {
       stats.back++;
       // back reference: distance in creation order among the non-leaf states
@@ -217,12 +245,15 @@ function encodeAutomata(plans, pool) {
     } else if (kind === K_FRESH) {
       stats.fresh++;
       state(t, childDepth, lsets);
-      if (!isLeaf(t)) { seen.add(t); mtf.push(t); }
+      if (!isLeaf(t)) {
+        seen.add(t);
+        mtf.push(t);
+      }
     }
     return kind;
   }
   function state(s, depth, lsets) {
-    if (depth > 17) throw new Error('automaton deeper than 17');
+    if (depth > 17) throw new Error("automaton deeper than 17");
     const n = st[s].next;
     io.bit(probs, CTX.ACC + Math.min(depth, 3), st[s].acc ? 1 : 0);
     const leaf = isLeaf(s);
@@ -233,7 +264,10 @@ function encodeAutomata(plans, pool) {
       if (d > 0) {
         const fresh = n[d] !== n[d - 1];
         io.bit(probs, CTX.RUN + runCtx(d, prev, runLen), fresh ? 1 : 0);
-        if (!fresh) { runLen++; continue; }
+        if (!fresh) {
+          runLen++;
+          continue;
+        }
       }
       runLen = 1;
       prev = target(n[d], prev, depth + 1, lsets, leaf);
@@ -259,7 +293,11 @@ export function decodeAutomata(bytes, plans) {
   const acc = [false];
   const univIds = new Map();
   const mtf = [];
-  const alloc = () => { next.push(new Array(10).fill(0)); acc.push(false); return next.length - 1; };
+  const alloc = () => {
+    next.push(new Array(10).fill(0));
+    acc.push(false);
+    return next.length - 1;
+  };
   const uState = (r) => {
     if (r === 0) return 0;
     if (univIds.has(r)) return univIds.get(r);
@@ -277,10 +315,14 @@ export function decodeAutomata(bytes, plans) {
     if (kind === K_DEAD) return [0, kind];
     if (kind === K_UNIV) {
       let i = codeUnary(dec, probs, CTX.UIDX + (prev === K_UNIV ? 16 : 0), 16, undefined);
-      if (i >= lsets.length) { lsets.push(codeNewSet(dec, probs, planLengths, undefined)); i = lsets.length - 1; }
+      if (i >= lsets.length) {
+        lsets.push(codeNewSet(dec, probs, planLengths, undefined));
+        i = lsets.length - 1;
+      }
       maxLsets = Math.max(maxLsets, lsets.length);
       const abs = lsets[i];
-      lsets.splice(i, 1); lsets.unshift(abs);
+      lsets.splice(i, 1);
+      lsets.unshift(abs);
       return [uState(Math.floor(abs / 2 ** childDepth)), kind];
     }
     if (kind === K_BACK) {
@@ -289,7 +331,10 @@ export function decodeAutomata(bytes, plans) {
       return [t, kind];
     }
     const [id, leaf] = state(childDepth, lsets);
-    if (!leaf) { mtf.push(id); maxMtf = Math.max(maxMtf, mtf.length); }
+    if (!leaf) {
+      mtf.push(id);
+      maxMtf = Math.max(maxMtf, mtf.length);
+    }
     return [id, kind];
   }
   function state(depth, lsets) {
@@ -301,7 +346,11 @@ export function decodeAutomata(bytes, plans) {
     let leaf = true;
     let runLen = 0;
     for (let d = 0; d < 10; d++) {
-      if (d > 0 && !dec.bit(probs, CTX.RUN + runCtx(d, prev, runLen))) { next[id][d] = cur; runLen++; continue; }
+      if (d > 0 && !dec.bit(probs, CTX.RUN + runCtx(d, prev, runLen))) {
+        next[id][d] = cur;
+        runLen++;
+        continue;
+      }
       runLen = 1;
       const [t, kind] = target(prev, depth + 1, lsets, leafState);
       if (kind === K_BACK || kind === K_FRESH) leaf = false;
@@ -321,7 +370,7 @@ export function decodeAutomata(bytes, plans) {
     const l = p.hasLeading ? target(K_ROOT, 0, lsets)[0] : 0;
     roots.push([v, n, l]);
   }
-  if (maxLsets > 64) throw new Error('more length sets in a plan than the decoder holds (64)');
+  if (maxLsets > 64) throw new Error("more length sets in a plan than the decoder holds (64)");
   return { next, acc, roots, maxMtf, univCount: univIds.size };
 }
 
@@ -339,9 +388,9 @@ function encodePaths(src, allowCaptures, classIndex) {
     if (seen.has(k)) continue; // an identical path earlier in priority order always wins
     seen.add(k);
     const caps = Object.keys(p.caps).map(Number);
-    if (caps.some((c) => c > 2)) throw new Error('more than two groups: ' + src);
-    if (!allowCaptures && caps.length) throw new Error('captures in ' + src);
-    if (p.classes.length > 31) throw new Error('path too long');
+    if (caps.some((c) => c > 2)) throw new Error("more than two groups: " + src);
+    if (!allowCaptures && caps.length) throw new Error("captures in " + src);
+    if (p.classes.length > 31) throw new Error("path too long");
     bytes.push(p.classes.length | (p.end ? 32 : 0) | (p.caps[1] ? 64 : 0) | (p.caps[2] ? 128 : 0));
     for (const g of [1, 2]) if (p.caps[g]) bytes.push(p.caps[g][0], p.caps[g][1]);
     for (const c of p.classes) bytes.push(classIndex(c));
@@ -354,11 +403,11 @@ function encodePaths(src, allowCaptures, classIndex) {
 // for parsing pattern << 24 (libphonenumber looks at the last group).
 function prefixRule(npp, rule) {
   const groups = (npp.match(/\((?!\?)/g) || []).length;
-  if (groups > 2) throw new Error('more than two groups in ' + npp);
+  if (groups > 2) throw new Error("more than two groups in " + npp);
   let word = groups << 24;
   if (rule) {
     const m = /^(\d{0,4})\$([12])$/.exec(rule);
-    if (!m) throw new Error('unsupported national prefix transform rule ' + rule);
+    if (!m) throw new Error("unsupported national prefix transform rule " + rule);
     let lit = 0;
     for (const ch of m[1]) lit = lit * 16 + +ch;
     word |= (+m[2] << 20) | (m[1].length << 16) | lit;
@@ -369,28 +418,34 @@ function prefixRule(npp, rule) {
 // ---------------------------------------------------------------------------------------------
 // Emit
 
-function rustArray(type, values, perLine = 16) {
+function rustArray(_type, values, perLine = 16) {
   const lines = [];
-  for (let i = 0; i < values.length; i += perLine) lines.push('    ' + values.slice(i, i + perLine).join(', ') + ',');
-  return `[\n${lines.join('\n')}\n]`;
+  for (let i = 0; i < values.length; i += perLine) lines.push("    " + values.slice(i, i + perLine).join(", ") + ",");
+  return `[\n${lines.join("\n")}\n]`;
 }
 
 export function generate() {
   const { meta, version } = loadMetadata();
   const plans = buildPlans(meta);
-  if (plans.length > 255) throw new Error('too many plans for u8 indices');
+  if (plans.length > 255) throw new Error("too many plans for u8 indices");
   const pool = buildAutomata(plans);
   const { bytes, stats, idealBytes } = encodeAutomata(plans, pool);
   const decoded = decodeAutomata(bytes, plans);
 
   // verify: the decoded automata accept exactly what the pool accepts, on every plan
-  const walk = (s, str) => { for (const ch of str) { s = decoded.next[s][+ch]; if (!s) return false; } return decoded.acc[s]; };
+  const walk = (s, str) => {
+    for (const ch of str) {
+      s = decoded.next[s][+ch];
+      if (!s) return false;
+    }
+    return decoded.acc[s];
+  };
   const samples = [];
   const rnd = mulberry32(12345);
   for (const p of plans) {
     for (let i = 0; i < 300; i++) {
       const len = 1 + Math.floor(rnd() * 17);
-      let s = '';
+      let s = "";
       for (let j = 0; j < len; j++) s += Math.floor(rnd() * 10);
       samples.push([p, s]);
     }
@@ -399,9 +454,9 @@ export function generate() {
     const [v, n, l] = decoded.roots[i];
     for (const [q, s] of samples) {
       if (q !== p) continue;
-      if (walk(v, s) !== pool.matches(p.valid, s)) throw new Error('decode mismatch (valid) ' + p.name + ' ' + s);
-      if (walk(n, s) !== pool.matches(p.nnp, s)) throw new Error('decode mismatch (nnp) ' + p.name + ' ' + s);
-      if (p.hasLeading && walk(l, s) !== pool.matches(p.leading, s)) throw new Error('decode mismatch (leading)');
+      if (walk(v, s) !== pool.matches(p.valid, s)) throw new Error("decode mismatch (valid) " + p.name + " " + s);
+      if (walk(n, s) !== pool.matches(p.nnp, s)) throw new Error("decode mismatch (nnp) " + p.name + " " + s);
+      if (p.hasLeading && walk(l, s) !== pool.matches(p.leading, s)) throw new Error("decode mismatch (leading)");
     }
   });
 
@@ -417,8 +472,11 @@ export function generate() {
   const classes = [];
   const classIndex = (mask) => {
     let i = classes.indexOf(mask);
-    if (i < 0) { i = classes.length; classes.push(mask); }
-    if (i > 255) throw new Error('too many digit classes');
+    if (i < 0) {
+      i = classes.length;
+      classes.push(mask);
+    }
+    if (i > 255) throw new Error("too many digit classes");
     return i;
   };
   for (let d = 0; d < 10; d++) classIndex(1 << d); // single digits first: index = digit
@@ -427,7 +485,7 @@ export function generate() {
   const blockIds = new Map();
   const block = (src, caps, rule) => {
     if (!src) return 0;
-    const key = src + '|' + rule;
+    const key = src + "|" + rule;
     if (!blockIds.has(key)) {
       const bytes = encodePaths(src, caps, classIndex);
       blockIds.set(key, blocks.length);
@@ -436,20 +494,21 @@ export function generate() {
     }
     return blockIds.get(key);
   };
-  const nppBlock = [], iddBlock = [];
+  const nppBlock = [],
+    iddBlock = [];
   for (const p of plans) {
     const d = p.d;
-    const npp = d[7] || d[5] || '';
+    const npp = d[7] || d[5] || "";
     nppBlock.push(block(npp, true, prefixRule(npp, d[8])));
     iddBlock.push(block(d[1], false, 0));
   }
-  if (pathBytes.length > 65535 || blocks.length > 255) throw new Error('path tables too big');
+  if (pathBytes.length > 65535 || blocks.length > 255) throw new Error("path tables too big");
 
-  const names = plans.map((p) => p.name || '\0\0').join('');
+  const names = plans.map((p) => p.name || "\0\0").join("");
   const nStates = decoded.next.length;
-  if (nStates > 32767) throw new Error('too many states');
+  if (nStates > 32767) throw new Error("too many states");
 
-  const hex = (b) => '0x' + b.toString(16).padStart(2, '0');
+  const hex = (b) => "0x" + b.toString(16).padStart(2, "0");
   const out = `// @generated by tools/phone-gen/generate.mjs from libphonenumber-js ${version} (metadata.max.json).
 // Do not edit by hand. To regenerate: \`node tools/phone-gen/generate.mjs\` (needs the pinned
 // libphonenumber-js in node_modules: \`npm ci\`); \`--check\` verifies this file is current.
@@ -477,42 +536,77 @@ pub(super) const CTX_BMANT: usize = ${CTX.BMANT};
 pub(super) const CTX_TOTAL: usize = ${CTX.TOTAL};
 
 /// Calling code of each plan.
-pub(super) static PLAN_CC: [u16; N_PLANS] = ${rustArray('u16', plans.map((p) => p.cc))};
+pub(super) static PLAN_CC: [u16; N_PLANS] = ${rustArray(
+    "u16",
+    plans.map((p) => p.cc),
+  )};
 
 /// Region code of each plan, two ASCII letters each (NUL NUL for non-geographic plans).
-pub(super) static PLAN_NAMES: &[u8; N_PLANS * 2] = b"${names.replace(/\0/g, '\\0')}";
+pub(super) static PLAN_NAMES: &[u8; N_PLANS * 2] = b"${names.replace(/\0/g, "\\0")}";
 
 /// Possible lengths of national numbers (bit n set: length n is possible).
-pub(super) static PLAN_LENGTHS: [u32; N_PLANS] = ${rustArray('u32', plans.map((p) => '0x' + p.lengths.toString(16)), 10)};
+pub(super) static PLAN_LENGTHS: [u32; N_PLANS] = ${rustArray(
+    "u32",
+    plans.map((p) => "0x" + p.lengths.toString(16)),
+    10,
+  )};
 
 /// 1 when the plan has leading-digits data (it shares its calling code).
-pub(super) static PLAN_HAS_LEADING: [u8; N_PLANS] = ${rustArray('u8', plans.map((p) => (p.hasLeading ? 1 : 0)), 32)};
+pub(super) static PLAN_HAS_LEADING: [u8; N_PLANS] = ${rustArray(
+    "u8",
+    plans.map((p) => (p.hasLeading ? 1 : 0)),
+    32,
+  )};
 
 /// Prefix pattern blocks: (start, end) in PATH_BYTES, and for national-prefix patterns the
 /// rule word: capturing groups << 24 | transform group << 20 | literal length << 16 | literal
 /// digits as hex nibbles (transform group 0: no transform rule). Block 0: no pattern.
-pub(super) static BLOCKS: [(u16, u16, u32); ${blocks.length}] = ${rustArray('', blocks.map(([a, b, r]) => `(${a}, ${b}, 0x${r.toString(16)})`), 6)};
+pub(super) static BLOCKS: [(u16, u16, u32); ${blocks.length}] = ${rustArray(
+    "",
+    blocks.map(([a, b, r]) => `(${a}, ${b}, 0x${r.toString(16)})`),
+    6,
+  )};
 /// National prefix for parsing (with carrier codes, transform rules) of each plan.
-pub(super) static PLAN_NPP: [u8; N_PLANS] = ${rustArray('u8', nppBlock, 32)};
+pub(super) static PLAN_NPP: [u8; N_PLANS] = ${rustArray("u8", nppBlock, 32)};
 /// International (IDD) prefix of each plan.
-pub(super) static PLAN_IDD: [u8; N_PLANS] = ${rustArray('u8', iddBlock, 32)};
+pub(super) static PLAN_IDD: [u8; N_PLANS] = ${rustArray("u8", iddBlock, 32)};
 
 /// Prefix paths, in the regex's priority order: a header byte (classes | end-anchored << 5 |
 /// group 1 << 6 | group 2 << 7), the spans (start, end) of the groups that took part, then one
 /// index into DIGIT_CLASSES per position.
-pub(super) static PATH_BYTES: [u8; ${pathBytes.length}] = ${rustArray('u8', pathBytes, 24)};
+pub(super) static PATH_BYTES: [u8; ${pathBytes.length}] = ${rustArray("u8", pathBytes, 24)};
 /// Digit classes (bit d: digit d); the first ten are the single digits.
-pub(super) static DIGIT_CLASSES: [u16; ${classes.length}] = ${rustArray('u16', classes.map((c) => '0x' + c.toString(16)), 12)};
+pub(super) static DIGIT_CLASSES: [u16; ${classes.length}] = ${rustArray(
+    "u16",
+    classes.map((c) => "0x" + c.toString(16)),
+    12,
+  )};
 
 /// Range-coded automata (valid, general pattern, leading digits per plan).
-pub(super) static AUTOMATA: [u8; ${bytes.length}] = ${rustArray('u8', bytes.map(hex), 20)};
+pub(super) static AUTOMATA: [u8; ${bytes.length}] = ${rustArray("u8", bytes.map(hex), 20)};
 `;
-  return { out, info: { version, plans: plans.length, ccs: ccs.length, nStates, bytes: bytes.length, idealBytes, stats, pathBytes: pathBytes.length, blocks: blocks.length, classes: classes.length, poolStates: pool.states.length } };
+  return {
+    out,
+    info: {
+      version,
+      plans: plans.length,
+      ccs: ccs.length,
+      nStates,
+      bytes: bytes.length,
+      idealBytes,
+      stats,
+      pathBytes: pathBytes.length,
+      blocks: blocks.length,
+      classes: classes.length,
+      poolStates: pool.states.length,
+    },
+  };
 }
 
 export function mulberry32(a) {
-  return function () {
-    a |= 0; a = (a + 0x6d2b79f5) | 0;
+  return () => {
+    a |= 0;
+    a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
@@ -521,13 +615,16 @@ export function mulberry32(a) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { out, info } = generate();
-  if (process.argv.includes('--check')) {
-    const cur = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
-    if (cur !== out) { console.error(`${OUT} is stale: run node tools/phone-gen/generate.mjs`); process.exit(1); }
-    console.log('tables.rs is current');
+  if (process.argv.includes("--check")) {
+    const cur = fs.existsSync(OUT) ? fs.readFileSync(OUT, "utf8") : "";
+    if (cur !== out) {
+      console.error(`${OUT} is stale: run node tools/phone-gen/generate.mjs`);
+      process.exit(1);
+    }
+    console.log("tables.rs is current");
   } else {
     fs.mkdirSync(path.dirname(OUT), { recursive: true });
     fs.writeFileSync(OUT, out);
-    console.log('wrote', path.relative(root, OUT), JSON.stringify(info));
+    console.log("wrote", path.relative(root, OUT), JSON.stringify(info));
   }
 }

@@ -57,9 +57,11 @@ export class RangeDecoder {
     this.pos = 0;
     this.range = 0xffffffff;
     this.code = 0;
-    for (let i = 0; i < 5; i++) this.code = ((this.code * 256) + this.next()) >>> 0;
+    for (let i = 0; i < 5; i++) this.code = (this.code * 256 + this.next()) >>> 0;
   }
-  next() { return this.pos < this.bytes.length ? this.bytes[this.pos++] : 0; }
+  next() {
+    return this.pos < this.bytes.length ? this.bytes[this.pos++] : 0;
+  }
   bit(probs, i) {
     const p = probs[i];
     const bound = (this.range >>> PROB_BITS) * p;
@@ -76,7 +78,7 @@ export class RangeDecoder {
     }
     while (this.range < TOP) {
       this.range = (this.range * 256) >>> 0;
-      this.code = ((this.code * 256) + this.next()) >>> 0;
+      this.code = (this.code * 256 + this.next()) >>> 0;
     }
     return b;
   }

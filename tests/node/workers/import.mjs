@@ -16,7 +16,7 @@
 // leads, client), sends { type: "ready" } and starts importing only on { type: "go" }, so that several
 // workers really start at once. If the parent goes away, it exits. Without IPC it starts at once.
 import { parseArgs } from "node:util";
-import { leadRange, MAIN_ENTRY, PROJECT_ID, TOKEN, redisEntry } from "./leads.mjs";
+import { leadRange, MAIN_ENTRY, PROJECT_ID, redisEntry, TOKEN } from "./leads.mjs";
 
 const { values: opt } = parseArgs({
   options: {
@@ -49,7 +49,9 @@ function finish(report, code) {
   try {
     // node-redis v5: destroy(); v4: disconnect(). Never wait for a server that may be down.
     if (redis) (typeof redis.destroy === "function" ? redis.destroy() : redis.disconnect?.())?.catch?.(() => {});
-  } catch { /* closing anyway */ }
+  } catch {
+    /* closing anyway */
+  }
   const line = JSON.stringify({ name: opt.name, pid: process.pid, redisErrors, redisErrorSamples, ...report }) + "\n";
   process.stdout.write(line, () => process.exit(code));
   // In case the write callback never comes (closed pipe).
@@ -57,16 +59,22 @@ function finish(report, code) {
 }
 
 function fail(err, stage) {
-  finish({
-    ok: false,
-    stage,
-    error: { name: err?.name, code: err?.code, message: String(err?.message ?? err), stack: String(err?.stack ?? "").slice(0, 2000) },
-  }, 1);
+  finish(
+    {
+      ok: false,
+      stage,
+      error: { name: err?.name, code: err?.code, message: String(err?.message ?? err), stack: String(err?.stack ?? "").slice(0, 2000) },
+    },
+    1,
+  );
 }
 
 process.on("uncaughtException", (err) => fail(err, "uncaughtException"));
 process.on("unhandledRejection", (err) => fail(err, "unhandledRejection"));
-if (ipc) process.on("disconnect", () => { if (!finished) process.exit(3); }); // the test process is gone
+if (ipc)
+  process.on("disconnect", () => {
+    if (!finished) process.exit(3);
+  }); // the test process is gone
 
 let stage = "arguments";
 try {
@@ -123,7 +131,9 @@ try {
   if (ipc) {
     stage = "wait for go";
     await new Promise((resolve) => {
-      process.on("message", (m) => { if (m?.type === "go") resolve(); });
+      process.on("message", (m) => {
+        if (m?.type === "go") resolve();
+      });
       process.send({ type: "ready" });
     });
   }
@@ -168,8 +178,12 @@ try {
     report.ids = ids;
   }
   if (opt.failures) {
-    report.failures = [...failed.map((f) => ({ kind: "failed", f })), ...unknown.map((f) => ({ kind: "unknown", f }))]
-      .map(({ kind, f }) => ({ kind, index: f.index, code: f.error?.code, leadId: f.error?.details?.leadId ?? null }));
+    report.failures = [...failed.map((f) => ({ kind: "failed", f })), ...unknown.map((f) => ({ kind: "unknown", f }))].map(({ kind, f }) => ({
+      kind,
+      index: f.index,
+      code: f.error?.code,
+      leadId: f.error?.details?.leadId ?? null,
+    }));
   }
   finish(report, 0);
 } catch (err) {

@@ -24,13 +24,20 @@ export function looksJunk(national) {
   if (/(\d)\1{4}/.test(national)) return true;
   for (const k of [1, 2, 3, 4, 5]) {
     let periodic = true;
-    for (let i = k; i < national.length; i++) if (national[i] !== national[i % k]) { periodic = false; break; }
+    for (let i = k; i < national.length; i++)
+      if (national[i] !== national[i % k]) {
+        periodic = false;
+        break;
+      }
     if (periodic) return true;
   }
   for (const step of [1, 9]) {
     let seq = true;
     for (let i = 1; i < national.length; i++) {
-      if ((Number(national[i - 1]) + step) % 10 !== Number(national[i])) { seq = false; break; }
+      if ((Number(national[i - 1]) + step) % 10 !== Number(national[i])) {
+        seq = false;
+        break;
+      }
     }
     if (seq) return true;
   }
@@ -91,7 +98,9 @@ export function redisEntry() {
   try {
     const pkg = JSON.parse(readFileSync(join(PKG_DIR, "package.json"), "utf8"));
     rel = pickCondition(pkg.exports?.["./redis"]);
-  } catch { /* no package.json: fall back */ }
+  } catch {
+    /* no package.json: fall back */
+  }
   const file = join(PKG_DIR, rel ?? "./redis.mjs");
   if (!existsSync(file)) {
     throw new Error(

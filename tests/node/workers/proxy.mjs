@@ -1,8 +1,9 @@
 // A vox-crm/proxy in a worker thread (its own JS realm and wasm instance, as another process
 // would be) whose traffic state lives in Redis: workerData { sandboxUrl, redisUrl, projectId,
 // token }; posts { url } once it listens on loopback, and closes on any message.
-import { parentPort, workerData } from "node:worker_threads";
+
 import { createServer } from "node:http";
+import { parentPort, workerData } from "node:worker_threads";
 import { createClient } from "redis";
 import { createProxyHandler, toNodeHandler } from "../../../dist/vox-crm/proxy.mjs";
 import { redisStore } from "../../../dist/vox-crm/redis.mjs";
