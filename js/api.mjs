@@ -4,7 +4,7 @@
 // client's wasm handle on the restarted instance. Where the module loads asynchronously (the web
 // build), the async methods wait for it, and the synchronous functions need `init()` first.
 
-import { thrownText, VoxError } from "./host.js";
+import { isBrowser, thrownText, VoxError } from "./host.js";
 
 // The next turn of the event loop, after pending I/O: setImmediate (Node, Deno, Bun), else a
 // MessageChannel message (browsers, workers), else setTimeout(0).
@@ -615,6 +615,15 @@ async function readText(res, length, maxBytes) {
     if (typeof text !== "string") return "";
     if (text.length > maxBytes) throw TOO_LARGE;
     return text;
+  }
+  // In a browser, a body read as a stream without a Content-Length (chunked) shows as a failed
+  // request (Chromium: net::ERR_ABORTED, about one in two) though every byte arrived: it is read as
+  // a Blob, which the browser keeps on disk when large, and its size checked before its text is
+  // made. A body that never ends meets the attempt's timeout.
+  if (isBrowser() && typeof res.blob === "function") {
+    const blob = await res.blob();
+    if (blob.size > maxBytes) throw TOO_LARGE;
+    return blob.text();
   }
   const reader = stream.getReader();
   const chunks = [];

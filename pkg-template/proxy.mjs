@@ -119,9 +119,18 @@ function readBasePath(p) {
 
 /** A JSON answer with the API's envelope; the client of the page reads it like the API's own. */
 function answer(status, body, headers = {}) {
-  return new Response(JSON.stringify(body), {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  // With its length, so that no framework sends it chunked: Chromium reports a chunked answer that
+  // a page reads as a stream (the client does, to cap its size) as a failed request.
+  return new Response(bytes, {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff", ...headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": String(bytes.byteLength),
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      ...headers,
+    },
   });
 }
 
