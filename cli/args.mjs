@@ -3,6 +3,7 @@
 // and the options every command that talks to the API shares: the credentials (VOX_TOKEN /
 // VOX_PROJECT_ID or --token / --project-id, never printed), the API's address (--base-url /
 // VOX_BASE_URL) and the client made from them.
+import { statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { VoxClient, VoxError } from "./vox.mjs";
 
@@ -76,6 +77,20 @@ export function intOption(values, name, dflt, { min = 0, max = Number.MAX_SAFE_I
     );
   }
   return n;
+}
+
+/** The one FILE argument of a command, which must be a readable file. */
+export function fileArgument(positionals, command) {
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE at a time (got ${positionals.length})` : "no FILE given", command);
+  const [file] = positionals;
+  let st;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`, command);
+  }
+  if (!st.isFile()) throw new UsageError(`${file} is not a file`, command);
+  return file;
 }
 
 export const isObjectId = (s) => typeof s === "string" && /^[0-9a-f]{24}$/.test(s);

@@ -19,7 +19,7 @@
 // sent. Twice: the requests on the wire are aborted too (their rows `unknown`), the rows read so far
 // are written, and it exits at once. Exit codes: 0 every row created, 1 a row failed or is unknown,
 // 2 usage or settings, 130 interrupted.
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import {
   apiErrorText,
   CONFIG_CODES,
@@ -28,6 +28,7 @@ import {
   CommandError,
   connection,
   EXIT,
+  fileArgument,
   intOption,
   isObjectId,
   makeClient,
@@ -376,15 +377,7 @@ export async function run(argv, { env = process.env, stdout = process.stdout, st
     stdout.write(HELP + "\n");
     return EXIT.ok;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE at a time (got ${positionals.length})` : "no FILE given", CMD);
-  const [file] = positionals;
-  let st;
-  try {
-    st = statSync(file);
-  } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`, CMD);
-  }
-  if (!st.isFile()) throw new UsageError(`${file} is not a file`, CMD);
+  const file = fileArgument(positionals, CMD);
 
   const dryRun = o["dry-run"] === true;
   const format = detectFormat(file, o.format, CMD);

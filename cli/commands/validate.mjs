@@ -2,8 +2,7 @@
 // region), nothing sent and no credentials needed. Streams the file and checks the phones with
 // validatePhones in batches (one call into wasm for thousands of numbers), so a million rows take
 // seconds.
-import { statSync } from "node:fs";
-import { EXIT, parseFlags, UsageError } from "../args.mjs";
+import { EXIT, fileArgument, parseFlags, UsageError } from "../args.mjs";
 import { duration, int, pct, rate, table } from "../format.mjs";
 import { delimiterOf, detectFormat, parseMaps, Source } from "../source.mjs";
 import { validatePhones } from "../vox.mjs";
@@ -42,14 +41,7 @@ export async function run(argv, { stdout = process.stdout } = {}) {
     stdout.write(HELP + "\n");
     return EXIT.ok;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `one FILE at a time (got ${positionals.length})` : "no FILE given", CMD);
-  const [file] = positionals;
-  try {
-    if (!statSync(file).isFile()) throw new UsageError(`${file} is not a file`, CMD);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.message}`, CMD);
-  }
+  const file = fileArgument(positionals, CMD);
   const defaultCountry = (o["default-country"] ?? "IN").toUpperCase();
   if (!/^[A-Z]{2}$/.test(defaultCountry)) throw new UsageError(`--default-country must be a two-letter region code (got "${o["default-country"]}")`, CMD);
   const maps = parseMaps(o.map, CMD);
