@@ -70,10 +70,10 @@ function readAllow(allow) {
   }
   const names = new Set();
   for (const item of allow) {
+    const endpoint = typeof item === "string" ? item.trim().replace(/\s+/, " ") : undefined;
     if (typeof item === "string" && ACTIONS[item]) {
       names.add(item === "iterateLeads" ? "queryLeads" : item);
-    } else if (typeof item === "string" && ENDPOINTS[item.trim().replace(/\s+/, " ")]) {
-      const endpoint = item.trim().replace(/\s+/, " ");
+    } else if (ENDPOINTS[endpoint]) {
       for (const [name, e] of Object.entries(ACTIONS)) if (e === endpoint && name !== "iterateLeads") names.add(name);
     } else {
       throw invalid(`allow: ${JSON.stringify(item)} is not one of ${Object.keys(ACTIONS).join(", ")}, or an endpoint such as "GET /leads/get"`);

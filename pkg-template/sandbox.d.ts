@@ -59,7 +59,7 @@ export interface SandboxFaultRuleState {
   method?: string;
 }
 
-export interface StartSandboxOptions {
+export interface StartSandboxOptions extends SandboxSettings {
   /** Default 0 (a free port) from code; the command line's default is 4010. */
   port?: number;
   /** Default "127.0.0.1". */
@@ -75,18 +75,6 @@ export interface StartSandboxOptions {
   admin?: boolean;
   /** No banner (only the command line prints one). */
   quiet?: boolean;
-  /** Per project; default "100/5000" (the API's). */
-  rateLimit?: SandboxRateLimit;
-  /** Duplicate rejections allowed in `dupWindowMs` (default 5 in 60000); the next blocks the token for `blockMs` (default an hour). */
-  dupMax?: number;
-  dupWindowMs?: number;
-  blockMs?: number;
-  /** From init to the simulated call's start, default 3000. */
-  callDelayMs?: number;
-  /** The simulated call's length, default 4000. */
-  callDurationMs?: number;
-  /** The share of calls that get no answer, default 0.1. */
-  failedCallShare?: number;
   /** Origin used in recording URLs, default http://HOST:PORT. */
   publicOrigin?: string;
   /** Default true: the project of sandbox.token; false leaves only `projects`. */
@@ -112,14 +100,19 @@ export interface SandboxStats {
   maxRequestsInWindow: number;
 }
 
-/** What configure() may change while the sandbox runs. */
+/** The settings a sandbox starts with, which configure() may change while it runs. */
 export interface SandboxSettings {
+  /** Per project; default "100/5000" (the API's). */
   rateLimit?: SandboxRateLimit;
+  /** Duplicate rejections allowed in `dupWindowMs` (default 5 in 60000); the next blocks the token for `blockMs` (default an hour). */
   dupMax?: number;
   dupWindowMs?: number;
   blockMs?: number;
+  /** From init to the simulated call's start, default 3000. */
   callDelayMs?: number;
+  /** The simulated call's length, default 4000. */
   callDurationMs?: number;
+  /** The share of calls that get no answer, default 0.1. */
   failedCallShare?: number;
 }
 

@@ -76,6 +76,13 @@ function failure(err) {
 
 const show = (v) => (v === undefined || v === null || v === "" ? "-" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
+/** A `name value` table of the fields that have a value. */
+const fieldTable = (rows) =>
+  table(
+    rows.filter(([, v]) => v !== undefined && v !== null && v !== "").map(([k, v]) => [k, show(v)]),
+    { indent: "" },
+  );
+
 function leadText(lead) {
   const rows = [
     ["lead", lead._id],
@@ -89,13 +96,8 @@ function leadText(lead) {
     ["groupId", lead.groupId],
     ["created", lead.createdAt],
     ["updated", lead.updatedAt],
-  ].filter(([, v]) => v !== undefined && v !== null && v !== "");
-  const lines = [
-    table(
-      rows.map(([k, v]) => [k, show(v)]),
-      { indent: "" },
-    ),
   ];
+  const lines = [fieldTable(rows)];
   if (lead.metadata && Object.keys(lead.metadata).length) lines.push(`metadata     ${JSON.stringify(lead.metadata)}`);
   const acts = Array.isArray(lead.activities) ? lead.activities : [];
   lines.push("", `activities (${acts.length})`);
@@ -124,13 +126,8 @@ function activityText(a) {
     ["disposition", a.disposition ? `${a.disposition}${a.dispositionType ? ` (${a.dispositionType})` : ""}` : undefined],
     ["summary", a.summary],
     ["recording", a.recordingUrl],
-  ].filter(([, v]) => v !== undefined && v !== null && v !== "");
-  const lines = [
-    table(
-      rows.map(([k, v]) => [k, show(v)]),
-      { indent: "" },
-    ),
   ];
+  const lines = [fieldTable(rows)];
   if (Array.isArray(a.transcript) && a.transcript.length) {
     lines.push("", "transcript");
     for (const t of a.transcript) lines.push(`  ${show(t.role ?? t.speaker)}: ${show(t.text ?? t.content ?? t.message)}`);
