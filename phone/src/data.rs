@@ -1,12 +1,15 @@
 //! Access to the generated numbering-plan tables (`tables.rs`).
 //!
 //! The digit automata are stored range-coded (see `tools/phone-gen/generate.mjs`) and decoded
-//! once, on first use, into fixed-size static arrays: no heap allocation, ever. Every lookup
+//! into fixed-size static arrays, plan by plan in their order, as far as a number first needs:
+//! no heap allocation, ever. Every lookup
 //! here is bounds-checked with `get`; corrupt data can only make numbers invalid, not panic.
 
 use std::sync::atomic::{
-    AtomicBool, AtomicU16, AtomicU32, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+    AtomicBool, AtomicU16, AtomicU32, AtomicUsize, Ordering::Acquire, Ordering::Relaxed,
+    Ordering::Release,
 };
+use std::sync::{Mutex, PoisonError};
 
 use super::tables as t;
 
@@ -67,8 +70,8 @@ pub(super) struct CallingCode {
 /// Highest calling code (three digits).
 const MAX_CC: usize = 999;
 
-/// The plans of every calling code, `first << 8 | count` (0: not a calling code), filled with
-/// the automata on first use: a lookup is one load.
+/// The plans of every calling code, `first << 8 | count` (0: not a calling code), filled on
+/// first use: a lookup is one load.
 static CC_PLANS: [AtomicU16; MAX_CC + 1] = [const { AtomicU16::new(0) }; MAX_CC + 1];
 
 fn index_calling_codes() {
@@ -192,25 +195,42 @@ pub(super) fn idd_prefix(plan: Plan, digits: &[u8]) -> Option<usize> {
 static NEXT: [AtomicU16; t::N_STATES * 10] = [const { AtomicU16::new(0) }; t::N_STATES * 10];
 static ACCEPT: [AtomicBool; t::N_STATES] = [const { AtomicBool::new(false) }; t::N_STATES];
 static ROOTS: [AtomicU16; t::N_PLANS * 3] = [const { AtomicU16::new(0) }; t::N_PLANS * 3];
-static READY: AtomicBool = AtomicBool::new(false);
+/// Plans whose automata are decoded: plans are decoded in order, each when a number first
+/// needs it (a first Indian number decodes the 73 plans up to India's, not all 254).
+static DECODED: AtomicUsize = AtomicUsize::new(0);
+/// The decoder between two plans (its adaptive probabilities and the states made so far are
+/// what the next plans are coded against).
+static DECODER: Mutex<Option<Decoder>> = Mutex::new(None);
+static INDEXED: AtomicBool = AtomicBool::new(false);
 /// Universal states (any digits, then accept at some remaining lengths) have the highest ids,
 /// from here up; their remaining-length masks, by `N_STATES - 1 - id`.
 static UNIV_FLOOR: AtomicU16 = AtomicU16::new(t::N_STATES as u16);
 static UNIV_REMAINING: [AtomicU32; t::UNIV_CAP] = [const { AtomicU32::new(0) }; t::UNIV_CAP];
 
-/// The decoded automata; obtaining one decodes them on first use.
+/// The automata, decoded plan by plan as their roots are first asked for.
 #[derive(Clone, Copy)]
 pub(super) struct Automata(());
 
 pub(super) fn automata() -> Automata {
-    if !READY.load(Acquire) {
-        // Threads that get here at the same time all decode, writing the same values; each
-        // uses the tables only after its own decode (or another's, seen through `READY`).
-        Decoder::new().run();
+    if !INDEXED.load(Acquire) {
+        // Threads that get here at the same time all index, storing the same values.
         index_calling_codes();
-        READY.store(true, Release);
+        INDEXED.store(true, Release);
     }
     Automata(())
+}
+
+/// Decodes the plans up to `plan` that are not decoded yet. One thread decodes at a time; the
+/// others wait for it, then see its states through `DECODED`.
+#[cold]
+#[inline(never)]
+fn decode_through(plan: usize) {
+    let mut decoder = DECODER.lock().unwrap_or_else(PoisonError::into_inner);
+    let decoder = decoder.get_or_insert_with(Decoder::new);
+    while decoder.plan <= plan && decoder.plan < t::N_PLANS {
+        decoder.decode_plan();
+        DECODED.store(decoder.plan, Release);
+    }
 }
 
 const VALID: usize = 0;
@@ -219,9 +239,11 @@ const LEADING: usize = 2;
 
 impl Automata {
     fn root(self, plan: Plan, which: usize) -> u16 {
-        ROOTS
-            .get(usize::from(plan) * 3 + which)
-            .map_or(0, |a| a.load(Relaxed))
+        let plan = usize::from(plan);
+        if plan >= DECODED.load(Acquire) {
+            decode_through(plan);
+        }
+        ROOTS.get(plan * 3 + which).map_or(0, |a| a.load(Relaxed))
     }
 
     fn step(self, state: u16, digit: u8) -> u16 {
@@ -405,6 +427,8 @@ struct Decoder {
     lsets: [u32; LSETS_CAP],
     lsets_len: usize,
     plan_lengths: u32,
+    /// The next plan to decode.
+    plan: usize,
 }
 
 fn set_next(state: u16, digit: usize, target: u16) {
@@ -433,25 +457,27 @@ impl Decoder {
             lsets: [0; LSETS_CAP],
             lsets_len: 0,
             plan_lengths: 0,
+            plan: 0,
         }
     }
 
-    fn run(&mut self) {
-        for plan in 0..t::N_PLANS {
-            self.lsets_len = 0;
-            self.plan_lengths = t::PLAN_LENGTHS.get(plan).copied().unwrap_or(0);
-            let roots = if t::PLAN_HAS_LEADING.get(plan).copied().unwrap_or(0) != 0 {
-                3
-            } else {
-                2
-            };
-            for which in 0..roots {
-                let (root, _) = self.target(K_ROOT, 0, false);
-                if let Some(a) = ROOTS.get(plan * 3 + which) {
-                    a.store(root, Relaxed);
-                }
+    /// Decodes the roots of the next plan and every state they reach that is new.
+    fn decode_plan(&mut self) {
+        let plan = self.plan;
+        self.lsets_len = 0;
+        self.plan_lengths = t::PLAN_LENGTHS.get(plan).copied().unwrap_or(0);
+        let roots = if t::PLAN_HAS_LEADING.get(plan).copied().unwrap_or(0) != 0 {
+            3
+        } else {
+            2
+        };
+        for which in 0..roots {
+            let (root, _) = self.target(K_ROOT, 0, false);
+            if let Some(a) = ROOTS.get(plan * 3 + which) {
+                a.store(root, Relaxed);
             }
         }
+        self.plan += 1;
     }
 
     fn bit(&mut self, i: usize) -> bool {
@@ -644,6 +670,8 @@ impl Decoder {
 #[cfg(test)]
 pub(super) fn decoded_state_count() -> usize {
     let mut dec = Decoder::new();
-    dec.run();
+    while dec.plan < t::N_PLANS {
+        dec.decode_plan();
+    }
     dec.count()
 }

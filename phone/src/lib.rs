@@ -25,8 +25,9 @@
 //! region's patterns, junk rules.
 //!
 //! `check` (and `check_at`, the default region as an index) is the allocation-free hot path:
-//! the digit automata (range-coded in `tables.rs`) are decoded once, on first use (about
-//! 1 ms), into static arrays (about 160 KB); `packed` checks many numbers in one call.
+//! the digit automata (range-coded in `tables.rs`) are decoded into static arrays (about
+//! 160 KB) plan by plan, as far as the first number of a plan needs (all of them: about 1 ms
+//! natively); `packed` checks many numbers in one call.
 //!
 //! This is the `vox-phone` crate of the vox-crm workspace (re-exported there as
 //! `core::phone`), a crate of its own so that release builds compile it at opt-level 3.

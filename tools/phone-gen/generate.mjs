@@ -6,7 +6,9 @@
 //
 // What is generated (see phone/src/data.rs for the reader):
 // * one "plan" per region (245) and per non-geographic calling code (+800, +808, ...), ordered
-//   by calling code and, within a calling code, in libphonenumber's main-country order;
+//   by calling code, the default region's (+91) first, and, within a calling code, in
+//   libphonenumber's main-country order (the Rust side decodes the plans in this order, as far
+//   as a number needs: a first Indian number decodes India's plan alone);
 // * per plan: calling code, region name, possible lengths, national-prefix-for-parsing and
 //   international-prefix patterns expanded into priority-ordered "paths" (see regex.mjs), the
 //   national-prefix transform rule;
@@ -17,7 +19,7 @@
 //   digits). All automata live in one pool of hash-consed minimal acyclic DFA states, encoded
 //   as a pre-order walk and compressed with a context-modelled binary range coder (the
 //   automata are ~7,000 states; plain tables would be far above the size budget). The Rust
-//   side decodes them once, lazily, into fixed-size static arrays (no heap).
+//   side decodes them lazily, plan by plan, into fixed-size static arrays (no heap).
 
 import fs from "node:fs";
 import path from "node:path";
@@ -36,6 +38,9 @@ export function loadMetadata() {
   return { meta, version };
 }
 
+/** The calling code of the default region (IN), whose plan is coded first. */
+const DEFAULT_CC = 91;
+
 const bitsOf = (lengths) => lengths.reduce((a, l) => a | (1 << l), 0);
 
 // ---------------------------------------------------------------------------------------------
@@ -44,7 +49,9 @@ const bitsOf = (lengths) => lengths.reduce((a, l) => a | (1 << l), 0);
 export function buildPlans(meta) {
   const plans = [];
   // Non-geographic calling codes (+800, +808, ...) are only in `nonGeographic`.
-  const ccs = [...new Set([...Object.keys(meta.country_calling_codes), ...Object.keys(meta.nonGeographic || {})])].map(Number).sort((a, b) => a - b);
+  const ccs = [...new Set([...Object.keys(meta.country_calling_codes), ...Object.keys(meta.nonGeographic || {})])]
+    .map(Number)
+    .sort((a, b) => (b === DEFAULT_CC) - (a === DEFAULT_CC) || a - b);
   for (const cc of ccs) {
     const list = meta.country_calling_codes[String(cc)];
     if (!list) {
