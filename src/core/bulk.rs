@@ -43,7 +43,8 @@ pub struct Sent<V> {
 /// The answer for one position of a chunk.
 #[derive(Clone, Debug)]
 pub enum ItemResult<V> {
-    Created(V),
+    /// Created: the lead as the answer holds it, and its `_id`.
+    Created(V, String),
     Rejected(String),
     /// The answer did not mention this lead.
     Missing,
@@ -134,9 +135,14 @@ pub fn map_answer<V: Value>(
             *slot = Some(r);
         }
     };
-    // An echoed phone as the sent ones are written (E.164), when it reads as a number.
-    let phone = |p: Option<&str>| {
-        p.map(|p| crate::core::phone::normalize(p, region).unwrap_or_else(|_| p.to_string()))
+    // The position of an echoed phone: as it came (servers echo the E.164 that was sent), else
+    // written as the sent ones are (E.164), when it reads as a number.
+    let by_phone_take = |p: Option<&str>, out: &[Option<ItemResult<V>>]| {
+        let p = p?;
+        by_phone.take(Some(p), sent, out).or_else(|| {
+            let e164 = crate::core::phone::normalize(p, region).ok()?;
+            by_phone.take(Some(&e164), sent, out)
+        })
     };
     let whole = answer.unreadable == 0 && answer.created.len() + answer.errors.len() == sent.len();
     let mut left_errors = Vec::new();
@@ -144,7 +150,7 @@ pub fn map_answer<V: Value>(
         let pos = by_id
             .take(e.lead_id.as_deref(), sent, &out)
             .or_else(|| by_ref.take(e.reference_id.as_deref(), sent, &out))
-            .or_else(|| by_phone.take(phone(e.phone.as_deref()).as_deref(), sent, &out))
+            .or_else(|| by_phone_take(e.phone.as_deref(), &out))
             .or_else(|| by_email.take(e.email.as_deref(), sent, &out))
             .or_else(|| {
                 let text = e.data.as_ref()?.to_json(&[]).ok()?.string()?;
@@ -168,17 +174,17 @@ pub fn map_answer<V: Value>(
         let pos = by_id
             .take(Some(&c.id), sent, &out)
             .or_else(|| by_ref.take(c.reference_id.as_deref(), sent, &out))
-            .or_else(|| by_phone.take(phone(c.phone.as_deref()).as_deref(), sent, &out))
+            .or_else(|| by_phone_take(c.phone.as_deref(), &out))
             .or_else(|| by_email.take(c.email.as_deref(), sent, &out));
         match pos {
-            Some(i) => put(&mut out, i, ItemResult::Created(c.lead)),
-            None => left_created.push(c.lead),
+            Some(i) => put(&mut out, i, ItemResult::Created(c.lead, c.id)),
+            None => left_created.push((c.lead, c.id)),
         }
     }
     let mut free = out.iter_mut().filter(|s| s.is_none());
     if let (true, Some(slot), None) = (whole, free.next(), free.next()) {
-        if let Some(lead) = left_created.pop() {
-            *slot = Some(ItemResult::Created(lead));
+        if let Some((lead, id)) = left_created.pop() {
+            *slot = Some(ItemResult::Created(lead, id));
         } else if let Some(e) = left_errors.pop() {
             *slot = Some(ItemResult::Rejected(e));
         }
@@ -296,7 +302,10 @@ mod tests {
 
     fn id(r: &ItemResult<Tv>) -> Option<String> {
         match r {
-            ItemResult::Created(v) => v.get("_id").string(),
+            ItemResult::Created(v, id) => {
+                assert_eq!(v.get("_id").string().as_ref(), Some(id));
+                Some(id.clone())
+            }
             _ => None,
         }
     }

@@ -66,7 +66,8 @@ struct Env {
 
 /// What a chunk's answer decided for one lead.
 enum Decided<V> {
-    Created(V),
+    /// Created: the lead, and its `_id`.
+    Created(V, String),
     /// Refused; `Some(reason)` settles the lead's guard keys with that reason.
     Failed(VoxError, Option<String>),
     /// Outcome not known: the lead's guard keys stay taken.
@@ -358,7 +359,7 @@ impl<V: Value> Chunk<V> {
                             std::mem::take(&mut self.items).into_iter().zip(results)
                         {
                             let d = match r {
-                                ItemResult::Created(lead) => Decided::Created(lead),
+                                ItemResult::Created(lead, id) => Decided::Created(lead, id),
                                 // On a resend, a duplicate may be our own earlier attempt, processed late.
                                 ItemResult::Rejected(reason)
                                     if self.resends > 0
@@ -472,7 +473,10 @@ impl<V: Value> Chunk<V> {
                         .enumerate()
                     {
                         let d = match (&*why, lookup) {
-                            (_, Some(Ok(Some(lead)))) => Decided::Created(lead),
+                            (_, Some(Ok(Some(lead)))) => {
+                                let id = lead.get("_id").string().unwrap_or_default();
+                                Decided::Created(lead, id)
+                            }
                             (Why::Recheck(reasons), lookup) => match reasons.get(n) {
                                 Some(Err(_))
                                     if matches!(lookup, Some(Ok(None)))
@@ -759,9 +763,9 @@ impl<V: Value> BulkTask<V> {
             };
             match decided {
                 Decided::Resend => chunk.again.push((i, item)),
-                Decided::Created(lead) => {
+                Decided::Created(lead, id) => {
                     if !self.existing {
-                        self.to_settle.push((item.keys, settled(Ok(&lead))));
+                        self.to_settle.push((item.keys, Settled::Created(id)));
                     }
                     self.decide(cx, i, Outcome::Created(lead));
                 }

@@ -32,16 +32,21 @@ pub fn hash_parts(parts: &[&str]) -> u64 {
 pub fn id_key(id: &str) -> u128 {
     let b = id.as_bytes();
     if b.len() == 24 {
-        let mut v: u128 = 0;
-        for &c in b {
+        // The first 8 digits and the last 16 in two u64s: wasm has no 128-bit arithmetic.
+        let (mut hi, mut lo) = (0u64, 0u64);
+        for (i, &c) in b.iter().enumerate() {
             let d = match c {
                 b'0'..=b'9' => c - b'0',
                 b'a'..=b'f' => c - b'a' + 10,
                 _ => return (1 << 127) | u128::from(hash(id)),
             };
-            v = (v << 4) | u128::from(d);
+            if i < 8 {
+                hi = (hi << 4) | u64::from(d);
+            } else {
+                lo = (lo << 4) | u64::from(d);
+            }
         }
-        return v;
+        return (u128::from(hi) << 64) | u128::from(lo);
     }
     (1 << 127) | u128::from(hash(id))
 }
