@@ -12,6 +12,7 @@ const parts = [
   ["bench/coldstart.mjs"],
   ["bench/phone.mjs", "--no-size"],
   ["bench/traffic.mjs"],
+  ["bench/iterate-local.mjs"],
   ["bench/bigbulk.mjs"],
   ["bench/cli-validate.mjs"],
 ];

@@ -1,6 +1,6 @@
 // One bulk-initiate run in a fresh process, so its peak RSS is its own.
 // Usage: node bench/workers/bulk.mjs <vox|baseline> <baseUrl> <count> <runTag>
-// Prints one JSON line: { ms, cpuMs, maxStallMs, created, maxRssKb }.
+// Prints one JSON line: { ms, cpuMs, maxStallMs, p99StallMs, created, maxRssKb }.
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { makeLeads, PROJECT, TOKEN, warmUp } from "./common.mjs";
 
@@ -47,5 +47,6 @@ const created = kind === "vox" ? await vox() : await baseline();
 const ms = performance.now() - t0;
 delay.disable();
 const maxStallMs = delay.max / 1e6;
+const p99StallMs = delay.percentile(99) / 1e6;
 const cpu = process.cpuUsage(cpu0);
-console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, maxStallMs, created, maxRssKb: process.resourceUsage().maxRSS }));
+console.log(JSON.stringify({ ms, cpuMs: (cpu.user + cpu.system) / 1000, maxStallMs, p99StallMs, created, maxRssKb: process.resourceUsage().maxRSS }));
