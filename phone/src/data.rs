@@ -2,8 +2,8 @@
 //!
 //! The digit automata are stored range-coded (see `tools/phone-gen/generate.mjs`) and decoded
 //! into fixed-size static arrays, plan by plan in their order, as far as a number first needs:
-//! no heap allocation, ever. Every lookup
-//! here is bounds-checked with `get`; corrupt data can only make numbers invalid, not panic.
+//! no heap allocation, ever. Every lookup here is bounds-checked with `get`; corrupt data can
+//! only make numbers invalid, not panic.
 
 use std::sync::atomic::{
     AtomicBool, AtomicU16, AtomicU32, AtomicUsize, Ordering::Acquire, Ordering::Relaxed,
@@ -195,8 +195,8 @@ pub(super) fn idd_prefix(plan: Plan, digits: &[u8]) -> Option<usize> {
 static NEXT: [AtomicU16; t::N_STATES * 10] = [const { AtomicU16::new(0) }; t::N_STATES * 10];
 static ACCEPT: [AtomicBool; t::N_STATES] = [const { AtomicBool::new(false) }; t::N_STATES];
 static ROOTS: [AtomicU16; t::N_PLANS * 3] = [const { AtomicU16::new(0) }; t::N_PLANS * 3];
-/// Plans whose automata are decoded: plans are decoded in order, each when a number first
-/// needs it (a first Indian number decodes the 73 plans up to India's, not all 254).
+/// Plans whose automata are decoded: plans are decoded in order, as far as a number first
+/// needs (India's plan is coded first: a first Indian number decodes one plan of 254).
 static DECODED: AtomicUsize = AtomicUsize::new(0);
 /// The decoder between two plans (its adaptive probabilities and the states made so far are
 /// what the next plans are coded against).
