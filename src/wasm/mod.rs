@@ -66,6 +66,11 @@ extern "C" {
     fn take_panic_js() -> Option<String>;
 }
 
+/// The text of a `Uint8Array` of UTF-8 (as `TextEncoder` writes it; empty if it is not one).
+fn utf8_text(bytes: JsValue) -> String {
+    String::from_utf8(js_sys::Uint8Array::from(bytes).to_vec()).unwrap_or_default()
+}
+
 /// `new URL(text)` as the core's `UrlParts` (`Env::parse_url`).
 pub(crate) fn parse_url(text: &str) -> Option<UrlParts> {
     let parts = url_parts(text);
@@ -194,7 +199,7 @@ impl Value for Js {
         let Ok(pair) = column_js(&self.0, &js_str(key)) else {
             return Vec::new();
         };
-        let text = pair.get(0).as_string().unwrap_or_default();
+        let text = utf8_text(pair.get(0));
         split_utf16(&text, &js_sys::Int32Array::from(pair.get(1)).to_vec())
     }
 
@@ -219,7 +224,7 @@ impl Value for Js {
             return (start..end).map(|_| None).collect();
         };
         let states = js_sys::Uint8Array::from(r.get(0)).to_vec();
-        let text = r.get(2).as_string().unwrap_or_default();
+        let text = utf8_text(r.get(2));
         let texts = split_utf16(&text, &js_sys::Int32Array::from(r.get(1)).to_vec());
         let sources = Array::from(&r.get(3));
         decode_fields(&states, names.len(), texts)

@@ -83,6 +83,25 @@ test("bulkInitiateLeads: 2,500 leads go out in 3 requests and map back to their 
   }
 });
 
+test("bulkInitiateLeads: texts beyond ASCII (accents, other scripts, emoji) reach the server intact and map back", T, async () => {
+  // The texts the rules read cross into wasm as one UTF-8 run cut by UTF-16 lengths: a wrong
+  // cut after a multi-byte referenceId would garble every later lead's phone and referenceId.
+  const client = sb.client();
+  const marks = ["é", "😀", "参照", "अनिल", "a😀é参", ""];
+  const inputs = Array.from({ length: 60 }, (_, i) =>
+    leadInput({ name: `Pérez ${marks[i % marks.length]} ${i}`, referenceId: `réf-${marks[i % marks.length]}-${uid("")}` }),
+  );
+  const expected = inputs.map((l) => l.phone);
+  const result = await client.bulkInitiateLeads(inputs, { init: false, chunkSize: 25 });
+  assert.equal(result.created.length, 60, `failed ${JSON.stringify(result.failed.slice(0, 2))}, unknown ${result.unknown.length}`);
+  assertPartition(result, 60);
+  for (const { index, lead } of result.created) {
+    assert.equal(lead.phone, expected[index], `created[${index}].phone`);
+    assert.equal(lead.referenceId, inputs[index].referenceId, `created[${index}].referenceId`);
+    assert.equal(lead.name, inputs[index].name);
+  }
+});
+
 test("bulkInitiateLeads: invalid and duplicate inputs land in failed with their codes, at their index", T, async () => {
   const project = extraProject(1);
   const client = sb.clientFor(project);
