@@ -607,11 +607,10 @@ impl<H: Host> Cx<'_, H> {
     }
 
     /// Tells the store (and the local state) what happened; no answer is awaited.
-    pub fn tell(&mut self, op: &StoreOp) {
+    pub fn tell(&mut self, mut op: StoreOp) {
         if matches!(self.mode(), Mode::External | Mode::Probation) {
-            self.push_store(op, false);
+            self.push_store(&op, false);
         }
-        let mut op = op.clone();
         if let StoreOp::Settle { known_ms, .. } = &mut op {
             // The in-memory copy beside an external store does not hold the index of leads.
             if self.cfg().store.external {
@@ -688,7 +687,7 @@ impl<H: Host> Cx<'_, H> {
             window_ms: g.window_ms,
             known_ms: self.cfg().store.known_ms,
         };
-        self.tell(&op);
+        self.tell(op);
     }
 
     /// Starts an attempt of `req`; returns its id.
@@ -1162,13 +1161,13 @@ fn on_error_status<H: Host>(cx: &mut Cx<'_, H>, resp: &HttpResponse<H::V>) -> Vo
     match err.code {
         Code::KeyBlocked => {
             let ms = retry_after.unwrap_or(3_600_000.0);
-            cx.tell(&StoreOp::Block { ms });
+            cx.tell(StoreOp::Block { ms });
             err.with_retry_after(Some(ms))
         }
         Code::RateLimited => {
             let ms = retry_after.unwrap_or(1000.0);
             if let Some(rate) = cx.cfg().rate {
-                cx.tell(&StoreOp::Pause {
+                cx.tell(StoreOp::Pause {
                     ms,
                     requests: rate.requests,
                     window_ms: rate.per_ms + WINDOW_MARGIN_MS,
