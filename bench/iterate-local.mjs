@@ -4,7 +4,10 @@
 // difference of the medians is the SDK's own time per page (the driver, the wasm task, the
 // dedupe of ids that makes the iteration always end). `node bench/traffic.mjs` measures the
 // same against the sandbox, where the server's time dilutes it.
-// Usage: node bench/iterate-local.mjs [--rounds 9]
+// With `--against DIR` (a copy of another build's dist/vox-crm), that build runs in the same
+// rounds too, and the table adds the median of the rounds' differences: an A/B of two builds.
+// The order of the runs turns round each round (it alone moves a run by ~20 µs a page).
+// Usage: node bench/iterate-local.mjs [--rounds 9] [--against DIR]
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -17,7 +20,11 @@ const PAGES = 1000;
 const LIMIT = 100;
 const BASE = "http://127.0.0.1:9/api/v1"; // never reached: every request is answered in memory
 
-const { VoxClient } = await import(pathToFileURL(join(root, "dist/vox-crm/node/index.mjs")).href);
+const a = process.argv.indexOf("--against");
+const AGAINST = a > 0 ? process.argv[a + 1] : null;
+const load = async (dir) => (await import(pathToFileURL(join(dir, "node/index.mjs")).href)).VoxClient;
+const VoxClient = await load(join(root, "dist/vox-crm"));
+const Other = AGAINST && (await load(AGAINST));
 
 const pages = [];
 for (let p = 1, n = 0; p <= PAGES; p++) {
@@ -40,12 +47,13 @@ const memoryFetch = async (url) => {
   return new Response(text, { headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) } });
 };
 
-async function vox() {
+const iterate = (VoxClient) => async () => {
   const client = new VoxClient({ projectId: "6650a1b2c3d4e5f601234567", token: "sk_test_vox_sandbox", baseUrl: BASE, rateLimit: false, fetch: memoryFetch });
   let n = 0;
   for await (const lead of client.iterateLeads({ limit: LIMIT })) n += lead._id ? 1 : 0;
   return n;
-}
+};
+const vox = iterate(VoxClient);
 
 async function hand() {
   let n = 0;
@@ -57,18 +65,30 @@ async function hand() {
   }
 }
 
-const samples = { vox: [], hand: [] };
+const samples = { vox: [], hand: [], other: [] };
+const runs = [
+  ["vox", vox],
+  ["hand", hand],
+];
+if (Other) runs.push(["other", iterate(Other)]);
 for (let round = 0; round <= ROUNDS; round++) {
-  for (const [name, run] of [
-    ["vox", vox],
-    ["hand", hand],
-  ]) {
+  for (const [name, run] of round % 2 ? [...runs].reverse() : runs) {
     const t0 = performance.now();
     const n = await run();
     const ms = performance.now() - t0;
     if (n !== PAGES * LIMIT) throw new Error(`${name} read ${n} leads of ${PAGES * LIMIT}`);
     if (round > 0) samples[name].push(ms); // round 0 warms up
   }
+}
+/** The rows of `--against`: the other build, and this build's time less its, round by round. */
+function against() {
+  const o = stats(samples.other, PAGES * LIMIT);
+  const d = samples.vox.map((x, i) => x - samples.other[i]).sort((x, y) => x - y);
+  const perPage = (ms) => `${((1000 * ms) / PAGES).toFixed(1)} µs`;
+  return [
+    [`the other build (${AGAINST})`, `${o.medianMs.toFixed(0)} ms`, `${(100 * o.spread).toFixed(1)}%`, perPage(o.medianMs)],
+    [`this build less the other, median of the rounds (${perPage(d[0])} … ${perPage(d[d.length - 1])})`, "", "", perPage(d[d.length >> 1])],
+  ];
 }
 const v = stats(samples.vox, PAGES * LIMIT);
 const h = stats(samples.hand, PAGES * LIMIT);
@@ -79,6 +99,7 @@ console.log(
       ["vox-crm iterateLeads", `${v.medianMs.toFixed(0)} ms`, `${(100 * v.spread).toFixed(1)}%`, `${((1000 * v.medianMs) / PAGES).toFixed(0)} µs`],
       ["hand-written paging loop", `${h.medianMs.toFixed(0)} ms`, `${(100 * h.spread).toFixed(1)}%`, `${((1000 * h.medianMs) / PAGES).toFixed(0)} µs`],
       [`the SDK's own time per page, ${ROUNDS} interleaved rounds`, "", "", `${((1000 * (v.medianMs - h.medianMs)) / PAGES).toFixed(0)} µs`],
+      ...(Other ? against() : []),
     ],
     ["l", "r", "r", "r"],
   ),
