@@ -374,7 +374,12 @@ function phoneFunctions(wasm, generation) {
   function init() {
     madeIn = generation();
     lastCountry = undefined;
-    [regions, reasons, memory, scratch, separator] = wasm.phoneTables();
+    let regionText, reasonText;
+    [regionText, reasonText, memory, scratch, separator] = wasm.phoneTables();
+    regions = regionText.split(",", 256).map((r) => (r === "" ? null : r));
+    const texts = reasonText.split("\0");
+    reasons = [];
+    for (let i = 0; i + 1 < texts.length; i += 2) reasons.push([texts[i], texts[i + 1]]);
     view = new Uint8Array(memory.buffer, scratch, 32);
     defaultRegion = wasm.phoneRegionIndex(undefined);
   }
