@@ -76,8 +76,9 @@ impl Hasher for PassThrough {
 pub type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
 
 /// A set of [`id_key`]s: open addressing with linear probing in one flat table, at most 3/4
-/// full. `iterateLeads` adds every lead it hands out; std's set of `u128` took 3 times as long
-/// a lead in wasm (4-slot probe groups on a 32-bit target, and a control byte per slot).
+/// full. `iterateLeads` adds every lead it hands out; std's set of `u128` (4-slot probe groups
+/// on a 32-bit target, and a control byte per slot) took about 25 µs more a page of 100 in a
+/// 100,000-lead iteration.
 #[derive(Default)]
 pub struct IdSet {
     /// `EMPTY` or a key; the key `EMPTY` itself is `has_empty`.

@@ -66,7 +66,8 @@ extern "C" {
     fn take_panic_js() -> Option<String>;
 }
 
-/// The text of a `Uint8Array` of UTF-8 (as `TextEncoder` writes it; empty if it is not one).
+/// The text of the host's `Uint8Array` of UTF-8 (`TextEncoder`'s, which never writes invalid
+/// UTF-8; empty if it did).
 fn utf8_text(bytes: JsValue) -> String {
     String::from_utf8(js_sys::Uint8Array::from(bytes).to_vec()).unwrap_or_default()
 }
