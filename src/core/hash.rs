@@ -75,12 +75,52 @@ impl Hasher for PassThrough {
 /// A map keyed by [`hash`]es.
 pub type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
 
-/// A set of [`id_key`]s: open addressing with linear probing in one flat table, at most 3/4
-/// full. `iterateLeads` adds every lead it hands out; std's set of `u128` (4-slot probe groups
-/// on a 32-bit target, and a control byte per slot) took about 25 µs more a page of 100 in a
-/// 100,000-lead iteration.
+/// A set of [`id_key`]s. `iterateLeads` adds every lead it hands out, and those usually come in
+/// order: a query is sorted by `createdAt`, and an ObjectId starts with its creation time and
+/// ends with a counter. So a key that goes on in the order of the keys before it is appended to
+/// `run`, a sequential write that needs no lookup; only a key out of that order is looked up in
+/// `run` (binary search) and kept, when new, in a hash table. Over 100,000 ids in order, the
+/// table alone (random probes into 4 MB as it grew) took about 20 µs a page of 100.
 #[derive(Default)]
 pub struct IdSet {
+    /// Keys in strictly ascending order, or strictly descending when `descending`.
+    run: Vec<u128>,
+    /// The run's order, set by its second key.
+    descending: Option<bool>,
+    /// The keys out of the run's order.
+    rest: Table,
+}
+
+impl IdSet {
+    /// Adds `key`; false when it was there already.
+    pub fn insert(&mut self, key: u128) -> bool {
+        let Some(&last) = self.run.last() else {
+            self.run.push(key);
+            return true;
+        };
+        if key == last {
+            return false;
+        }
+        let descending = *self.descending.get_or_insert(key < last);
+        if (key < last) == descending {
+            // Beyond the run's end: in neither part, since every key in `rest` was behind the
+            // end when it came, and the end only moves on.
+            self.run.push(key);
+            return true;
+        }
+        let found = if descending {
+            self.run.binary_search_by(|k| key.cmp(k))
+        } else {
+            self.run.binary_search(&key)
+        };
+        found.is_err() && self.rest.insert(key)
+    }
+}
+
+/// Open addressing with linear probing in one flat table, at most 3/4 full (std's set of `u128`
+/// probes 4-slot groups on a 32-bit target and keeps a control byte a slot).
+#[derive(Default)]
+struct Table {
     /// `EMPTY` or a key; the key `EMPTY` itself is `has_empty`.
     slots: Vec<u128>,
     len: usize,
@@ -89,9 +129,9 @@ pub struct IdSet {
 
 const EMPTY: u128 = 0;
 
-impl IdSet {
+impl Table {
     /// Adds `key`; false when it was there already.
-    pub fn insert(&mut self, key: u128) -> bool {
+    fn insert(&mut self, key: u128) -> bool {
         if key == EMPTY {
             return !std::mem::replace(&mut self.has_empty, true);
         }
@@ -174,8 +214,8 @@ mod tests {
     }
 
     #[test]
-    fn an_id_set_holds_each_key_once_as_it_grows() {
-        let mut set = IdSet::default();
+    fn a_table_holds_each_key_once_as_it_grows() {
+        let mut set = Table::default();
         // Distinct keys that differ in the high half, the low half or both (0 among them).
         let keys: Vec<u128> = (0..5_000u128)
             .map(|n| match n % 3 {
@@ -196,5 +236,55 @@ mod tests {
         );
         assert!(set.has_empty && !set.insert(0));
         assert!(set.insert(1 << 127) && !set.insert(1 << 127));
+    }
+
+    /// `IdSet::insert` against std's set, for every key of `keys` in turn.
+    fn agrees_with_std(keys: &[u128]) {
+        let mut set = IdSet::default();
+        let mut std_set = std::collections::HashSet::new();
+        for (at, &k) in keys.iter().enumerate() {
+            assert_eq!(set.insert(k), std_set.insert(k), "key {k:#x}, number {at}");
+        }
+    }
+
+    #[test]
+    fn an_id_set_holds_each_key_once_in_order_or_not() {
+        let up: Vec<u128> = (0..3_000u128).map(|n| (7 << 64) | (n * 3)).collect();
+        let down: Vec<u128> = up.iter().rev().copied().collect();
+        for keys in [&up, &down] {
+            let mut set = IdSet::default();
+            assert!(keys.iter().all(|&k| set.insert(k)), "each new once");
+            assert!(keys.iter().all(|&k| !set.insert(k)), "then known");
+            assert!(set.rest.len == 0, "all of them in the run");
+        }
+        // A run with keys behind it, in it and beyond it, and each of them again (0 too).
+        let mut mixed = up.clone();
+        for n in 0..1_000u128 {
+            mixed.push(match n % 4 {
+                0 => (7 << 64) | (n * 3),     // in the run
+                1 => (7 << 64) | (n * 3 + 1), // between two of its keys
+                2 => n,                       // below all of them, 0 first
+                _ => (8 << 64) | n,           // beyond its end: the run goes on
+            });
+        }
+        let again = mixed.clone();
+        mixed.extend(again);
+        agrees_with_std(&mixed);
+        // Descending, then a page that starts over from the top (a shifted page).
+        let mut shifted = down.clone();
+        shifted.extend(down.iter().take(500));
+        shifted.extend((0..500u128).map(|n| (9 << 64) | n));
+        agrees_with_std(&shifted);
+        // Pseudo-random keys from a small range: no order at all, many repeats.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let random: Vec<u128> = (0..20_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                u128::from(x % 5_000) << (x % 3 * 40)
+            })
+            .collect();
+        agrees_with_std(&random);
     }
 }
