@@ -16,7 +16,7 @@ check:
 	scripts/check.sh
 
 bench:
-	scripts/setup.sh build
+	scripts/setup.sh bench
 	scripts/package.sh
 	node bench/run.mjs
 

@@ -2,6 +2,7 @@
 # Installs what the README's commands need, idempotently, from the package registries only.
 #   scripts/setup.sh build     rust target, wasm-bindgen-cli, wasm-pack, npm dev dependencies
 #   scripts/setup.sh test      the same plus Debian's chromium, chromedriver and redis-server
+#   scripts/setup.sh bench     the build's plus redis-server (bench/traffic.mjs's shared-store run)
 # Anything that cannot be installed stops the run with a message: nothing is skipped silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +39,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 
-if [ "$want" = test ]; then
+if [ "$want" != build ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO=sudo
   apt_updated=""
@@ -46,11 +47,13 @@ if [ "$want" = test ]; then
     [ -n "$apt_updated" ] || { $SUDO apt-get update -q; apt_updated=1; }
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
   }
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    say "installing Debian's chromium and chromium-driver"
-    apt_install chromium chromium-driver
+  if [ "$want" = test ]; then
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+      say "installing Debian's chromium and chromium-driver"
+      apt_install chromium chromium-driver
+    fi
+    command -v chromium >/dev/null && command -v chromedriver >/dev/null || die "chromium/chromedriver are still missing"
   fi
-  command -v chromium >/dev/null && command -v chromedriver >/dev/null || die "chromium/chromedriver are still missing"
   # The Redis store's tests start their own redis-server on a free loopback port
   # (tests/node/redis-server.mjs); the system service is not used.
   if ! command -v redis-server >/dev/null; then
