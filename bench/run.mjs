@@ -13,6 +13,7 @@ const parts = [
   ["bench/phone.mjs", "--no-size"],
   ["bench/traffic.mjs"],
   ["bench/iterate-local.mjs"],
+  ["bench/bulk-local.mjs"],
   ["bench/bigbulk.mjs"],
   ["bench/cli-validate.mjs"],
 ];

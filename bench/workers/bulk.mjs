@@ -2,7 +2,7 @@
 // Usage: node bench/workers/bulk.mjs <vox|baseline> <baseUrl> <count> <runTag>
 // Prints one JSON line: { ms, cpuMs, maxStallMs, p99StallMs, created, maxRssKb }.
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
-import { makeLeads, PROJECT, TOKEN, warmUp } from "./common.mjs";
+import { makeLeads, PROJECT, plainBulk, TOKEN, warmUp } from "./common.mjs";
 
 const [kind, baseUrl, countText, tag] = process.argv.slice(2);
 const leads = makeLeads(Number(countText), tag);
@@ -15,26 +15,8 @@ async function vox() {
   return r.created.length;
 }
 
-/** What a careful user would write by hand: same chunking, same concurrency, no safety. */
-async function baseline() {
-  let created = 0;
-  let next = 0;
-  async function worker() {
-    while (next < leads.length) {
-      const chunk = leads.slice(next, next + CHUNK).map((l) => ({ ...l, projectId: PROJECT }));
-      next += CHUNK;
-      const res = await fetch(`${baseUrl}/leads/bulk/initiate`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-        body: JSON.stringify({ leads: chunk, init: false }),
-      });
-      const body = await res.json();
-      created += body.success.length;
-    }
-  }
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return created;
-}
+/** The same chunking and concurrency by hand, no safety. */
+const baseline = () => plainBulk(leads, { baseUrl, projectId: PROJECT, chunk: CHUNK, concurrency: CONCURRENCY });
 
 const { VoxClient } = (await warmUp(kind, baseUrl)) ?? {};
 

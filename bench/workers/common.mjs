@@ -24,3 +24,27 @@ export async function warmUp(kind, baseUrl) {
   await res.arrayBuffer();
   return pkg;
 }
+
+/**
+ * What a careful user would write by hand: leads sent in chunks of `chunk`, `concurrency` at a
+ * time, through `fetchFn`, with no checks; returns how many the server created.
+ */
+export async function plainBulk(leads, { baseUrl, projectId, fetchFn = fetch, chunk = 1000, concurrency = 4 }) {
+  let created = 0;
+  let next = 0;
+  async function worker() {
+    while (next < leads.length) {
+      const part = leads.slice(next, next + chunk).map((l) => ({ ...l, projectId }));
+      next += chunk;
+      const res = await fetchFn(`${baseUrl}/leads/bulk/initiate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ leads: part, init: false }),
+      });
+      const body = await res.json();
+      created += body.success.length;
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return created;
+}
