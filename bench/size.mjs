@@ -61,9 +61,10 @@ if (!existsSync(join(pkg, "web", "vox_crm_bg.wasm"))) {
   console.error("dist/vox-crm is missing: run scripts/package.sh first");
   process.exit(1);
 }
-// The one .wasm is web/'s; node/bundler.mjs (for server bundlers, the bytes inline) is not what Node loads.
+// What each loads: the web build web/'s .wasm, Node node/'s (compiled for speed); node/bundler.mjs
+// (for server bundlers, web/'s bytes inline) is not what Node loads.
 const web = buildWeight(["web/index.mjs", "web/vox_crm_bg.wasm"]);
-const node = buildWeight(["node/index.cjs", "node/index.mjs", "web/vox_crm_bg.wasm"]);
+const node = buildWeight(["node/index.cjs", "node/index.mjs", "node/vox_crm_bg.wasm"]);
 const budgetFile = join(root, "bench", "size-budget.json");
 
 if (process.argv.includes("--check")) {

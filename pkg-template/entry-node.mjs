@@ -1,12 +1,13 @@
-// Node entry (bundled to node/index.cjs): the package's one .wasm (web/vox_crm_bg.wasm)
-// is read and instantiated synchronously on load, so everything works at once; `init()` is there
+// Node entry (bundled to node/index.cjs, with the Node build's glue): the Node build's .wasm
+// (node/vox_crm_bg.wasm: the same code as web/'s, compiled for speed rather than size) is read and
+// instantiated synchronously on load, so everything works at once; `init()` is there
 // for code written for every build, and resolves at once.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as glue from "vox-crm-glue";
 import { loadedApi } from "../js/api.mjs";
 
-glue.initSync({ module: readFileSync(join(__dirname, "..", "web", "vox_crm_bg.wasm")) });
+glue.initSync({ module: readFileSync(join(__dirname, "vox_crm_bg.wasm")) });
 
 export const {
   init,

@@ -1,5 +1,5 @@
 // Browser and bundler entry (bundled to web/index.mjs). Nothing happens on import: the .wasm
-// beside it (web/vox_crm_bg.wasm, the package's one .wasm) is fetched and instantiated by `init()` — explicit, or
+// beside it (web/vox_crm_bg.wasm, the .wasm of every build but Node's) is fetched and instantiated by `init()` — explicit, or
 // on the first call of a VoxClient method — so that importing never fails or blocks (no
 // top-level await) and a failed fetch is an error the caller can catch and retry.
 import load, * as glue from "vox-crm-glue";

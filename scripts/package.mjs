@@ -1,10 +1,11 @@
-// Assembles the npm package in dist/vox-crm from the wasm-pack build (.build/web) and
-// pkg-template/: one vox_crm_bg.wasm (in web/, beside the entry that fetches it), shared by the
-// entries — node/ (CommonJS, loads it synchronously; node/index.mjs re-exports it, one instance
-// for import and require; node/bundler.mjs, for server bundlers, has its bytes inline), web/ (ESM,
-// loads it with init() or on first use), edge/ (ESM for workerd, imports it as a compiled module)
-// and deno/ (imports it as a module, `import source`, so that Deno needs no --allow-read; reads it
-// on Deno before 2.6). Usage: node scripts/package.mjs [outDir]
+// Assembles the npm package in dist/vox-crm from the two wasm builds (scripts/package.sh) and
+// pkg-template/. The web build's vox_crm_bg.wasm (in web/, beside the entry that fetches it) is
+// shared by the entries web/ (ESM, loads it with init() or on first use), edge/ (ESM for workerd,
+// imports it as a compiled module), node/bundler.mjs (for server bundlers, its bytes inline) and
+// deno/ (imports it as a module, `import source`, so that Deno needs no --allow-read; reads it on
+// Deno before 2.6). node/index.cjs (CommonJS; node/index.mjs re-exports it, one instance for import
+// and require) loads the Node build's, node/vox_crm_bg.wasm, synchronously, with that build's glue.
+// Usage: node scripts/package.mjs [outDir]
 
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -25,7 +26,9 @@ function need(path) {
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "web"), { recursive: true });
+mkdirSync(join(out, "node"), { recursive: true });
 cpSync(need(join(root, ".build", "web", "vox_crm_bg.wasm")), join(out, "web", "vox_crm_bg.wasm"));
+cpSync(need(join(root, ".build", "node", "vox_crm_bg.wasm")), join(out, "node", "vox_crm_bg.wasm"));
 
 // Each entry's JS is one minified file: the wasm-bindgen glue, js/host.js and the public surface
 // (js/api.mjs). The glue imports host.js from the copy wasm-pack made under snippets/; it is
@@ -37,6 +40,7 @@ const oneHost = {
   },
 };
 const glue = need(join(root, ".build", "web", "vox_crm.js"));
+const nodeGlue = need(join(root, ".build", "node", "vox_crm.js"));
 // entry-sync.mjs imports "../web/vox_crm_bg.wasm" as the package lays it out: left as it is for
 // the runtime (edge/), or the file's bytes inlined (node/bundler.mjs).
 const theWasm = (inline) => ({
@@ -61,6 +65,7 @@ const common = {
 };
 await build({
   ...common,
+  alias: { "vox-crm-glue": nodeGlue },
   entryPoints: [join(tpl, "entry-node.mjs")],
   outfile: join(out, "node", "index.cjs"),
   format: "cjs",

@@ -179,7 +179,7 @@ export async function inChromium(browser, url, label) {
 
 /** Fails unless dist/vox-crm is built, with these files (paths inside it) too. */
 export function requireBuilt(...paths) {
-  for (const p of ["package.json", "web/vox_crm_bg.wasm", ...paths]) {
+  for (const p of ["package.json", "web/vox_crm_bg.wasm", "node/vox_crm_bg.wasm", ...paths]) {
     if (!existsSync(join(DIST, p))) throw new Error(`dist/vox-crm is not built (no ${p}): run scripts/package.sh (or PROFILE=--dev scripts/package.sh) first`);
   }
 }

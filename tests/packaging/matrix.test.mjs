@@ -71,9 +71,9 @@ test("packaging matrix: the packed .tgz from Node ESM, Node CommonJS, a plain mo
         assert.ok(files.includes(f), `the tarball has ${f}`);
       }
       assert.deepEqual(
-        files.filter((f) => f.endsWith(".wasm")),
-        ["web/vox_crm_bg.wasm"],
-        "one .wasm, shared by every build",
+        files.filter((f) => f.endsWith(".wasm")).sort(),
+        ["node/vox_crm_bg.wasm", "web/vox_crm_bg.wasm"],
+        "two .wasm: Node's, and web/'s shared by every other build",
       );
       assert.ok(!files.some((f) => f.includes("node_modules") || f.endsWith(".tgz")), "nothing stray in the tarball");
       for (const f of ["proxy.mjs", "proxy.cjs", "proxy.d.ts", "redis.mjs", "sandbox/server.mjs", "sandbox.d.ts", "cli/main.mjs"]) {
