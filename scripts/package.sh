@@ -22,7 +22,8 @@ rm -rf .build/node
 wasm-bindgen --target web --weak-refs --out-dir .build/node --out-name vox_crm "$wasm"
 if [ "$profile" != --dev ]; then
   # The web build's wasm-opt flags, as Cargo.toml gives them to wasm-pack.
-  read -ra flags < <(node -e 'const t = require("fs").readFileSync("Cargo.toml", "utf8"); console.log(JSON.parse(/^wasm-opt = (\[.*\])$/m.exec(t)[1]).join(" "))')
+  flags=$(node -e 'const t = require("fs").readFileSync("Cargo.toml", "utf8"); console.log(JSON.parse(/^wasm-opt = (\[.*\])$/m.exec(t)[1]).join(" "))')
+  read -ra flags <<<"$flags"
   wasm-opt "${flags[@]}" .build/node/vox_crm_bg.wasm -o .build/node/vox_crm_bg.wasm
 fi
 node scripts/package.mjs
