@@ -7,6 +7,8 @@
 // With `--against DIR` (a copy of another build's dist/vox-crm), that build runs in the same
 // rounds too, and the table adds the median of the rounds' differences: an A/B of two builds.
 // The order of the runs turns round each round (it alone moves a run by ~20 µs a page).
+// Two more rows: a server 5 ms away and a caller that spends 50 µs on each lead, where
+// iterateLeads' asking for the next page while the caller reads one shows.
 // Usage: node bench/iterate-local.mjs [--rounds 9] [--against DIR]
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -90,6 +92,37 @@ function against() {
     [`this build less the other, median of the rounds (${perPage(d[0])} … ${perPage(d[d.length - 1])})`, "", "", perPage(d[d.length >> 1])],
   ];
 }
+// A server 5 ms away, a caller busy 50 µs a lead (5 ms a page): 100 pages, 3 rounds.
+const SLOW_PAGES = 100;
+const slowFetch = (url, init) => new Promise((resolve) => setTimeout(() => resolve(memoryFetch(url, init)), 5));
+const busy = () => {
+  const t = performance.now();
+  while (performance.now() - t < 0.05);
+};
+const slow = { vox: [], hand: [] };
+for (let round = 0; round < 3; round++) {
+  const client = new VoxClient({ projectId: "6650a1b2c3d4e5f601234567", token: "sk_test_vox_sandbox", baseUrl: BASE, rateLimit: false, fetch: slowFetch });
+  let t0 = performance.now();
+  for await (const _ of client.iterateLeads({ limit: LIMIT, page: PAGES - SLOW_PAGES + 1 })) busy();
+  slow.vox.push(performance.now() - t0);
+  t0 = performance.now();
+  for (let page = PAGES - SLOW_PAGES + 1; ; page++) {
+    const res = await slowFetch(`${BASE}/leads/query?page=${page}&limit=${LIMIT}`);
+    const body = await res.json();
+    for (const _ of body.data) busy();
+    if (!body.pagination.hasNextPage) break;
+  }
+  slow.hand.push(performance.now() - t0);
+}
+const slowRow = (name, xs) => {
+  const s = stats(xs, SLOW_PAGES * LIMIT);
+  return [
+    `${name}: a server 5 ms away, the caller busy 50 µs a lead (${SLOW_PAGES} pages, 3 rounds)`,
+    `${s.medianMs.toFixed(0)} ms`,
+    `${(100 * s.spread).toFixed(1)}%`,
+    `${((1000 * s.medianMs) / SLOW_PAGES).toFixed(0)} µs`,
+  ];
+};
 const v = stats(samples.vox, PAGES * LIMIT);
 const h = stats(samples.hand, PAGES * LIMIT);
 console.log(
@@ -100,6 +133,8 @@ console.log(
       ["hand-written paging loop", `${h.medianMs.toFixed(0)} ms`, `${(100 * h.spread).toFixed(1)}%`, `${((1000 * h.medianMs) / PAGES).toFixed(0)} µs`],
       [`the SDK's own time per page, ${ROUNDS} interleaved rounds`, "", "", `${((1000 * (v.medianMs - h.medianMs)) / PAGES).toFixed(0)} µs`],
       ...(Other ? against() : []),
+      slowRow("vox-crm iterateLeads", slow.vox),
+      slowRow("hand-written paging loop", slow.hand),
     ],
     ["l", "r", "r", "r"],
   ),

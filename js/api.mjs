@@ -111,10 +111,12 @@ export function buildApi(wasm, loader) {
   // Runs a task of the core (a `TaskCore`): makes the requests it starts, wakes it when it asks
   // to be, hands each result back, until it is done. Every decision is the task's; this only
   // performs them. The call's signal aborts every request in flight and wakes the task.
-  function drive(make) {
+  // `control.cancel()`, when given, drops the task: its requests are aborted and the promise
+  // rejects with `aborted` (the page `iterateLeads` asked for ahead, when the loop is left).
+  function drive(make, control) {
     if (!isReady())
       return ready().then(
-        () => drive(make),
+        () => drive(make, control),
         (e) => Promise.reject(loadFailed(e)),
       );
     return new Promise((resolve, reject) => {
@@ -140,6 +142,7 @@ export function buildApi(wasm, loader) {
         task.free();
         (ok ? resolve : reject)(value);
       };
+      if (control) control.cancel = () => end(false, new VoxError("aborted", "Not needed any more: the iteration was left"));
       // What `fn` returned, or false when it threw (the call then ends with that error).
       const call = (fn) => {
         try {
@@ -271,7 +274,10 @@ export function buildApi(wasm, loader) {
     }
 
     // A plain async iterator rather than an async generator: one promise per lead instead of
-    // a generator's several, which matters over 100,000 leads.
+    // a generator's several, which matters over 100,000 leads. The next page is asked for as
+    // soon as a page arrives, while the caller reads it (the core runs one page at a time and
+    // knows when there is none left, so that costs no request at the end); leaving the loop
+    // early drops the page asked for ahead and aborts its request.
     iterateLeads(query, options) {
       // Made at the first next(), so a bad query rejects there, as an async generator would.
       let pager = null;
@@ -279,9 +285,18 @@ export function buildApi(wasm, loader) {
       let page = [];
       let at = 0;
       let finished = false;
+      let ahead = null;
+      const ask = () => {
+        const control = {};
+        const leads = drive(() => pager.nextPage(), control);
+        leads.catch(() => {}); // its failure is the caller's at the next page, not unhandled now
+        return { leads, control };
+      };
       const close = () => {
         if (!finished) {
           finished = true;
+          if (ahead !== null) ahead.control.cancel?.();
+          ahead = null;
           if (pager !== null && made === generation) pager.free();
         }
       };
@@ -302,7 +317,9 @@ export function buildApi(wasm, loader) {
                 const checked = pager.step(); // refuses a bad query or options
                 if (!checked.done) throw new VoxError("invalid_argument", "The query could not be read");
               }
-              leads = await drive(() => pager.nextPage());
+              const next = ahead ?? ask();
+              ahead = null;
+              leads = await next.leads;
             } catch (e) {
               close();
               throw fromTrap(e);
@@ -313,6 +330,7 @@ export function buildApi(wasm, loader) {
             }
             page = leads;
             at = 0;
+            ahead = ask();
           }
           return { value: page[at++], done: false };
         },

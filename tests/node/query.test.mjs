@@ -16,6 +16,7 @@ import {
   T,
   uid,
   useSandbox,
+  VoxClient,
 } from "./helpers.mjs";
 
 const sb = useSandbox();
@@ -244,6 +245,82 @@ test("iterateLeads can be left early and rejects a malformed query", T, async ()
       /* nothing */
     }
   }, "invalid_argument");
+});
+
+/**
+ * A client whose `fetch` serves pages of `size` leads (`pages` of them) from memory and records
+ * each request; `hold(page)` true keeps that page's answer until its request is aborted.
+ */
+function pagedClient({ pages, size, hold = () => false, status = () => 200 }) {
+  const requests = [];
+  const fetch = (url, init) => {
+    const page = Number(new URL(url).searchParams.get("page"));
+    const req = { page, signal: init.signal };
+    requests.push(req);
+    if (hold(page)) {
+      return new Promise((_, reject) => init.signal.addEventListener("abort", () => reject(init.signal.reason), { once: true }));
+    }
+    const data = Array.from({ length: size }, (_, i) => ({ _id: `6650a1b2c3d4e5f6${(page * 1000 + i).toString(16).padStart(8, "0")}`, name: `L${page}.${i}` }));
+    const body =
+      status(page) === 200
+        ? { data, pagination: { page, limit: size, total: pages * size, totalPages: pages, hasNextPage: page < pages } }
+        : { success: false, message: "Invalid page" };
+    return Promise.resolve(new Response(JSON.stringify(body), { status: status(page), headers: { "content-type": "application/json" } }));
+  };
+  const client = new VoxClient({ projectId: "6650a1b2c3d4e5f601234567", token: "sk_test_x", baseUrl: "http://127.0.0.1:9/api/v1", rateLimit: false, fetch });
+  return { client, requests };
+}
+
+test("iterateLeads asks for the next page while the caller reads one, and no page past the last", T, async () => {
+  const { client, requests } = pagedClient({ pages: 3, size: 4 });
+  const it = client.iterateLeads({ limit: 4 })[Symbol.asyncIterator]();
+  const first = await it.next();
+  assert.equal(first.value.name, "L1.0");
+  await sleep(20);
+  assert.deepEqual(
+    requests.map((r) => r.page),
+    [1, 2],
+    "page 2 is asked for while the caller still reads page 1",
+  );
+  const names = [first.value.name];
+  for (let r = await it.next(); !r.done; r = await it.next()) names.push(r.value.name);
+  assert.equal(names.length, 12, "every lead once");
+  assert.deepEqual(new Set(names).size, 12);
+  assert.deepEqual(
+    requests.map((r) => r.page),
+    [1, 2, 3],
+    "the last page says there is none after it: nothing is asked for ahead of it",
+  );
+});
+
+test("iterateLeads left early aborts the page it asked for ahead", T, async () => {
+  const { client, requests } = pagedClient({ pages: 5, size: 3, hold: (p) => p === 2 });
+  let n = 0;
+  for await (const _ of client.iterateLeads({ limit: 3 })) {
+    if (++n === 2) {
+      await sleep(20);
+      break;
+    }
+  }
+  assert.deepEqual(
+    requests.map((r) => r.page),
+    [1, 2],
+  );
+  assert.equal(requests[1].signal.aborted, true, "the request for page 2 is aborted");
+  await sleep(20);
+  assert.equal(requests.length, 2, "and not made again");
+});
+
+test("iterateLeads: a failure of the page asked for ahead reaches the caller after the page before it", T, async () => {
+  const { client } = pagedClient({ pages: 3, size: 3, status: (p) => (p === 2 ? 400 : 200) });
+  const names = [];
+  await expectVoxError(async () => {
+    for await (const lead of client.iterateLeads({ limit: 3 })) {
+      names.push(lead.name);
+      await sleep(5);
+    }
+  }, "bad_request");
+  assert.deepEqual(names, ["L1.0", "L1.1", "L1.2"], "page 1 whole, then the error");
 });
 
 auditSecrets();
