@@ -49,23 +49,35 @@ const memoryFetch = async (url) => {
   return new Response(text, { headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) } });
 };
 
-const iterate = (VoxClient) => async () => {
-  const client = new VoxClient({ projectId: "6650a1b2c3d4e5f601234567", token: "sk_test_vox_sandbox", baseUrl: BASE, rateLimit: false, fetch: memoryFetch });
-  let n = 0;
-  for await (const lead of client.iterateLeads({ limit: LIMIT })) n += lead._id ? 1 : 0;
-  return n;
-};
+// Each run reads the pages from `first` on through `fetchFn`, calling `onLead` (if any) on each lead.
+const iterate =
+  (VoxClient, { fetchFn = memoryFetch, first = 1, onLead } = {}) =>
+  async () => {
+    const client = new VoxClient({ projectId: "6650a1b2c3d4e5f601234567", token: "sk_test_vox_sandbox", baseUrl: BASE, rateLimit: false, fetch: fetchFn });
+    let n = 0;
+    for await (const lead of client.iterateLeads({ limit: LIMIT, page: first })) {
+      if (onLead) onLead(lead);
+      n += lead._id ? 1 : 0;
+    }
+    return n;
+  };
 const vox = iterate(VoxClient);
 
-async function hand() {
-  let n = 0;
-  for (let page = 1; ; page++) {
-    const res = await memoryFetch(`${BASE}/leads/query?page=${page}&limit=${LIMIT}`, { headers: { authorization: "Bearer sk_test_vox_sandbox" } });
-    const body = await res.json();
-    for (const lead of body.data) n += lead._id ? 1 : 0;
-    if (!body.pagination.hasNextPage) return n;
-  }
-}
+const handLoop =
+  ({ fetchFn = memoryFetch, first = 1, onLead } = {}) =>
+  async () => {
+    let n = 0;
+    for (let page = first; ; page++) {
+      const res = await fetchFn(`${BASE}/leads/query?page=${page}&limit=${LIMIT}`, { headers: { authorization: "Bearer sk_test_vox_sandbox" } });
+      const body = await res.json();
+      for (const lead of body.data) {
+        if (onLead) onLead(lead);
+        n += lead._id ? 1 : 0;
+      }
+      if (!body.pagination.hasNextPage) return n;
+    }
+  };
+const hand = handLoop();
 
 const samples = { vox: [], hand: [], other: [] };
 const runs = [
@@ -99,20 +111,19 @@ const busy = () => {
   const t = performance.now();
   while (performance.now() - t < 0.05);
 };
+const slowly = { fetchFn: slowFetch, first: PAGES - SLOW_PAGES + 1, onLead: busy };
+const slowRuns = [
+  ["vox", iterate(VoxClient, slowly)],
+  ["hand", handLoop(slowly)],
+];
 const slow = { vox: [], hand: [] };
 for (let round = 0; round < 3; round++) {
-  const client = new VoxClient({ projectId: "6650a1b2c3d4e5f601234567", token: "sk_test_vox_sandbox", baseUrl: BASE, rateLimit: false, fetch: slowFetch });
-  let t0 = performance.now();
-  for await (const _ of client.iterateLeads({ limit: LIMIT, page: PAGES - SLOW_PAGES + 1 })) busy();
-  slow.vox.push(performance.now() - t0);
-  t0 = performance.now();
-  for (let page = PAGES - SLOW_PAGES + 1; ; page++) {
-    const res = await slowFetch(`${BASE}/leads/query?page=${page}&limit=${LIMIT}`);
-    const body = await res.json();
-    for (const _ of body.data) busy();
-    if (!body.pagination.hasNextPage) break;
+  for (const [name, run] of slowRuns) {
+    const t0 = performance.now();
+    const n = await run();
+    if (n !== SLOW_PAGES * LIMIT) throw new Error(`${name} read ${n} leads of ${SLOW_PAGES * LIMIT}`);
+    slow[name].push(performance.now() - t0);
   }
-  slow.hand.push(performance.now() - t0);
 }
 const slowRow = (name, xs) => {
   const s = stats(xs, SLOW_PAGES * LIMIT);

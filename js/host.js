@@ -112,8 +112,8 @@ export function column(arr, key) {
  * when the item is no readable object), the text of the fields `copy` marks, one after the
  * other (UTF-8 bytes), with its length in UTF-16 units (-1 where none), and per item what was
  * read: a shallow copy of its own data (so that its getters run once, here, and the lead
- * written is the lead checked), or the item itself when it has a `toJSON`. `names` come joined by NUL, `max` and `copy` as typed
- * arrays.
+ * written is the lead checked), or the item itself when it has a `toJSON`. `names` come joined
+ * by NUL, `max` and `copy` as typed arrays.
  */
 export function fields(arr, start, end, joined, max, copy) {
   const names = joined.split("\0");

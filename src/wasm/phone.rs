@@ -45,8 +45,9 @@ fn region_at(index: u32) -> Option<u8> {
 
 /// What the glue works with: `[regions, reasons, memory, scratch, separator]`, where
 /// `regions` is the region code of each index followed by a comma (empty for none), `reasons`
-/// the code and message of each reason from 1 on, each followed by a NUL, the scratch buffer at `scratch` in `memory` holds the
-/// text of the last `phoneCheck`, and `separator` joins the inputs of `phoneCheckJoined`.
+/// the code and message of each reason from 1 on, each followed by a NUL, the scratch buffer
+/// at `scratch` in `memory` holds the text of the last `phoneCheck`, and `separator` joins the
+/// inputs of `phoneCheckJoined`.
 #[wasm_bindgen(js_name = phoneTables)]
 pub fn phone_tables() -> Array {
     // As two texts, not 272 strings: each string crossing into JS is a call, and this runs
