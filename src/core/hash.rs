@@ -1,9 +1,7 @@
 //! 64-bit hashes of keys (phones, emails, referenceIds) and a map keyed by them, and exact keys
-//! for lead ids with a set of them. Keys are hashed once and the maps' own hasher passes the
-//! hash through, so no SipHash code is linked.
-
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+//! for lead ids with a set of them. Keys are hashed once, so no SipHash code is linked, and the
+//! map is this module's own: std's (hashbrown) put ~10 KB of code into the module for its six
+//! value types, where this one's probing is one copy whatever the values.
 
 /// FNV-1a over the bytes, then the SplitMix64 finaliser so that the low bits are well mixed.
 pub fn hash(s: &str) -> u64 {
@@ -52,28 +50,190 @@ fn hex(digits: Option<&[u8]>) -> Option<u64> {
     (!bad).then_some(v)
 }
 
-/// Hashes a `u64` key to itself: keys are already hashes.
-#[derive(Default)]
-pub struct PassThrough(u64);
+/// A map keyed by [`hash`]es: the values in one dense array, their keys in another beside it,
+/// and a table of positions into them, probed linearly. Only the values' moves are generic.
+#[derive(Debug)]
+pub struct HashedMap<V> {
+    slots: Slots,
+    values: Vec<V>,
+}
 
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
+impl<V> Default for HashedMap<V> {
+    fn default() -> Self {
+        HashedMap {
+            slots: Slots::default(),
+            values: Vec::new(),
         }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
     }
 }
 
-/// A map keyed by [`hash`]es.
-pub type HashedMap<V> = HashMap<u64, V, BuildHasherDefault<PassThrough>>;
+impl<V> HashedMap<V> {
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    pub fn get(&self, key: &u64) -> Option<&V> {
+        self.values.get(self.slots.find(*key)?)
+    }
+
+    pub fn contains_key(&self, key: &u64) -> bool {
+        self.slots.find(*key).is_some()
+    }
+
+    /// Sets `key` to `value`; the value it had, if any.
+    pub fn insert(&mut self, key: u64, value: V) -> Option<V> {
+        match self.slots.find(key).and_then(|at| self.values.get_mut(at)) {
+            Some(old) => Some(std::mem::replace(old, value)),
+            None => {
+                self.slots.push(key);
+                self.values.push(value);
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &u64) -> Option<V> {
+        let at = self.slots.find(*key)?;
+        self.slots.swap_remove(at);
+        (at < self.values.len()).then(|| self.values.swap_remove(at))
+    }
+
+    /// Keeps only the entries `keep` says yes to.
+    pub fn retain(&mut self, mut keep: impl FnMut(&u64, &mut V) -> bool) {
+        let mut at = 0;
+        while let (Some(key), Some(value)) = (self.slots.keys.get(at), self.values.get_mut(at)) {
+            if keep(key, value) {
+                at += 1;
+            } else {
+                self.slots.keys.swap_remove(at);
+                self.values.swap_remove(at);
+            }
+        }
+        self.slots.rebuild();
+    }
+}
+
+impl<V> Extend<(u64, V)> for HashedMap<V> {
+    fn extend<I: IntoIterator<Item = (u64, V)>>(&mut self, entries: I) {
+        for (key, value) in entries {
+            self.insert(key, value);
+        }
+    }
+}
+
+/// The keys of a [`HashedMap`], in its values' order, and the table that finds them: each slot
+/// is 0 (empty) or a key's position + 1. The table is a power of two long and at most 3/4 full.
+#[derive(Debug, Default)]
+struct Slots {
+    keys: Vec<u64>,
+    table: Vec<u32>,
+}
+
+impl Slots {
+    /// The slot where `key`'s probe starts (Fibonacci hashing: the product's top bits).
+    fn home(&self, key: u64) -> usize {
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize
+            & (self.table.len().wrapping_sub(1))
+    }
+
+    /// The slot holding `key`'s position, or the empty slot where it would go.
+    fn probe(&self, key: u64) -> Result<usize, usize> {
+        let mask = self.table.len().wrapping_sub(1);
+        let mut i = self.home(key);
+        while let Some(&slot) = self.table.get(i) {
+            if slot == 0 {
+                return Err(i);
+            }
+            if self.keys.get(slot as usize - 1) == Some(&key) {
+                return Ok(i);
+            }
+            i = (i + 1) & mask;
+        }
+        Err(usize::MAX) // no table yet
+    }
+
+    /// The position of `key`, if it is there.
+    fn find(&self, key: u64) -> Option<usize> {
+        let slot = self.probe(key).ok()?;
+        self.table.get(slot).map(|&p| p as usize - 1)
+    }
+
+    /// Adds `key` (not there yet) at the end.
+    fn push(&mut self, key: u64) {
+        self.keys.push(key);
+        if 4 * self.keys.len() > 3 * self.table.len() {
+            self.rebuild();
+        } else if let Err(slot) = self.probe(key) {
+            self.set(slot, self.keys.len());
+        }
+    }
+
+    fn set(&mut self, slot: usize, position_plus_one: usize) {
+        if let Some(s) = self.table.get_mut(slot) {
+            *s = position_plus_one as u32;
+        }
+    }
+
+    /// Removes the key at `at`; the last key moves into its place, as `Vec::swap_remove` does.
+    fn swap_remove(&mut self, at: usize) {
+        let Some(&key) = self.keys.get(at) else {
+            return;
+        };
+        let Ok(mut hole) = self.probe(key) else {
+            return;
+        };
+        // Backward shift: each key after the hole in its run whose probe passes the hole moves
+        // back into it, so that no probe stops early at an empty slot.
+        let mask = self.table.len() - 1;
+        let mut i = hole;
+        loop {
+            i = (i + 1) & mask;
+            let Some(&slot) = self.table.get(i) else {
+                break;
+            };
+            if slot == 0 {
+                break;
+            }
+            let home = self
+                .keys
+                .get(slot as usize - 1)
+                .map_or(i, |&k| self.home(k));
+            // Its probe, from `home` to `i`, passes the hole.
+            if (i.wrapping_sub(home) & mask) >= (i.wrapping_sub(hole) & mask) {
+                self.set(hole, slot as usize);
+                hole = i;
+            }
+        }
+        self.set(hole, 0);
+        let last = self.keys.len() - 1;
+        if at != last {
+            if let Some(Ok(slot)) = self.keys.get(last).map(|&k| self.probe(k)) {
+                self.set(slot, at + 1);
+            }
+        }
+        self.keys.swap_remove(at);
+    }
+
+    /// The table made again for the keys (after they moved, or to grow it).
+    fn rebuild(&mut self) {
+        let size = (4 * self.keys.len())
+            .div_ceil(3)
+            .next_power_of_two()
+            .max(16);
+        self.table.clear();
+        self.table.resize(size, 0);
+        for at in 0..self.keys.len() {
+            let Some(&key) = self.keys.get(at) else { break };
+            if let Err(slot) = self.probe(key) {
+                self.set(slot, at + 1);
+            }
+        }
+    }
+}
 
 /// A set of [`id_key`]s. `iterateLeads` adds every lead it hands out, and those usually come in
 /// order: a query is sorted by `createdAt`, and an ObjectId starts with its creation time and
@@ -188,6 +348,45 @@ mod tests {
         assert_eq!(m.get(&hash("a")), Some(&1));
         assert_eq!(m.get(&hash("b")), None);
         assert_eq!(hash_parts(&["phone:", "+91"]), hash("phone:+91"));
+    }
+
+    #[test]
+    fn a_hashed_map_agrees_with_std_through_inserts_removals_and_retains() {
+        let mut ours: HashedMap<u64> = HashedMap::default();
+        let mut std_map = std::collections::HashMap::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for step in 0..60_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Keys from a small range (many repeats), some sharing their home slot (same top
+            // bits of the product: equal high halves), 0 among them.
+            let key = match x % 3 {
+                0 => x % 700,
+                1 => (x % 50) << 40,
+                _ => hash(&format!("k{}", x % 900)),
+            };
+            match (x >> 20) % 10 {
+                0..=5 => assert_eq!(ours.insert(key, step), std_map.insert(key, step)),
+                6..=8 => assert_eq!(ours.remove(&key), std_map.remove(&key), "remove {key}"),
+                _ if step % 97 == 0 => {
+                    ours.retain(|k, v| (k ^ *v) % 3 != 0);
+                    std_map.retain(|k, v| (k ^ *v) % 3 != 0);
+                }
+                _ => assert_eq!(ours.get(&key), std_map.get(&key), "get {key}"),
+            }
+            assert_eq!(ours.len(), std_map.len());
+        }
+        assert!(std_map.len() > 500, "the test kept a map of some size");
+        for (k, v) in &std_map {
+            assert_eq!(ours.get(k), Some(v));
+        }
+        for k in 0..2_000u64 {
+            assert_eq!(ours.contains_key(&k), std_map.contains_key(&k));
+        }
+        ours.extend([(1, 1), (2, 2)]);
+        ours.retain(|_, _| false);
+        assert!(ours.is_empty() && ours.get(&1).is_none() && ours.remove(&2).is_none());
     }
 
     #[test]
