@@ -88,11 +88,16 @@ pub fn encode_component(s: &str) -> String {
 }
 
 fn query_string(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", k, encode_component(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    let mut out = String::new();
+    for (n, (k, v)) in pairs.iter().enumerate() {
+        if n > 0 {
+            out.push('&');
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(&encode_component(v));
+    }
+    out
 }
 
 fn post<V>(path: &'static str, body: Parts<V>) -> HttpRequest<V> {

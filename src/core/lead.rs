@@ -353,15 +353,17 @@ pub struct PreparedLead<V> {
 
 /// The error a refused lead input yields: `validation_error` with the field list as details.
 pub fn validation_error(errors: Vec<FieldError>) -> VoxError {
-    let summary: Vec<String> = errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect();
-    VoxError::new(
-        Code::ValidationError,
-        format!("Invalid lead ({})", summary.join("; ")),
-    )
-    .with_details(Details::Fields(errors))
+    let mut message = String::from("Invalid lead (");
+    for (n, e) in errors.iter().enumerate() {
+        if n > 0 {
+            message.push_str("; ");
+        }
+        message.push_str(e.field);
+        message.push_str(": ");
+        message.push_str(&e.message);
+    }
+    message.push(')');
+    VoxError::new(Code::ValidationError, message).with_details(Details::Fields(errors))
 }
 
 /// A lead that passed the rules, to be written for sending.
