@@ -310,6 +310,9 @@ pub struct Shared {
     pub blocked_until: Option<f64>,
     /// Leads created, by key (only when the client remembers them: `knownMs`).
     pub known: crate::core::store::Known,
+    /// `known` is pruned of expired leads once it holds more than this (amortised, as the
+    /// guard's keys are: a read skips an expired lead anyway).
+    pub known_prune_above: usize,
     /// An external store's health, as this realm saw it.
     pub external: crate::core::store::Health,
 }

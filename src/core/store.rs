@@ -297,7 +297,10 @@ impl Shared {
                         Settled::Created(id) => {
                             self.guard.mark_sent(keys, now);
                             if *known_ms > 0.0 {
-                                self.known.retain(|_, (until, _)| *until > now);
+                                if self.known.len() > self.known_prune_above {
+                                    self.known.retain(|_, (until, _)| *until > now);
+                                    self.known_prune_above = (2 * self.known.len()).max(4096);
+                                }
                                 for k in keys.each() {
                                     self.known.insert(k, (now + known_ms, id.clone()));
                                 }
