@@ -56,6 +56,8 @@ fn hex(digits: Option<&[u8]>) -> Option<u64> {
 pub struct HashedMap<V> {
     slots: Slots,
     values: Vec<V>,
+    /// [`HashedMap::prune`] runs `retain` once the map holds more entries than this.
+    prune_above: usize,
 }
 
 impl<V> Default for HashedMap<V> {
@@ -63,6 +65,7 @@ impl<V> Default for HashedMap<V> {
         HashedMap {
             slots: Slots::default(),
             values: Vec::new(),
+            prune_above: 0,
         }
     }
 }
@@ -115,6 +118,15 @@ impl<V> HashedMap<V> {
         }
         self.slots.rebuild();
     }
+
+    /// `retain`, amortised: only once the map has doubled since the last prune (and holds more
+    /// than 4,096 entries after the first), for maps whose readers skip stale entries anyway.
+    pub fn prune(&mut self, keep: impl FnMut(&u64, &mut V) -> bool) {
+        if self.len() > self.prune_above {
+            self.retain(keep);
+            self.prune_above = (2 * self.len()).max(4096);
+        }
+    }
 }
 
 impl<V> Extend<(u64, V)> for HashedMap<V> {
@@ -123,6 +135,12 @@ impl<V> Extend<(u64, V)> for HashedMap<V> {
             self.insert(key, value);
         }
     }
+}
+
+/// Fibonacci hashing: the slot of hash `h` in a table of `mask + 1` slots (a power of two) is the
+/// product's top bits, mixed from every bit of `h`.
+fn slot_of(h: u64, mask: usize) -> usize {
+    (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask
 }
 
 /// The keys of a [`HashedMap`], in its values' order, and the table that finds them: each slot
@@ -134,10 +152,9 @@ struct Slots {
 }
 
 impl Slots {
-    /// The slot where `key`'s probe starts (Fibonacci hashing: the product's top bits).
+    /// The slot where `key`'s probe starts.
     fn home(&self, key: u64) -> usize {
-        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize
-            & (self.table.len().wrapping_sub(1))
+        slot_of(key, self.table.len().wrapping_sub(1))
     }
 
     /// The slot holding `key`'s position, or the empty slot where it would go.
@@ -308,10 +325,8 @@ impl Table {
     /// Puts `key` in its slot of `slots` (a power of two long, never full); false if it was there.
     fn put(slots: &mut [u128], key: u128) -> bool {
         let mask = slots.len() - 1;
-        // Fibonacci hashing: the product's top bits are mixed from every bit of both halves.
-        let h =
-            (key as u64 ^ ((key >> 64) as u64).rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let mut i = (h >> 32) as usize & mask;
+        // Both halves folded into one u64 first, so that the slot depends on every bit.
+        let mut i = slot_of(key as u64 ^ ((key >> 64) as u64).rotate_left(32), mask);
         while let Some(slot) = slots.get_mut(i) {
             if *slot == key {
                 return false;
@@ -384,6 +399,14 @@ mod tests {
         for k in 0..2_000u64 {
             assert_eq!(ours.contains_key(&k), std_map.contains_key(&k));
         }
+        // prune: a retain only once the map has grown past its mark.
+        let mut small: HashedMap<u64> = HashedMap::default();
+        small.extend((0..10).map(|k| (k, k)));
+        small.prune(|_, v| *v >= 5);
+        assert_eq!(small.len(), 5, "the first prune runs");
+        small.extend((10..20).map(|k| (k, k)));
+        small.prune(|_, v| *v >= 15);
+        assert_eq!(small.len(), 15, "and the next only past 4,096 entries");
         ours.extend([(1, 1), (2, 2)]);
         ours.retain(|_, _| false);
         assert!(ours.is_empty() && ours.get(&1).is_none() && ours.remove(&2).is_none());

@@ -244,16 +244,12 @@ pub struct DuplicateGuard {
     /// key hash -> time it was last submitted (in flight counts as submitted).
     sent: HashedMap<f64>,
     rejections: VecDeque<f64>,
-    prune_above: usize,
 }
 
 impl DuplicateGuard {
-    /// Forgets keys older than the window, amortised: only when the map has doubled since.
+    /// Forgets keys older than the window, amortised ([`HashedMap::prune`]).
     fn prune_sent(&mut self, now: f64, window_ms: f64) {
-        if self.sent.len() > self.prune_above {
-            self.sent.retain(|_, t| *t > now - window_ms);
-            self.prune_above = (2 * self.sent.len()).max(4096);
-        }
+        self.sent.prune(|_, t| *t > now - window_ms);
     }
 
     /// The lead is being sent (or was accepted, or was rejected as a duplicate).
@@ -310,9 +306,6 @@ pub struct Shared {
     pub blocked_until: Option<f64>,
     /// Leads created, by key (only when the client remembers them: `knownMs`).
     pub known: crate::core::store::Known,
-    /// `known` is pruned of expired leads once it holds more than this (amortised, as the
-    /// guard's keys are: a read skips an expired lead anyway).
-    pub known_prune_above: usize,
     /// An external store's health, as this realm saw it.
     pub external: crate::core::store::Health,
 }

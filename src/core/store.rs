@@ -297,10 +297,8 @@ impl Shared {
                         Settled::Created(id) => {
                             self.guard.mark_sent(keys, now);
                             if *known_ms > 0.0 {
-                                if self.known.len() > self.known_prune_above {
-                                    self.known.retain(|_, (until, _)| *until > now);
-                                    self.known_prune_above = (2 * self.known.len()).max(4096);
-                                }
+                                // Amortised: a read skips an expired lead anyway.
+                                self.known.prune(|_, (until, _)| *until > now);
                                 for k in keys.each() {
                                     self.known.insert(k, (now + known_ms, id.clone()));
                                 }
