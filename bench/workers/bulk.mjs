@@ -1,5 +1,5 @@
 // One bulk-initiate run in a fresh process, so its peak RSS is its own.
-// Usage: node bench/workers/bulk.mjs <vox|baseline> <baseUrl> <count> <runTag>
+// Usage: node bench/workers/bulk.mjs <vox|baseline|keeping> <baseUrl> <count> <runTag>
 // Prints one JSON line: { ms, cpuMs, maxStallMs, p99StallMs, created, maxRssKb }.
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { makeLeads, PROJECT, plainBulk, TOKEN, warmUp } from "./common.mjs";
@@ -15,8 +15,9 @@ async function vox() {
   return r.created.length;
 }
 
-/** The same chunking and concurrency by hand, no safety. */
-const baseline = () => plainBulk(leads, { baseUrl, projectId: PROJECT, chunk: CHUNK, concurrency: CONCURRENCY });
+/** The same chunking and concurrency by hand, no safety; `keeping` also keeps what was created. */
+const kept = kind === "keeping" ? [] : null;
+const baseline = () => plainBulk(leads, { baseUrl, projectId: PROJECT, chunk: CHUNK, concurrency: CONCURRENCY, kept });
 
 const { VoxClient } = (await warmUp(kind, baseUrl)) ?? {};
 

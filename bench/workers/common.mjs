@@ -27,13 +27,16 @@ export async function warmUp(kind, baseUrl) {
 
 /**
  * What a careful user would write by hand: leads sent in chunks of `chunk`, `concurrency` at a
- * time, through `fetchFn`, with no checks; returns how many the server created.
+ * time, through `fetchFn`, with no checks; returns how many the server created. With `kept`
+ * (an array), each created lead is kept there as `{ index, lead }`, the shape of a bulk's
+ * `created`, so its cost to the heap can be told from the rest.
  */
-export async function plainBulk(leads, { baseUrl, projectId, fetchFn = fetch, chunk = 1000, concurrency = 4 }) {
+export async function plainBulk(leads, { baseUrl, projectId, fetchFn = fetch, chunk = 1000, concurrency = 4, kept = null }) {
   let created = 0;
   let next = 0;
   async function worker() {
     while (next < leads.length) {
+      const start = next;
       const part = leads.slice(next, next + chunk).map((l) => ({ ...l, projectId }));
       next += chunk;
       const res = await fetchFn(`${baseUrl}/leads/bulk/initiate`, {
@@ -43,6 +46,7 @@ export async function plainBulk(leads, { baseUrl, projectId, fetchFn = fetch, ch
       });
       const body = await res.json();
       created += body.success.length;
+      if (kept !== null) for (let j = 0; j < body.success.length; j++) kept.push({ index: start + j, lead: body.success[j] });
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker));
